@@ -1,0 +1,2 @@
+//! wimproof: verifies WIM files.
+pub mod codec;
