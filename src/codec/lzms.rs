@@ -118,14 +118,43 @@ const POWER_TABLE_SIZE: usize = table_size(POWER_TABLE_BITS, NUM_POWER_SYMS);
 // format's maximum offset and length plus one (checked by a test).
 
 const OFFSET_EXTRA_RUNS: [(u8, u16); 21] = [
-    (0, 8), (2, 9), (3, 7), (4, 10), (5, 15), (6, 15), (7, 20), (8, 20),
-    (9, 30), (10, 33), (11, 40), (12, 42), (13, 45), (14, 60), (15, 73),
-    (16, 80), (17, 85), (18, 95), (19, 105), (20, 6), (30, 1),
+    (0, 8),
+    (2, 9),
+    (3, 7),
+    (4, 10),
+    (5, 15),
+    (6, 15),
+    (7, 20),
+    (8, 20),
+    (9, 30),
+    (10, 33),
+    (11, 40),
+    (12, 42),
+    (13, 45),
+    (14, 60),
+    (15, 73),
+    (16, 80),
+    (17, 85),
+    (18, 95),
+    (19, 105),
+    (20, 6),
+    (30, 1),
 ];
 
 const LENGTH_EXTRA_RUNS: [(u8, u16); 13] = [
-    (0, 26), (1, 4), (2, 6), (3, 4), (4, 5), (5, 2), (6, 1), (7, 1),
-    (8, 1), (9, 1), (10, 1), (16, 1), (30, 1),
+    (0, 26),
+    (1, 4),
+    (2, 6),
+    (3, 4),
+    (4, 5),
+    (5, 2),
+    (6, 1),
+    (7, 1),
+    (8, 1),
+    (9, 1),
+    (10, 1),
+    (16, 1),
+    (30, 1),
 ];
 
 /// Expands extra-bit runs into `(base, extra_bits)` per slot, plus the end
@@ -169,7 +198,9 @@ static LENGTH_EXTRA: [u8; NUM_LENGTH_SYMS] = LENGTH_SLOTS.1;
 /// hold a match anyway, so two symbols keep the code well formed.
 fn num_offset_slots(size: usize) -> usize {
     let largest = size.saturating_sub(1).min(u32::MAX as usize) as u32;
-    OFFSET_BASE[..MAX_OFFSET_SYMS].partition_point(|&b| b <= largest).max(2)
+    OFFSET_BASE[..MAX_OFFSET_SYMS]
+        .partition_point(|&b| b <= largest)
+        .max(2)
 }
 
 // ---------------------------------------------------------------------------
@@ -190,7 +221,12 @@ impl<'a> RangeDecoder<'a> {
     fn new(input: &'a [u8]) -> Self {
         let hi = u16::from_le_bytes([input[0], input[1]]) as u32;
         let lo = u16::from_le_bytes([input[2], input[3]]) as u32;
-        RangeDecoder { input, pos: 4, range: 0xFFFF_FFFF, code: (hi << 16) | lo }
+        RangeDecoder {
+            input,
+            pos: 4,
+            range: 0xFFFF_FFFF,
+            code: (hi << 16) | lo,
+        }
     }
 
     /// Decodes one bit that is 0 with probability `prob / 64`.
@@ -227,7 +263,10 @@ struct Prob {
 
 /// Every entry starts with 48 zeros in its history (ones and zeros
 /// alternating in the newest 32 bits).
-const INITIAL_PROB: Prob = Prob { history: 0x0000_0000_5555_5555, zeros: 48 };
+const INITIAL_PROB: Prob = Prob {
+    history: 0x0000_0000_5555_5555,
+    zeros: 48,
+};
 
 /// A family of probability entries for one kind of decision, indexed by the
 /// last `log2(N)` bits decided in this family.
@@ -238,7 +277,10 @@ struct BitModel<const N: usize> {
 }
 
 impl<const N: usize> BitModel<N> {
-    const INITIAL: Self = BitModel { state: 0, probs: [INITIAL_PROB; N] };
+    const INITIAL: Self = BitModel {
+        state: 0,
+        probs: [INITIAL_PROB; N],
+    };
 
     #[inline(always)]
     fn decode(&mut self, rd: &mut RangeDecoder) -> u32 {
@@ -267,7 +309,12 @@ struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     fn new(input: &'a [u8]) -> Self {
-        BitReader { input, pos: input.len(), buf: 0, avail: 0 }
+        BitReader {
+            input,
+            pos: input.len(),
+            buf: 0,
+            avail: 0,
+        }
     }
 
     /// Makes at least `n` (at most 48) bits available.
@@ -669,20 +716,27 @@ impl LzmsDecompressor {
             delta_rep: [BitModel::INITIAL; 2],
             last_target_use,
         });
-        Some(LzmsDecompressor { max_chunk_size, state })
+        Some(LzmsDecompressor {
+            max_chunk_size,
+            state,
+        })
     }
 }
 
 impl Decompressor for LzmsDecompressor {
     fn decompress(&mut self, input: &[u8], output: &mut [u8]) -> Result<(), DecompressError> {
         if output.len() > self.max_chunk_size as usize {
-            return Err(DecompressError::new("LZMS chunk larger than the decoder was sized for"));
+            return Err(DecompressError::new(
+                "LZMS chunk larger than the decoder was sized for",
+            ));
         }
         if input.len() < 4 {
             return Err(DecompressError::new("LZMS chunk shorter than 4 bytes"));
         }
         if input.len() & 1 != 0 {
-            return Err(DecompressError::new("LZMS chunk has an odd number of bytes"));
+            return Err(DecompressError::new(
+                "LZMS chunk has an odd number of bytes",
+            ));
         }
         let st = &mut *self.state;
         st.reset(output.len());
@@ -760,10 +814,14 @@ impl State {
                 let length = self.decode_length(&mut bits);
                 let offset = offset as usize;
                 if length > end - pos {
-                    return Err(DecompressError::new("LZMS match runs past the end of the chunk"));
+                    return Err(DecompressError::new(
+                        "LZMS match runs past the end of the chunk",
+                    ));
                 }
                 if offset > pos {
-                    return Err(DecompressError::new("LZMS match offset before start of chunk"));
+                    return Err(DecompressError::new(
+                        "LZMS match offset before start of chunk",
+                    ));
                 }
                 copy_match(out, pos, offset, length);
                 pos += length;
@@ -801,10 +859,14 @@ impl State {
                 // wimlib's arithmetic) is invalid.
                 let offset = (pair & 0xFFFF_FFFF) << power;
                 if length > end - pos {
-                    return Err(DecompressError::new("LZMS match runs past the end of the chunk"));
+                    return Err(DecompressError::new(
+                        "LZMS match runs past the end of the chunk",
+                    ));
                 }
                 if offset + span as u64 > pos as u64 {
-                    return Err(DecompressError::new("LZMS delta match reaches before start of chunk"));
+                    return Err(DecompressError::new(
+                        "LZMS delta match reaches before start of chunk",
+                    ));
                 }
                 let offset = offset as usize;
                 for i in pos..pos + length {

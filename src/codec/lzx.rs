@@ -185,7 +185,8 @@ impl LzxDecompressor {
     /// A decoder for chunks of up to `max_chunk_size` bytes, which must be a
     /// power of two from 32 KiB to 2 MiB (the WIM header's chunk size).
     pub fn new(max_chunk_size: u32) -> Option<Self> {
-        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size) {
+        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size)
+        {
             return None;
         }
         let window = max_chunk_size as usize;
@@ -234,7 +235,12 @@ struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(input: &'a [u8]) -> Self {
-        Bits { input, pos: 0, buf: 0, count: 0 }
+        Bits {
+            input,
+            pos: 0,
+            buf: 0,
+            count: 0,
+        }
     }
 
     /// Tops the buffer up to at least 49 bits (up to 64), in whole words.
@@ -322,7 +328,12 @@ impl<'a> Bits<'a> {
 
 /// Builds the decode table for the canonical code with the given lengths
 /// (each at most 16). Fails unless the code is complete or entirely empty.
-fn build_table(table: &mut [u32], tb: u32, lens: &[u8], sorted: &mut [u16]) -> Result<(), DecompressError> {
+fn build_table(
+    table: &mut [u32],
+    tb: u32,
+    lens: &[u8],
+    sorted: &mut [u16],
+) -> Result<(), DecompressError> {
     let mut count = [0u16; MAX_CODEWORD_LEN as usize + 1];
     for &l in lens {
         count[l as usize] += 1;
@@ -484,10 +495,31 @@ impl LzxDecompressor {
         let n = self.num_main_syms;
         // The main code's lengths come in two runs, literals then matches;
         // a spill from the first run lands in the second, as in wimlib.
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens, NUM_CHARS)?;
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens[NUM_CHARS..], n - NUM_CHARS)?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.main_lens,
+            NUM_CHARS,
+        )?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.main_lens[NUM_CHARS..],
+            n - NUM_CHARS,
+        )?;
         build_table(&mut t.main, MAIN_TB, &t.main_lens[..n], &mut t.sorted)?;
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.len_lens, LEN_SYMS)?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.len_lens,
+            LEN_SYMS,
+        )?;
         build_table(&mut t.len, LEN_TB, &t.len_lens[..LEN_SYMS], &mut t.sorted)?;
         Ok(())
     }
@@ -628,7 +660,11 @@ fn undo_e8(data: &mut [u8]) {
         let abs = i32::from_le_bytes(t);
         let here = i as i32;
         if abs >= -here && abs < E8_FILE_SIZE {
-            let rel = if abs >= 0 { abs - here } else { abs + E8_FILE_SIZE };
+            let rel = if abs >= 0 {
+                abs - here
+            } else {
+                abs + E8_FILE_SIZE
+            };
             data[i + 1..i + 5].copy_from_slice(&rel.to_le_bytes());
         }
         i += 5;
@@ -692,7 +728,9 @@ impl Decompressor for LzxDecompressor {
                         return Err(err::ZERO_REPEAT_OFFSET);
                     }
                     let data_start = start + 12;
-                    let data = input.get(data_start..data_start + size).ok_or(err::TRUNCATED_STORED)?;
+                    let data = input
+                        .get(data_start..data_start + size)
+                        .ok_or(err::TRUNCATED_STORED)?;
                     output[pos..end].copy_from_slice(data);
                     // An odd-sized block is followed by one pad byte, which
                     // may be missing at the end of the chunk.

@@ -1,0 +1,1 @@
+//! Image metadata: the security block and the directory-entry tree.

@@ -1,0 +1,274 @@
+//! The native driver: reads files from disk and runs the verification's
+//! tasks on a small thread pool. It only moves bytes: one reader walks each
+//! file once, in order, and hands each slice (shared, not copied) to the
+//! lanes whose tasks need it.
+
+use crate::read::{ReadAt, ReadError};
+use crate::report::Report;
+use crate::verify::{Lane, Options, Verifier};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Bytes per read of the main pass.
+pub const SLICE: usize = 4 << 20;
+/// Slices queued per lane before the reader waits; bounds memory to about
+/// `lanes * LANE_QUEUE * SLICE`.
+pub const LANE_QUEUE: usize = 4;
+
+/// A file read by absolute offset.
+pub struct FileReader {
+    file: File,
+    size: u64,
+    name: String,
+}
+
+impl FileReader {
+    pub fn open(path: &Path) -> std::io::Result<FileReader> {
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok(FileReader {
+            file,
+            size,
+            name: path.display().to_string(),
+        })
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match f.seek_read(buf, offset) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "file ended early",
+                ))
+            }
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl ReadAt for FileReader {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        let len = buf.len() as u64;
+        if offset.checked_add(len).is_none_or(|e| e > self.size) {
+            return Err(ReadError::new(offset, len, "past the end of the file"));
+        }
+        read_exact_at(&self.file, buf, offset).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "the file is shorter than when it was opened (changed or truncated while reading)"
+                    .to_string()
+            } else {
+                e.to_string()
+            };
+            ReadError::new(offset, len, why)
+        })
+    }
+}
+
+/// Why a file could not be verified at all (never a verdict).
+#[derive(Debug)]
+pub enum DriverError {
+    Open {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Read {
+        name: String,
+        error: ReadError,
+    },
+    Changed {
+        name: String,
+    },
+}
+
+impl std::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DriverError::Open { path, error } => {
+                write!(f, "{}: cannot open: {error}", path.display())
+            }
+            DriverError::Read { name, error } => write!(f, "{name}: {error}"),
+            DriverError::Changed { name } => write!(
+                f,
+                "{name}: the file changed size while it was being verified"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+/// Progress of the main pass: bytes read so far and in total.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Verifies one WIM (or the parts of one split set) on `threads` threads.
+pub fn verify_paths(
+    paths: &[PathBuf],
+    opts: Options,
+    threads: usize,
+    progress: Progress,
+) -> Result<Report, DriverError> {
+    let mut readers = Vec::new();
+    for p in paths {
+        readers.push(FileReader::open(p).map_err(|error| DriverError::Open {
+            path: p.clone(),
+            error,
+        })?);
+    }
+    let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
+    let list: Vec<(&str, &dyn ReadAt)> = readers
+        .iter()
+        .map(|r| (r.name(), r as &dyn ReadAt))
+        .collect();
+    let v = Verifier::open(&list, opts).map_err(|error| DriverError::Read {
+        name: names[0].clone(),
+        error,
+    })?;
+    let results = run_lanes(&v, &readers, &names, threads.max(1), progress)?;
+    for (r, p) in readers.iter().zip(paths) {
+        let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
+        if now != r.size {
+            return Err(DriverError::Changed {
+                name: r.name.clone(),
+            });
+        }
+    }
+    Ok(v.finish(results, now_iso()))
+}
+
+fn run_lanes(
+    v: &Verifier,
+    readers: &[FileReader],
+    names: &[String],
+    threads: usize,
+    progress: Progress,
+) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
+    let plans = v.assign_lanes(threads);
+    let needs: Vec<Vec<(u16, u64, u64)>> = plans
+        .iter()
+        .map(|p| Lane::new(p.clone(), names.to_vec()).needed_ranges())
+        .collect();
+    let total: u64 = readers.iter().map(|r| r.size).sum();
+    std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for plan in plans {
+            let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(LANE_QUEUE);
+            senders.push(tx);
+            let names = names.to_vec();
+            handles.push(scope.spawn(move || {
+                let mut lane = Lane::new(plan, names);
+                for (part, off, buf) in rx {
+                    lane.feed(part, off, &buf);
+                }
+                lane.finish()
+            }));
+        }
+        let mut cursor = vec![0usize; needs.len()];
+        let mut done = 0u64;
+        let mut read_result = Ok(());
+        'parts: for (pi, r) in readers.iter().enumerate() {
+            let pi = pi as u16;
+            let mut off = 0u64;
+            while off < r.size {
+                // Skip stretches no lane needs.
+                let next_needed = needs
+                    .iter()
+                    .zip(&cursor)
+                    .filter_map(|(n, &c)| {
+                        n[c..]
+                            .iter()
+                            .find(|x| x.0 == pi && x.2 > off)
+                            .map(|x| x.1.max(off))
+                    })
+                    .min();
+                let Some(start) = next_needed else { break };
+                if start >= r.size {
+                    break;
+                }
+                let len = ((r.size - start) as usize).min(SLICE);
+                let mut buf = vec![0u8; len];
+                if let Err(error) = r.read_at(start, &mut buf) {
+                    read_result = Err(DriverError::Read {
+                        name: r.name.clone(),
+                        error,
+                    });
+                    break 'parts;
+                }
+                let end = start + len as u64;
+                let buf = Arc::new(buf);
+                for (k, tx) in senders.iter().enumerate() {
+                    while cursor[k] < needs[k].len()
+                        && (needs[k][cursor[k]].0 < pi
+                            || (needs[k][cursor[k]].0 == pi && needs[k][cursor[k]].2 <= start))
+                    {
+                        cursor[k] += 1;
+                    }
+                    let wanted = needs[k][cursor[k]..]
+                        .iter()
+                        .take_while(|x| x.0 == pi && x.1 < end)
+                        .any(|x| x.2 > start);
+                    if wanted {
+                        // A lane that panicked has dropped its receiver; the
+                        // join below reports it.
+                        let _ = tx.send((pi, start, Arc::clone(&buf)));
+                    }
+                }
+                done += end - off;
+                progress(done, total);
+                off = end;
+            }
+            done += r.size.saturating_sub(off);
+            progress(done, total);
+        }
+        drop(senders);
+        let mut results = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(r) => results.extend(r),
+                Err(_) => {
+                    // A panic is a bug in wimproof; surface it rather than
+                    // report a verdict on partial results.
+                    return Err(DriverError::Read {
+                        name: names[0].clone(),
+                        error: ReadError::new(0, 0, "internal error: a verification thread failed"),
+                    });
+                }
+            }
+        }
+        read_result.map(|_| results)
+    })
+}
+
+/// The current time as ISO 8601 UTC.
+pub fn now_iso() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // FILETIME ticks: 100 ns since 1601.
+    crate::format::xml::filetime_to_iso((secs + 11_644_473_600) * 10_000_000)
+}

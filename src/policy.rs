@@ -1,0 +1,337 @@
+//! Deployment targets and the rules that turn findings and facts into a
+//! verdict per target. The whole rule table is in [`evaluate`] and is
+//! mirrored in the README; sources are in `multicast.md`.
+
+use crate::codec::Codec;
+use crate::verify::finding::{remedies, Finding, Severity};
+use crate::verify::open::Facts;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TargetId {
+    /// ConfigMgr current branch (content hashed with SHA-256).
+    #[serde(rename = "configmgr")]
+    ConfigMgr,
+    /// ConfigMgr 2007 SP1/R2 without KB 971413 or SP2.
+    #[serde(rename = "configmgr2007-unpatched")]
+    ConfigMgr2007Unpatched,
+    /// ConfigMgr 2007 with KB 971413 or SP2.
+    #[serde(rename = "configmgr2007-patched")]
+    ConfigMgr2007Patched,
+    /// Windows Deployment Services multicast.
+    #[serde(rename = "wds")]
+    Wds,
+    /// Standalone media on a FAT32 USB stick.
+    #[serde(rename = "usb-fat32")]
+    UsbFat32,
+}
+
+impl TargetId {
+    pub const ALL: [TargetId; 5] = [
+        TargetId::ConfigMgr,
+        TargetId::ConfigMgr2007Unpatched,
+        TargetId::ConfigMgr2007Patched,
+        TargetId::Wds,
+        TargetId::UsbFat32,
+    ];
+    pub fn id(self) -> &'static str {
+        match self {
+            TargetId::ConfigMgr => "configmgr",
+            TargetId::ConfigMgr2007Unpatched => "configmgr2007-unpatched",
+            TargetId::ConfigMgr2007Patched => "configmgr2007-patched",
+            TargetId::Wds => "wds",
+            TargetId::UsbFat32 => "usb-fat32",
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            TargetId::ConfigMgr => "ConfigMgr (current branch) multicast",
+            TargetId::ConfigMgr2007Unpatched => {
+                "ConfigMgr 2007 SP1/R2 multicast, without KB 971413"
+            }
+            TargetId::ConfigMgr2007Patched => "ConfigMgr 2007 multicast, with KB 971413 or SP2",
+            TargetId::Wds => "WDS multicast",
+            TargetId::UsbFat32 => "FAT32 USB media",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TargetId> {
+        TargetId::ALL.into_iter().find(|t| t.id() == s)
+    }
+}
+
+impl fmt::Display for TargetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A verdict for one target. Ordered from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Intact and nothing stands in the way.
+    Safe,
+    /// Intact, expected to work, with caveats.
+    Warning,
+    /// Nothing found wrong, but some part could not be checked.
+    Unverified,
+    /// Intact, but this target will fail or is endangered.
+    Unsafe,
+    /// The image is damaged.
+    Corrupt,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Warning => "warning",
+            Verdict::Unverified => "unverified",
+            Verdict::Unsafe => "unsafe",
+            Verdict::Corrupt => "corrupt",
+        }
+    }
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Safe | Verdict::Warning => 0,
+            Verdict::Corrupt => 1,
+            Verdict::Unsafe => 3,
+            Verdict::Unverified => 4,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One reason behind a target's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The verdict this reason alone would give.
+    pub verdict: Verdict,
+    /// Stable code of the rule (or of the finding it comes from).
+    pub code: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kb: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remedy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetResult {
+    pub id: TargetId,
+    pub title: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+}
+
+const FOUR_GIB: u64 = 1 << 32;
+/// Images larger than this fail ConfigMgr's single-index extraction.
+const HUGE_IMAGE: u64 = 60_000_000_000;
+/// All-zero 64 KiB blocks beyond which a sparse-writing client is likely
+/// to punch holes (KB 2709963); a heuristic, so it only warns.
+const SPARSE_ZERO_BLOCKS: u64 = 16;
+
+fn reason(
+    verdict: Verdict,
+    code: &str,
+    text: impl Into<String>,
+    kb: Option<&str>,
+    remedy: Option<&str>,
+) -> Reason {
+    Reason {
+        verdict,
+        code: code.into(),
+        text: text.into(),
+        kb: kb.map(Into::into),
+        remedy: remedy.map(Into::into),
+    }
+}
+
+/// Whether the image is intact: `Some(false)` if any corruption was found,
+/// `None` if something could not be checked, else `Some(true)`.
+pub fn intact(findings: &[Finding]) -> Option<bool> {
+    if findings.iter().any(|f| f.severity == Severity::Corruption) {
+        Some(false)
+    } else if findings.iter().any(|f| f.unverified) {
+        None
+    } else {
+        Some(true)
+    }
+}
+
+/// The rule table: the verdict of one target.
+pub fn evaluate(
+    target: TargetId,
+    findings: &[Finding],
+    facts: &Facts,
+    zero_blocks: Option<u64>,
+) -> TargetResult {
+    use TargetId::*;
+    use Verdict::*;
+    let mut rs: Vec<Reason> = Vec::new();
+
+    // Any target: what the checks found.
+    let corrupt: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Corruption)
+        .collect();
+    if !corrupt.is_empty() {
+        rs.push(reason(
+            Corrupt,
+            "corrupt",
+            format!(
+                "{} corruption finding(s); first: {}",
+                corrupt.len(),
+                corrupt[0].message
+            ),
+            None,
+            Some(remedies::RECOPY),
+        ));
+    }
+    for f in findings.iter().filter(|f| f.severity == Severity::Blocker) {
+        rs.push(reason(
+            Unsafe,
+            &f.code,
+            f.message.clone(),
+            None,
+            f.remedy.as_deref(),
+        ));
+    }
+    let unverified: Vec<&Finding> = findings.iter().filter(|f| f.unverified).collect();
+    if !unverified.is_empty() {
+        rs.push(reason(
+            Unverified,
+            "unverified",
+            format!(
+                "{} part(s) of the image could not be checked; first: {}",
+                unverified.len(),
+                unverified[0].message
+            ),
+            None,
+            None,
+        ));
+    }
+
+    // Formats Microsoft's software does not read (every target uses it).
+    if facts.pipable {
+        rs.push(reason(
+            Unsafe,
+            "format.pipable",
+            "pipable WIM (a wimlib extension): Microsoft's tools cannot read it",
+            None,
+            Some(remedies::EXPORT),
+        ));
+    }
+    if let Some(c) = facts.codec {
+        if c == Codec::Lzx && facts.chunk_size != 32768 && facts.chunk_size != 0 {
+            rs.push(reason(Unsafe, "format.lzx_chunk_size", format!("LZX with {}-byte chunks: Microsoft's WIMGAPI and DISM read only 32 KiB LZX chunks", facts.chunk_size), None, Some(remedies::EXPORT)));
+        }
+        if c == Codec::Lzms && facts.chunk_size > (1 << 26) {
+            rs.push(reason(
+                Unsafe,
+                "format.lzms_chunk_size",
+                format!(
+                    "LZMS with {}-byte chunks: Microsoft's tools read at most 64 MiB",
+                    facts.chunk_size
+                ),
+                None,
+                Some(remedies::EXPORT),
+            ));
+        }
+        if c == Codec::Xpress && facts.chunk_size != 32768 && facts.chunk_size != 0 {
+            rs.push(reason(Warning, "format.xpress_chunk_size", format!("XPRESS with {}-byte chunks: Microsoft's default is 32 KiB and older WIMGAPI support for other sizes is unconfirmed", facts.chunk_size), None, Some(remedies::EXPORT)));
+        }
+    }
+    let esd = facts.solid || facts.lzms;
+    let split = facts.parts > 1;
+    let size = facts.total_size;
+
+    match target {
+        ConfigMgr | ConfigMgr2007Unpatched | ConfigMgr2007Patched | Wds => {
+            if split {
+                rs.push(reason(Unsafe, "format.split", "split image (.swm): OS images and multicast packages are single .wim files", None, Some("Join the parts with `DISM /Export-Image /SourceImageFile:install.swm /SWMFile:install*.swm ...` or `wimlib-imagex join`.")));
+            }
+        }
+        UsbFat32 => {}
+    }
+    match target {
+        ConfigMgr => {
+            if esd {
+                rs.push(reason(Warning, "format.solid", "solid/LZMS (ESD-style) image: needs WinPE 5.0 (Windows 8.1) or later to apply, and ConfigMgr documents OS images as WIM", None, Some(remedies::EXPORT)));
+            }
+        }
+        ConfigMgr2007Unpatched | ConfigMgr2007Patched => {
+            if esd {
+                rs.push(reason(Unsafe, "format.solid", "solid/LZMS (ESD-style) image: the WinPE 2.x/3.x boot images of ConfigMgr 2007 cannot apply it", None, Some(remedies::EXPORT)));
+            }
+            if target == ConfigMgr2007Unpatched && size >= FOUR_GIB {
+                rs.push(reason(Unsafe, "size.4gib_hash", format!("the file is {size} bytes, 4 GiB or more: ConfigMgr 2007 SP1/R2 computes its hash wrongly, so multicast fails right after the download with 0x80091007"), Some("KB 971413, KB 2000470"), Some(remedies::KB971413)));
+            }
+            if let Some(z) = zero_blocks {
+                if z >= SPARSE_ZERO_BLOCKS {
+                    rs.push(reason(Warning, "content.zero_runs", format!("{z} all-zero 64 KiB blocks: the ConfigMgr 2007 multicast client may store them sparse and then fail the hash"), Some("KB 2709963"), Some("Deploy this package by unicast.")));
+                }
+            }
+        }
+        Wds => {
+            if esd {
+                rs.push(reason(Warning, "format.solid", "solid/LZMS (ESD-style) image: the WDS boot image must be WinPE 5.0 (Windows 8.1) or later to apply it", None, Some(remedies::EXPORT)));
+            }
+            if let Some(z) = zero_blocks {
+                if z >= SPARSE_ZERO_BLOCKS {
+                    rs.push(reason(Warning, "content.zero_runs", format!("{z} all-zero 64 KiB blocks: a WDS multicast client writing sparse files may fail the hash"), Some("KB 2709963"), Some("Run `wdsmcast.exe` with `/usesparsefile:no`.")));
+                }
+            }
+            for idx in &facts.boot_images_without_wds_tools {
+                rs.push(reason(Unsafe, "boot.no_wds_tools", format!("boot image {idx} lacks wdscommonlib.dll and imagelib.dll in Windows\\System32: a Windows 11 ADK WinPE without WinPE-WDS-Tools cannot join a multicast session"), None, Some("Add the WinPE-WDS-Tools optional component to the boot image (`DISM /Add-Package ... WinPE-WDS-Tools.cab`).")));
+            }
+        }
+        UsbFat32 => {
+            if facts.largest_part >= FOUR_GIB {
+                rs.push(reason(
+                    Unsafe,
+                    "size.fat32",
+                    format!(
+                        "a file of {} bytes does not fit on FAT32, whose files end at 4 GiB - 1",
+                        facts.largest_part
+                    ),
+                    None,
+                    Some(remedies::SPLIT),
+                ));
+            }
+        }
+    }
+    if matches!(
+        target,
+        ConfigMgr | ConfigMgr2007Patched | ConfigMgr2007Unpatched
+    ) && facts.largest_image_bytes > HUGE_IMAGE
+    {
+        rs.push(reason(Warning, "size.huge_image", format!("an image expands to {} bytes: ConfigMgr's single-index extraction of images over about 60 GB can fail", facts.largest_image_bytes), None, None));
+    }
+    if !facts.integrity_present {
+        rs.push(reason(Safe, "integrity.absent", "no integrity table: `/CheckIntegrity` on the client cannot check it (wimproof checked every blob's SHA-1 instead)", None, Some("Capture or export with `/CheckIntegrity` to add one.")));
+    }
+    for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        rs.push(reason(
+            Warning,
+            &f.code,
+            f.message.clone(),
+            None,
+            f.remedy.as_deref(),
+        ));
+    }
+    let verdict = rs.iter().map(|r| r.verdict).max().unwrap_or(Safe);
+    rs.sort_by(|a, b| b.verdict.cmp(&a.verdict));
+    TargetResult {
+        id: target,
+        title: target.title().into(),
+        verdict,
+        reasons: rs,
+    }
+}

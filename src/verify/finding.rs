@@ -1,0 +1,95 @@
+//! Findings: what the checks found, each with a stable code, a severity,
+//! a message naming the structure and file offset, and a remedy.
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is. Ordered from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A fact worth knowing; changes no verdict by itself.
+    Info,
+    /// Intact, but something may cause trouble.
+    Warning,
+    /// Intact, but deploying it is dangerous or will fail on every target.
+    Blocker,
+    /// The bytes are not what the image says they should be.
+    Corruption,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable identifier, `structure.problem` (e.g. `integrity.chunk_mismatch`).
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Absolute file offset the finding is about.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub offset: Option<u64>,
+    /// File name of the split part the offset is in, for split sets.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub part: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remedy: Option<String>,
+    /// True when the finding means part of the image could not be checked:
+    /// the verdict can then be no better than `unverified`.
+    #[serde(skip_serializing_if = "is_false", default)]
+    pub unverified: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Finding {
+    pub fn new(code: &str, severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            code: code.to_string(),
+            severity,
+            message: message.into(),
+            offset: None,
+            part: None,
+            remedy: None,
+            unverified: false,
+        }
+    }
+    pub fn corruption(code: &str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Corruption, message)
+    }
+    pub fn blocker(code: &str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Blocker, message)
+    }
+    pub fn warning(code: &str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
+    }
+    pub fn info(code: &str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Info, message)
+    }
+    /// Something that could not be checked.
+    pub fn unverified(code: &str, message: impl Into<String>) -> Self {
+        Finding {
+            unverified: true,
+            ..Self::new(code, Severity::Info, message)
+        }
+    }
+    pub fn at(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    pub fn remedy(mut self, remedy: impl Into<String>) -> Self {
+        self.remedy = Some(remedy.into());
+        self
+    }
+    pub fn in_part(mut self, part: Option<&str>) -> Self {
+        self.part = part.map(str::to_string);
+        self
+    }
+}
+
+/// Remedies used in several places.
+pub mod remedies {
+    pub const RECOPY: &str = "Copy the image again from a known-good source (compare its SHA-256 with the source's), or recapture it.";
+    pub const EXPORT: &str = "Rebuild the image with `DISM /Export-Image /SourceImageFile:<in> /SourceIndex:<n> /DestinationImageFile:<out> /Compress:max` (or `wimlib-imagex export`).";
+    pub const SPLIT: &str = "Split it for FAT32 media with `DISM /Split-Image /ImageFile:install.wim /SWMFile:install.swm /FileSize:3800`, or use NTFS media.";
+    pub const KB971413: &str = "Install KB 971413 (or ConfigMgr 2007 SP2) on the parent site server of the multicast distribution points, or deploy this image by unicast.";
+}

@@ -1,0 +1,445 @@
+//! Verification: phase 1 opens the image and plans tasks ([`open`]); phase
+//! 2 feeds the file's bytes to the tasks ([`Lane`]); [`Verifier::finish`]
+//! merges their results into a [`Report`]. Nothing here does I/O beyond the
+//! [`ReadAt`] handed in, or knows about threads, workers or the DOM.
+
+pub mod finding;
+pub mod open;
+pub mod resource;
+pub mod task;
+
+use crate::format::hex;
+use crate::policy::{self, TargetId, Verdict};
+use crate::read::{ReadAt, ReadError};
+use crate::report::{Checked, Digests, FileInfo, IntegrityInfo, PartInfo, Report, Tool, WimInfo};
+use finding::{remedies, Finding};
+use resource::Scratch;
+use serde::{Deserialize, Serialize};
+use task::{Runner, TaskKind, TaskResult, TaskSpec};
+
+/// What to compute and how to judge it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Options {
+    pub sha256: bool,
+    pub sha1: bool,
+    pub expect_sha256: Option<String>,
+    pub expect_sha1: Option<String>,
+    pub targets: Vec<TargetId>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sha256: true,
+            sha1: false,
+            expect_sha256: None,
+            expect_sha1: None,
+            targets: vec![TargetId::ConfigMgr],
+        }
+    }
+}
+
+/// A verification in progress: phase 1 done, tasks planned.
+pub struct Verifier {
+    pub opts: Options,
+    pub opened: open::Opened,
+    pub name: String,
+}
+
+impl Verifier {
+    /// Phase 1 over one WIM or all parts of a split set.
+    pub fn open(files: &[(&str, &dyn ReadAt)], opts: Options) -> Result<Verifier, ReadError> {
+        let opened = open::open(files, &opts)?;
+        let name = files.first().map(|f| f.0.to_string()).unwrap_or_default();
+        Ok(Verifier { opts, opened, name })
+    }
+
+    pub fn tasks(&self) -> &[TaskSpec] {
+        &self.opened.tasks
+    }
+
+    /// Sizes of the parts, in the order given.
+    pub fn part_sizes(&self) -> Vec<u64> {
+        self.opened.parts.iter().map(|p| p.size).collect()
+    }
+
+    /// Splits the tasks over `lanes` workers, balancing estimated CPU cost.
+    /// The whole-file digests go to lane 0 (one sequential hash cannot be
+    /// split); the rest go, in file order, to the least loaded lane.
+    pub fn assign_lanes(&self, lanes: usize) -> Vec<Vec<TaskSpec>> {
+        let lanes = lanes.max(1);
+        let mut out: Vec<Vec<TaskSpec>> = vec![Vec::new(); lanes];
+        let mut load = vec![0u64; lanes];
+        let mut tasks: Vec<&TaskSpec> = self.opened.tasks.iter().collect();
+        tasks.sort_by_key(|t| (t.part, t.start, t.id));
+        for t in &tasks {
+            if let TaskKind::FileDigest { sha256, sha1 } = t.kind {
+                // SHA-256 costs about twice SHA-1 per byte.
+                load[0] += (t.end - t.start) * (2 * sha256 as u64 + sha1 as u64);
+                out[0].push((*t).clone());
+            }
+        }
+        for t in tasks {
+            let cost = match &t.kind {
+                TaskKind::FileDigest { .. } => continue,
+                TaskKind::Integrity { .. } => t.end - t.start,
+                TaskKind::Resource { layout, blobs } => {
+                    let out_bytes: u64 = blobs.iter().map(|b| b.size).sum();
+                    match layout {
+                        resource::Layout::Stored => out_bytes,
+                        // Decoding costs several times hashing per byte.
+                        _ => out_bytes * 4 + (t.end - t.start),
+                    }
+                }
+            };
+            let (k, _) = load
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, l)| **l)
+                .unwrap_or((0, &0));
+            load[k] += cost;
+            out[k].push(t.clone());
+        }
+        out
+    }
+
+    /// Merges the task results into the report.
+    pub fn finish(self, results: Vec<TaskResult>, checked_at: String) -> Report {
+        finish(self, results, checked_at)
+    }
+}
+
+/// Runs a set of tasks over the bytes of the files, fed in order per part.
+/// One lane lives on one thread (or one worker).
+pub struct Lane {
+    tasks: Vec<TaskSpec>,
+    part_names: Vec<String>,
+    /// Runners of tasks that have started and not finished, by task index.
+    active: Vec<(usize, Runner)>,
+    /// Next task (in `tasks` order) not yet started.
+    next: usize,
+    results: Vec<TaskResult>,
+    scratch: Scratch,
+}
+
+impl Lane {
+    pub fn new(mut tasks: Vec<TaskSpec>, part_names: Vec<String>) -> Lane {
+        tasks.sort_by_key(|t| (t.part, t.start, t.id));
+        Lane {
+            tasks,
+            part_names,
+            active: Vec::new(),
+            next: 0,
+            results: Vec::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Whether any task of this lane needs bytes of `part` in `[start, end)`.
+    pub fn wants(&self, part: u16, start: u64, end: u64) -> bool {
+        self.active.iter().any(|(i, _)| {
+            let t = &self.tasks[*i];
+            t.part == part && t.start < end && t.end > start
+        }) || self.tasks[self.next..]
+            .iter()
+            .take_while(|t| t.part <= part)
+            .any(|t| t.part == part && t.start < end && t.end > start)
+    }
+
+    /// The byte ranges this lane needs, merged, as (part, start, end).
+    pub fn needed_ranges(&self) -> Vec<(u16, u64, u64)> {
+        let mut out: Vec<(u16, u64, u64)> = Vec::new();
+        for t in &self.tasks {
+            match out.last_mut() {
+                Some(last) if last.0 == t.part && t.start <= last.2 => last.2 = last.2.max(t.end),
+                _ => out.push((t.part, t.start, t.end)),
+            }
+        }
+        out
+    }
+
+    /// Feeds bytes of `part` starting at file offset `offset`. Pieces must
+    /// arrive in increasing offset order per part.
+    pub fn feed(&mut self, part: u16, offset: u64, data: &[u8]) {
+        let end = offset + data.len() as u64;
+        while self.next < self.tasks.len() {
+            let t = &self.tasks[self.next];
+            if (t.part, t.start) >= (part, end) {
+                break;
+            }
+            self.active.push((self.next, Runner::new(t)));
+            self.next += 1;
+        }
+        let mut i = 0;
+        while i < self.active.len() {
+            let ti = self.active[i].0;
+            let (tp, ts, te) = (
+                self.tasks[ti].part,
+                self.tasks[ti].start,
+                self.tasks[ti].end,
+            );
+            if tp == part {
+                let s = ts.max(offset);
+                let e = te.min(end);
+                if s < e {
+                    let piece = &data[(s - offset) as usize..(e - offset) as usize];
+                    self.active[i].1.feed(piece, &mut self.scratch);
+                }
+                if te <= end {
+                    let (ti, runner) = self.active.swap_remove(i);
+                    let spec = &self.tasks[ti];
+                    let name = self
+                        .part_names
+                        .get(spec.part as usize)
+                        .filter(|_| self.part_names.len() > 1);
+                    self.results
+                        .push(runner.finish(spec, name.map(|s| s.as_str())));
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// Finishes every task (those not fed to their end report what is missing).
+    pub fn finish(mut self) -> Vec<TaskResult> {
+        while self.next < self.tasks.len() {
+            self.active
+                .push((self.next, Runner::new(&self.tasks[self.next])));
+            self.next += 1;
+        }
+        for (ti, runner) in std::mem::take(&mut self.active) {
+            let spec = &self.tasks[ti];
+            let name = self
+                .part_names
+                .get(spec.part as usize)
+                .filter(|_| self.part_names.len() > 1);
+            self.results
+                .push(runner.finish(spec, name.map(|s| s.as_str())));
+        }
+        self.results
+    }
+}
+
+/// Runs every task of `v` on one thread over readers (tests, fuzzing, small
+/// files). Drivers that want parallelism use [`Verifier::assign_lanes`].
+pub fn run_serial(
+    v: &Verifier,
+    files: &[&dyn ReadAt],
+    piece: usize,
+) -> Result<Vec<TaskResult>, ReadError> {
+    let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
+    let mut lane = Lane::new(v.opened.tasks.clone(), names);
+    let mut buf = vec![0u8; piece.max(1)];
+    for (pi, r) in files.iter().enumerate() {
+        let size = r.size();
+        let mut off = 0u64;
+        while off < size {
+            let n = ((size - off) as usize).min(buf.len());
+            r.read_at(off, &mut buf[..n])?;
+            lane.feed(pi as u16, off, &buf[..n]);
+            off += n as u64;
+        }
+    }
+    Ok(lane.finish())
+}
+
+/// Convenience: the whole verification of in-memory files on one thread.
+pub fn verify_bytes(
+    files: &[(&str, &[u8])],
+    opts: Options,
+    checked_at: &str,
+) -> Result<Report, ReadError> {
+    let readers: Vec<(&str, &dyn ReadAt)> =
+        files.iter().map(|(n, b)| (*n, b as &dyn ReadAt)).collect();
+    let v = Verifier::open(&readers, opts)?;
+    let plain: Vec<&dyn ReadAt> = readers.iter().map(|r| r.1).collect();
+    let results = run_serial(&v, &plain, 8 << 20)?;
+    Ok(v.finish(results, checked_at.to_string()))
+}
+
+fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Report {
+    let Verifier { opts, opened, name } = v;
+    let mut findings = opened.findings;
+    results.sort_by_key(|r| r.id);
+    let tasks = &opened.tasks;
+    let split = opened.parts.len() > 1;
+    let mut parts: Vec<PartInfo> = opened
+        .parts
+        .iter()
+        .map(|p| PartInfo {
+            name: p.name.clone(),
+            size: p.size,
+            part_number: p.header.as_ref().map(|h| h.part_number).unwrap_or(0),
+            digests: Digests::default(),
+            integrity: IntegrityInfo {
+                present: p.integrity.is_some(),
+                chunks: p
+                    .integrity
+                    .as_ref()
+                    .map(|t| t.num_chunks as u64)
+                    .unwrap_or(0),
+                chunk_size: p.integrity.as_ref().map(|t| t.chunk_size).unwrap_or(0),
+                checked: 0,
+                bad_chunks: Vec::new(),
+            },
+        })
+        .collect();
+    let mut checked = Checked {
+        metadata_resources: opened.metadata.iter().filter(|m| m.is_some()).count() as u64,
+        ..Default::default()
+    };
+    let mut zero_blocks = 0u64;
+    let mut have_zero = false;
+    for r in &results {
+        let Some(spec) = tasks.get(r.id as usize) else {
+            continue;
+        };
+        let part = &mut parts[spec.part as usize];
+        if r.sha256.is_some() {
+            part.digests.sha256 = r.sha256.clone();
+        }
+        if r.sha1.is_some() {
+            part.digests.sha1 = r.sha1.clone();
+        }
+        if matches!(spec.kind, TaskKind::FileDigest { .. }) {
+            zero_blocks += r.zero_blocks;
+            have_zero = true;
+        }
+        part.integrity.checked += r.integrity_checked;
+        part.integrity
+            .bad_chunks
+            .extend(r.bad_chunks.iter().cloned());
+        checked.blobs_verified += r.blobs_ok;
+        checked.blobs_corrupt += r.blobs_bad;
+        checked.blobs_unverified += r.blobs_unverified;
+        checked.uncompressed_bytes += r.bytes_out;
+        findings.extend(r.findings.iter().cloned());
+    }
+    // Every task must report back; a missing result is work not done.
+    if results.len() < tasks.len() {
+        findings.push(Finding::unverified(
+            "internal.missing_results",
+            format!(
+                "{} of {} tasks reported no result",
+                tasks.len() - results.len(),
+                tasks.len()
+            ),
+        ));
+    }
+    checked.zero_blocks = zero_blocks;
+    for p in &mut parts {
+        p.integrity.bad_chunks.sort_by_key(|b| b.index);
+    }
+
+    let digests = if split {
+        Digests::default()
+    } else {
+        parts.first().map(|p| p.digests.clone()).unwrap_or_default()
+    };
+    // Expected digests: for a single file only.
+    for (want, got, alg) in [
+        (&opts.expect_sha256, &digests.sha256, "SHA-256"),
+        (&opts.expect_sha1, &digests.sha1, "SHA-1"),
+    ] {
+        if let Some(w) = want {
+            match got {
+                Some(g) if g.eq_ignore_ascii_case(w.trim()) => {}
+                Some(g) => findings.push(Finding::corruption("digest.mismatch", format!("whole-file {alg} is {g}, not the expected {}: this is not the file you expected", w.trim().to_ascii_lowercase())).remedy(remedies::RECOPY)),
+                None => findings.push(Finding::unverified("digest.not_computed", format!("an expected {alg} was given but the {alg} was not computed"))),
+            }
+        }
+    }
+
+    let mut facts = opened.facts.clone();
+    if let Some(x) = &opened.xml {
+        facts.largest_image_bytes = x
+            .images
+            .iter()
+            .filter_map(|i| i.total_bytes)
+            .max()
+            .unwrap_or(0);
+    }
+    let intact = policy::intact(&findings);
+    let zero = have_zero.then_some(zero_blocks);
+    let targets: Vec<_> = TargetId::ALL
+        .iter()
+        .map(|t| policy::evaluate(*t, &findings, &facts, zero))
+        .collect();
+    let selected = if opts.targets.is_empty() {
+        vec![TargetId::ConfigMgr]
+    } else {
+        opts.targets.clone()
+    };
+    let verdict = targets
+        .iter()
+        .filter(|t| selected.contains(&t.id))
+        .map(|t| t.verdict)
+        .max()
+        .unwrap_or(Verdict::Unverified);
+
+    let first = opened.parts.iter().find_map(|p| p.header.clone());
+    let wim = first.map(|h| {
+        let (flags, unknown) = h.flag_names();
+        WimInfo {
+            version: h.version,
+            flags: flags.into_iter().map(String::from).collect(),
+            unknown_flags: unknown,
+            compression: h
+                .codec()
+                .map(|c| c.name().to_string())
+                .unwrap_or_else(|| "invalid".into()),
+            chunk_size: h.chunk_size,
+            part: h.part_number,
+            total_parts: h.total_parts,
+            image_count: h.image_count,
+            boot_index: h.boot_index,
+            guid: hex(&h.guid),
+            pipable: h.is_pipable(),
+            solid: h.version == crate::format::header::VERSION_SOLID,
+        }
+    });
+    let integrity = if split {
+        IntegrityInfo {
+            present: parts.iter().any(|p| p.integrity.present),
+            chunks: parts.iter().map(|p| p.integrity.chunks).sum(),
+            chunk_size: parts
+                .iter()
+                .map(|p| p.integrity.chunk_size)
+                .max()
+                .unwrap_or(0),
+            checked: parts.iter().map(|p| p.integrity.checked).sum(),
+            bad_chunks: parts
+                .iter()
+                .flat_map(|p| p.integrity.bad_chunks.iter().cloned())
+                .collect(),
+        }
+    } else {
+        parts
+            .first()
+            .map(|p| p.integrity.clone())
+            .unwrap_or_default()
+    };
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    Report {
+        schema: crate::report::SCHEMA,
+        tool: Tool::default(),
+        checked_at,
+        file: FileInfo {
+            name,
+            size: facts.total_size,
+        },
+        verdict,
+        intact,
+        digests,
+        wim,
+        images: opened.xml.map(|x| x.images).unwrap_or_default(),
+        resources: opened.resources,
+        integrity,
+        findings,
+        targets,
+        selected,
+        parts: if split { parts } else { Vec::new() },
+        checked,
+    }
+}

@@ -1,0 +1,1016 @@
+//! Phase 1: read the small structures of every part by random access
+//! (header, blob table, XML, integrity table, metadata), check them, and
+//! plan the tasks of phase 2.
+
+use super::finding::{remedies, Finding};
+use super::resource::{CollectSink, Layout, ResourceDecoder, Scratch};
+use super::task::{BlobTarget, TaskKind, TaskSpec};
+use super::Options;
+use crate::codec::Codec;
+use crate::format::blob_table::{parse_table, BlobEntry, BLOB_ENTRY_SIZE, MAX_BLOB_ENTRIES};
+use crate::format::header::{self, Header, HEADER_SIZE};
+use crate::format::hex;
+use crate::format::integrity::{IntegrityLayoutError, IntegrityTable};
+use crate::format::reshdr::ResHdr;
+use crate::format::resource::{chunk_size_problem, SOLID_HEADER_SIZE};
+use crate::format::xml::{self, XmlInfo, MAX_IMAGES, MAX_XML_SIZE};
+use crate::read::{read_vec, ReadAt, ReadError};
+use sha1::{Digest, Sha1};
+use std::collections::{BTreeMap, HashMap};
+
+/// Largest metadata resource (uncompressed) that is loaded. A full Windows
+/// install image's metadata is 50–150 MB; the cap bounds memory for a
+/// forged size.
+pub const MAX_METADATA_SIZE: u64 = 1 << 30;
+/// Integrity chunks per task: tasks of ~80 MiB spread evenly over lanes.
+const INTEGRITY_CHUNKS_PER_TASK: usize = 8;
+const FOUR_GIB: u64 = 1 << 32;
+
+/// One file of the set, after phase 1.
+#[derive(Clone, Debug)]
+pub struct PartState {
+    pub name: String,
+    pub size: u64,
+    pub header: Option<Header>,
+    pub integrity: Option<IntegrityTable>,
+    /// Integrity covered range end (`blob table end`).
+    pub integrity_end: u64,
+}
+
+/// Facts the policy needs, gathered while opening.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub total_size: u64,
+    pub largest_part: u64,
+    pub parts: u16,
+    pub pipable: bool,
+    pub solid: bool,
+    pub codec: Option<Codec>,
+    pub chunk_size: u32,
+    pub lzms: bool,
+    pub integrity_present: bool,
+    pub write_in_progress: bool,
+    pub resources_above_4g: u64,
+    pub resources_crossing_4g: u64,
+    pub blobs_over_4g: u64,
+    pub largest_image_bytes: u64,
+    pub boot_images_without_wds_tools: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ResourceCounts {
+    pub blob_entries: u64,
+    pub metadata_resources: u64,
+    pub solid_resources: u64,
+    pub blobs_in_solid_resources: u64,
+    pub compressed: u64,
+    pub uncompressed: u64,
+    pub stored_bytes: u64,
+    pub uncompressed_bytes: u64,
+    pub above_4gib: u64,
+    pub crossing_4gib: u64,
+    pub uncompressed_over_4gib: u64,
+    pub duplicate_hashes: u64,
+    pub zero_hash_entries: u64,
+}
+
+/// What phase 1 produced.
+pub struct Opened {
+    pub parts: Vec<PartState>,
+    pub findings: Vec<Finding>,
+    pub facts: Facts,
+    pub tasks: Vec<TaskSpec>,
+    pub xml: Option<XmlInfo>,
+    pub resources: ResourceCounts,
+    /// Uncompressed metadata resources of the images, in image order.
+    pub metadata: Vec<Option<Vec<u8>>>,
+    /// Blob table across parts: SHA-1 -> entry (first seen).
+    pub blob_hashes: HashMap<[u8; 20], u32>,
+}
+
+struct Ctx<'a> {
+    findings: &'a mut Vec<Finding>,
+    part: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, f: Finding) {
+        self.findings.push(f.in_part(self.part.as_deref()));
+    }
+}
+
+/// Runs phase 1 on a set of files (one WIM, or the parts of a split set).
+pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, ReadError> {
+    let mut o = Opened {
+        parts: Vec::new(),
+        findings: Vec::new(),
+        facts: Facts::default(),
+        tasks: Vec::new(),
+        xml: None,
+        resources: ResourceCounts::default(),
+        metadata: Vec::new(),
+        blob_hashes: HashMap::new(),
+    };
+    let split = files.len() > 1;
+    let mut metadata_entries: Vec<(usize, BlobEntry)> = Vec::new();
+    let mut first_header: Option<Header> = None;
+    let mut seen_parts: BTreeMap<u16, String> = BTreeMap::new();
+
+    for (pi, (name, r)) in files.iter().enumerate() {
+        let size = r.size();
+        o.facts.total_size = o.facts.total_size.saturating_add(size);
+        o.facts.largest_part = o.facts.largest_part.max(size);
+        let mut ctx = Ctx {
+            findings: &mut o.findings,
+            part: split.then(|| name.to_string()),
+        };
+        let mut part = PartState {
+            name: name.to_string(),
+            size,
+            header: None,
+            integrity: None,
+            integrity_end: 0,
+        };
+        if opts.sha256 || opts.sha1 {
+            o.tasks.push(TaskSpec {
+                id: 0,
+                part: pi as u16,
+                start: 0,
+                end: size,
+                kind: TaskKind::FileDigest {
+                    sha256: opts.sha256,
+                    sha1: opts.sha1,
+                },
+            });
+        }
+        let hdr = match read_header(*r, size, &mut ctx)? {
+            Some(h) => h,
+            None => {
+                o.parts.push(part);
+                continue;
+            }
+        };
+        check_header(&hdr, size, &mut ctx, &mut o.facts);
+        if let Some(first) = &first_header {
+            if first.guid != hdr.guid {
+                ctx.push(Finding::corruption(
+                    "split.guid_mismatch",
+                    format!("header: GUID {} differs from the first part's {}; this file belongs to another split set", hdr.guid_string(), first.guid_string()),
+                ).at(0x18));
+            }
+        } else {
+            first_header = Some(hdr.clone());
+        }
+        if let Some(prev) = seen_parts.insert(hdr.part_number, name.to_string()) {
+            ctx.push(
+                Finding::corruption(
+                    "split.duplicate_part",
+                    format!(
+                        "header: part number {} appears twice ({prev} and {name})",
+                        hdr.part_number
+                    ),
+                )
+                .at(0x28),
+            );
+        }
+
+        // Blob table.
+        let entries = read_blob_table(*r, &hdr, size, &mut ctx)?;
+        // Integrity table.
+        part.integrity_end = hdr.blob_table.end().unwrap_or(0);
+        if let Some(t) = read_integrity(*r, &hdr, size, &mut ctx)? {
+            let chunks = t.digests.len();
+            let mut first = 0usize;
+            while first < chunks {
+                let n = INTEGRITY_CHUNKS_PER_TASK.min(chunks - first);
+                let start = HEADER_SIZE as u64 + first as u64 * t.chunk_size as u64;
+                let end = (start + n as u64 * t.chunk_size as u64).min(part.integrity_end);
+                o.tasks.push(TaskSpec {
+                    id: 0,
+                    part: pi as u16,
+                    start,
+                    end,
+                    kind: TaskKind::Integrity {
+                        chunk_size: t.chunk_size,
+                        first: first as u64,
+                        expected: t.digests[first..first + n].to_vec(),
+                    },
+                });
+                first += n;
+            }
+            part.integrity = Some(t);
+            o.facts.integrity_present = true;
+        }
+        // XML (every part has one; the first part's is the one reported).
+        if let Some(x) = read_xml(*r, &hdr, size, &mut ctx)? {
+            if o.xml.is_none() {
+                o.xml = Some(x);
+            }
+        }
+        plan_blobs(
+            pi,
+            *r,
+            &hdr,
+            size,
+            &entries,
+            &mut ctx,
+            &mut o.tasks,
+            &mut o.resources,
+            &mut o.blob_hashes,
+            &mut metadata_entries,
+        )?;
+        part.header = Some(hdr);
+        o.parts.push(part);
+    }
+
+    if let Some(h) = &first_header {
+        check_split_set(h, &seen_parts, files.len(), &mut o.findings);
+    }
+    if let (Some(h), Some(x)) = (&first_header, &o.xml) {
+        check_xml_vs_header(h, x, &mut o.findings);
+    }
+    if let Some(h) = &first_header {
+        load_metadata(files, h, &metadata_entries, &mut o)?;
+    }
+    for (i, t) in o.tasks.iter_mut().enumerate() {
+        t.id = i as u32;
+    }
+    Ok(o)
+}
+
+fn read_header(r: &dyn ReadAt, size: u64, ctx: &mut Ctx) -> Result<Option<Header>, ReadError> {
+    if size < HEADER_SIZE as u64 {
+        ctx.push(
+            Finding::corruption(
+                "header.truncated",
+                format!("file is {size} bytes, shorter than the 208-byte WIM header"),
+            )
+            .at(0)
+            .remedy(remedies::RECOPY),
+        );
+        return Ok(None);
+    }
+    let mut b = [0u8; HEADER_SIZE];
+    r.read_at(0, &mut b)?;
+    let mut h = Header::parse(&b);
+    if h.is_pipable() {
+        // A pipable WIM's leading header has zeroed tables; the real one is
+        // the last 208 bytes.
+        if size >= 2 * HEADER_SIZE as u64 {
+            let mut t = [0u8; HEADER_SIZE];
+            r.read_at(size - HEADER_SIZE as u64, &mut t)?;
+            let tail = Header::parse(&t);
+            if tail.magic == header::PIPABLE_MAGIC {
+                h = tail;
+            } else {
+                ctx.push(Finding::corruption("header.pipable_trailer", "pipable WIM: the last 208 bytes are not a WIM header (the file was cut short or the write never finished)").at(size - HEADER_SIZE as u64).remedy(remedies::RECOPY));
+                return Ok(None);
+            }
+        }
+    } else if h.magic != header::MAGIC {
+        ctx.push(Finding::corruption("header.magic", format!("header at offset 0: magic {} is neither MSWIM nor WLPWM; this is not a WIM file", hex(&h.magic))).at(0));
+        return Ok(None);
+    }
+    if h.hdr_size != HEADER_SIZE as u32 {
+        ctx.push(
+            Finding::corruption(
+                "header.size",
+                format!("header: header size field is {}, not 208", h.hdr_size),
+            )
+            .at(0x08),
+        );
+    }
+    Ok(Some(h))
+}
+
+fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Facts) {
+    facts.pipable |= h.is_pipable();
+    if h.version != header::VERSION_DEFAULT && h.version != header::VERSION_SOLID {
+        ctx.push(
+            Finding::corruption(
+                "header.version",
+                format!(
+                    "header: version {:#x} is neither 0x10d00 nor 0xe00",
+                    h.version
+                ),
+            )
+            .at(0x0C),
+        );
+    }
+    if h.version == header::VERSION_SOLID {
+        facts.solid = true;
+    }
+    let (_, unknown) = h.flag_names();
+    if unknown != 0 {
+        ctx.push(
+            Finding::warning(
+                "header.unknown_flags",
+                format!("header: unknown flag bits {unknown:#x} are set"),
+            )
+            .at(0x10),
+        );
+    }
+    if h.flags & header::FLAG_WRITE_IN_PROGRESS != 0 {
+        facts.write_in_progress = true;
+        ctx.push(Finding::blocker("header.write_in_progress", "header: the WRITE_IN_PROGRESS flag is set: a program crashed or was stopped while writing this image, so it may be incomplete").at(0x10).remedy(remedies::EXPORT));
+    }
+    match h.codec() {
+        None => ctx.push(
+            Finding::corruption(
+                "header.compression",
+                "header: the COMPRESSION flag is set without a known compression type",
+            )
+            .at(0x10),
+        ),
+        Some(c) => {
+            facts.codec = Some(c);
+            facts.chunk_size = h.chunk_size;
+            if c == Codec::Lzms {
+                facts.lzms = true;
+            }
+            if c == Codec::None {
+                if h.flags
+                    & (header::FLAG_LZX
+                        | header::FLAG_XPRESS
+                        | header::FLAG_LZMS
+                        | header::FLAG_XPRESS2)
+                    != 0
+                {
+                    ctx.push(
+                        Finding::warning(
+                            "header.compression",
+                            "header: a compression type flag is set without the COMPRESSION flag",
+                        )
+                        .at(0x10),
+                    );
+                }
+                if h.chunk_size != 0 {
+                    ctx.push(
+                        Finding::info(
+                            "header.chunk_size",
+                            format!(
+                                "header: chunk size is {} in an uncompressed WIM (wimlib writes 0)",
+                                h.chunk_size
+                            ),
+                        )
+                        .at(0x14),
+                    );
+                }
+            } else if let Some(p) = chunk_size_problem(c, h.chunk_size) {
+                ctx.push(
+                    Finding::corruption(
+                        "header.chunk_size",
+                        format!("header: {c} chunk size {} {p}", h.chunk_size),
+                    )
+                    .at(0x14),
+                );
+            }
+        }
+    }
+    if h.part_number == 0 || h.part_number > h.total_parts {
+        ctx.push(
+            Finding::corruption(
+                "header.part",
+                format!(
+                    "header: part {} of {} is impossible",
+                    h.part_number, h.total_parts
+                ),
+            )
+            .at(0x28),
+        );
+    }
+    if h.total_parts > 1 && h.flags & header::FLAG_SPANNED == 0 {
+        ctx.push(
+            Finding::warning(
+                "header.part",
+                format!(
+                    "header: {} parts but the SPANNED flag is not set",
+                    h.total_parts
+                ),
+            )
+            .at(0x10),
+        );
+    }
+    facts.parts = facts.parts.max(h.total_parts);
+    if h.image_count > MAX_IMAGES {
+        ctx.push(
+            Finding::corruption(
+                "header.image_count",
+                format!("header: image count {} exceeds {MAX_IMAGES}", h.image_count),
+            )
+            .at(0x2C),
+        );
+    }
+    if h.boot_index > h.image_count {
+        ctx.push(
+            Finding::warning(
+                "header.boot_index",
+                format!(
+                    "header: boot index {} is above the image count {}",
+                    h.boot_index, h.image_count
+                ),
+            )
+            .at(0x78),
+        );
+    }
+    if h.guid == [0u8; 16] {
+        ctx.push(Finding::info("header.guid", "header: the GUID is all zeros").at(0x18));
+    }
+    for (field, at, r) in [
+        ("blob table", 0x30u64, &h.blob_table),
+        ("XML data", 0x48, &h.xml),
+        ("integrity table", 0x7C, &h.integrity),
+        ("boot metadata", 0x60, &h.boot_metadata),
+    ] {
+        if r.is_zero() {
+            continue;
+        }
+        match r.end() {
+            Some(end) if end <= size => {}
+            _ => ctx.push(Finding::corruption("header.reshdr_out_of_file", format!("header: the {field} at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY)),
+        }
+    }
+    if h.blob_table.is_zero() && h.xml.is_zero() {
+        ctx.push(Finding::corruption("header.incomplete", "header: neither a blob table nor XML data is recorded; the image was never finished").at(0x30));
+    }
+}
+
+fn in_file(r: &ResHdr, size: u64) -> bool {
+    matches!(r.end(), Some(e) if e <= size)
+}
+
+fn read_blob_table(
+    r: &dyn ReadAt,
+    h: &Header,
+    size: u64,
+    ctx: &mut Ctx,
+) -> Result<Vec<BlobEntry>, ReadError> {
+    let t = &h.blob_table;
+    if t.is_zero() || !in_file(t, size) {
+        return Ok(Vec::new());
+    }
+    if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
+        ctx.push(
+            Finding::unverified(
+                "blobtable.compressed",
+                format!(
+                    "blob table at offset {}: stored compressed, which wimproof does not read",
+                    t.offset
+                ),
+            )
+            .at(0x30),
+        );
+        return Ok(Vec::new());
+    }
+    let count = t.size_in_wim / BLOB_ENTRY_SIZE as u64;
+    if count > MAX_BLOB_ENTRIES {
+        ctx.push(Finding::corruption("blobtable.too_large", format!("blob table at offset {}: {count} entries exceed the limit of {MAX_BLOB_ENTRIES}", t.offset)).at(t.offset));
+        return Ok(Vec::new());
+    }
+    let data = read_vec(
+        r,
+        t.offset,
+        t.size_in_wim,
+        MAX_BLOB_ENTRIES * BLOB_ENTRY_SIZE as u64 + BLOB_ENTRY_SIZE as u64,
+    )?;
+    let (entries, rest) = parse_table(&data);
+    if rest != 0 {
+        ctx.push(Finding::corruption("blobtable.size", format!("blob table at offset {}: its {} bytes are not a whole number of 50-byte entries", t.offset, t.size_in_wim)).at(t.offset));
+    }
+    Ok(entries)
+}
+
+fn read_integrity(
+    r: &dyn ReadAt,
+    h: &Header,
+    size: u64,
+    ctx: &mut Ctx,
+) -> Result<Option<IntegrityTable>, ReadError> {
+    let t = &h.integrity;
+    if t.is_zero() {
+        ctx.push(Finding::info("integrity.absent", "the WIM has no integrity table; its data is checked through the blob SHA-1s instead").remedy("Capture or export with `/CheckIntegrity` (DISM) or `--check` (wimlib) to add one."));
+        return Ok(None);
+    }
+    if !in_file(t, size) {
+        return Ok(None);
+    }
+    let limit = 12 + 20 * crate::format::integrity::MAX_INTEGRITY_CHUNKS as u64;
+    if t.size_in_wim > limit {
+        ctx.push(
+            Finding::corruption(
+                "integrity.layout",
+                format!(
+                    "integrity table at offset {}: {} bytes exceed the limit of {limit}",
+                    t.offset, t.size_in_wim
+                ),
+            )
+            .at(t.offset),
+        );
+        return Ok(None);
+    }
+    let data = read_vec(r, t.offset, t.size_in_wim, limit)?;
+    let bad = |ctx: &mut Ctx, why: String| {
+        ctx.push(
+            Finding::corruption(
+                "integrity.layout",
+                format!("integrity table at offset {}: {why}", t.offset),
+            )
+            .at(t.offset)
+            .remedy(remedies::RECOPY),
+        );
+    };
+    if t.uncompressed_size != t.size_in_wim {
+        bad(
+            ctx,
+            format!(
+                "stored size {} differs from its size {}",
+                t.size_in_wim, t.uncompressed_size
+            ),
+        );
+        return Ok(None);
+    }
+    let table = match IntegrityTable::parse(&data) {
+        Ok(tb) => tb,
+        Err(e) => {
+            let why = match e {
+                IntegrityLayoutError::TooShort => "too short for its header".to_string(),
+                IntegrityLayoutError::SizeMismatch { declared, actual } => format!("declares {declared} bytes but holds {actual}, which is not 12 + 20 x its chunk count"),
+                IntegrityLayoutError::TooManyChunks(n) => format!("{n} chunks exceed the limit"),
+                IntegrityLayoutError::ZeroChunkSize => "chunk size is 0".to_string(),
+            };
+            bad(ctx, why);
+            return Ok(None);
+        }
+    };
+    let end = h.blob_table.end().unwrap_or(0);
+    let need = IntegrityTable::chunks_needed(table.chunk_size, end);
+    if need != table.num_chunks as u64 || end > size {
+        bad(
+            ctx,
+            format!(
+                "lists {} chunks of {} bytes, but bytes 208..{end} need {need}",
+                table.num_chunks, table.chunk_size
+            ),
+        );
+        return Ok(None);
+    }
+    Ok(Some(table))
+}
+
+fn read_xml(
+    r: &dyn ReadAt,
+    h: &Header,
+    size: u64,
+    ctx: &mut Ctx,
+) -> Result<Option<XmlInfo>, ReadError> {
+    let t = &h.xml;
+    if t.is_zero() || !in_file(t, size) {
+        return Ok(None);
+    }
+    if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
+        ctx.push(
+            Finding::unverified(
+                "xml.compressed",
+                format!(
+                    "XML data at offset {}: stored compressed, which wimproof does not read",
+                    t.offset
+                ),
+            )
+            .at(t.offset),
+        );
+        return Ok(None);
+    }
+    if t.size_in_wim > MAX_XML_SIZE {
+        ctx.push(
+            Finding::corruption(
+                "xml.too_large",
+                format!(
+                    "XML data at offset {}: {} bytes exceed the limit of {MAX_XML_SIZE}",
+                    t.offset, t.size_in_wim
+                ),
+            )
+            .at(t.offset),
+        );
+        return Ok(None);
+    }
+    let data = read_vec(r, t.offset, t.size_in_wim, MAX_XML_SIZE)?;
+    match xml::parse(&data) {
+        Ok(x) => {
+            if x.encrypted_esd {
+                ctx.push(
+                    Finding::unverified(
+                        "xml.encrypted",
+                        "XML data: the image is an encrypted ESD; its resources cannot be checked",
+                    )
+                    .at(t.offset),
+                );
+            }
+            Ok(Some(x))
+        }
+        Err(e) => {
+            ctx.push(
+                Finding::corruption(
+                    "xml.invalid",
+                    format!("XML data at offset {}: {e}", t.offset),
+                )
+                .at(t.offset)
+                .remedy(remedies::EXPORT),
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn check_xml_vs_header(h: &Header, x: &XmlInfo, findings: &mut Vec<Finding>) {
+    let n = x.images.len() as u64;
+    if n != h.image_count as u64 {
+        findings.push(
+            Finding::corruption(
+                "xml.image_count",
+                format!(
+                    "XML data describes {n} images but the header says {}",
+                    h.image_count
+                ),
+            )
+            .at(h.xml.offset),
+        );
+    }
+    let mut idx: Vec<u32> = x.images.iter().map(|i| i.index).collect();
+    idx.sort_unstable();
+    if idx.iter().enumerate().any(|(i, &v)| v as usize != i + 1) {
+        findings.push(
+            Finding::corruption(
+                "xml.indexes",
+                "XML data: image INDEX attributes are not exactly 1..N, each once",
+            )
+            .at(h.xml.offset),
+        );
+    }
+}
+
+fn check_split_set(
+    h: &Header,
+    seen: &BTreeMap<u16, String>,
+    given: usize,
+    findings: &mut Vec<Finding>,
+) {
+    if h.total_parts <= 1 && given <= 1 {
+        return;
+    }
+    let missing: Vec<String> = (1..=h.total_parts)
+        .filter(|p| !seen.contains_key(p))
+        .map(|p| p.to_string())
+        .collect();
+    if !missing.is_empty() {
+        findings.push(Finding::unverified("split.missing_part", format!("split set of {} parts: part(s) {} were not given, so their data is not checked", h.total_parts, missing.join(", "))).remedy("Give all .swm parts together (the CLI looks for name2.swm, name3.swm... beside the first)."));
+    }
+}
+
+/// Checks the blob table entries of one part and plans a task per resource.
+#[allow(clippy::too_many_arguments)]
+fn plan_blobs(
+    pi: usize,
+    r_at: &dyn ReadAt,
+    h: &Header,
+    size: u64,
+    entries: &[BlobEntry],
+    ctx: &mut Ctx,
+    tasks: &mut Vec<TaskSpec>,
+    rc: &mut ResourceCounts,
+    blob_hashes: &mut HashMap<[u8; 20], u32>,
+    metadata_entries: &mut Vec<(usize, BlobEntry)>,
+) -> Result<(), ReadError> {
+    let codec = h.codec().unwrap_or(Codec::None);
+    let pipable = h.is_pipable();
+    let part_no = h.part_number;
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
+    // Solid run being collected: resource entries, then blob entries.
+    let mut solid_res: Vec<(usize, &BlobEntry)> = Vec::new();
+    let mut solid_blobs: Vec<(usize, &BlobEntry)> = Vec::new();
+    let table_at = h.blob_table.offset;
+    let entry_at = |i: usize| table_at.saturating_add(i as u64 * BLOB_ENTRY_SIZE as u64);
+
+    let mut seen_hash: HashMap<[u8; 20], usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let r = &e.reshdr;
+        let at = entry_at(i);
+        if !r.is_solid() && !(solid_res.is_empty() && solid_blobs.is_empty()) {
+            plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
+        }
+        if e.is_solid_resource() {
+            if h.version != header::VERSION_SOLID {
+                ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid resource in a version {:#x} WIM", h.version)).at(at));
+                continue;
+            }
+            if !solid_blobs.is_empty() {
+                plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
+            }
+            rc.solid_resources += 1;
+            rc.stored_bytes += r.size_in_wim;
+            if !in_file(r, size) {
+                ctx.push(Finding::corruption("blobtable.out_of_file", format!("blob table entry {i} (offset {at}): solid resource at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
+                continue;
+            }
+            note_4g(r, rc);
+            ranges.push((r.offset, r.end().unwrap_or(u64::MAX), i));
+            solid_res.push((i, e));
+            continue;
+        }
+        rc.blob_entries += 1;
+        if e.has_zero_hash() {
+            rc.zero_hash_entries += 1;
+            continue;
+        }
+        if let Some(prev) = seen_hash.insert(e.sha1, i) {
+            rc.duplicate_hashes += 1;
+            ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
+            continue;
+        }
+        blob_hashes.entry(e.sha1).or_insert(i as u32);
+        if r.is_solid() {
+            if h.version != header::VERSION_SOLID {
+                ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid blob in a version {:#x} WIM", h.version)).at(at));
+                continue;
+            }
+            rc.blobs_in_solid_resources += 1;
+            rc.uncompressed_bytes += r.size_in_wim;
+            if r.size_in_wim > FOUR_GIB {
+                rc.uncompressed_over_4gib += 1;
+            }
+            solid_blobs.push((i, e));
+            continue;
+        }
+        if e.part_number != part_no {
+            ctx.push(Finding::warning("blobtable.wrong_part", format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
+            continue;
+        }
+        if r.is_metadata() {
+            rc.metadata_resources += 1;
+            if e.refcount != 1 {
+                ctx.push(Finding::warning("blobtable.metadata_refcount", format!("blob table entry {i} (offset {at}): metadata resource with reference count {}, not 1", e.refcount)).at(at));
+            }
+            metadata_entries.push((pi, e.clone()));
+        }
+        if r.size_in_wim == 0 && r.uncompressed_size == 0 {
+            continue;
+        }
+        rc.stored_bytes += r.size_in_wim;
+        rc.uncompressed_bytes += r.uncompressed_size;
+        if r.is_compressed() {
+            rc.compressed += 1;
+        } else {
+            rc.uncompressed += 1;
+        }
+        if r.uncompressed_size > FOUR_GIB {
+            rc.uncompressed_over_4gib += 1;
+        }
+        let Some(end) = r.end().filter(|&e| e <= size) else {
+            ctx.push(Finding::corruption("blobtable.out_of_file", format!("blob table entry {i} (offset {at}): blob {} at offset {} with stored size {} ends past the end of the {size}-byte file", hex(&e.sha1), r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
+            continue;
+        };
+        if r.offset < HEADER_SIZE as u64 {
+            ctx.push(Finding::corruption("blobtable.overlaps_header", format!("blob table entry {i} (offset {at}): blob {} starts at offset {} inside the header", hex(&e.sha1), r.offset)).at(at));
+            continue;
+        }
+        if !r.is_compressed() && r.size_in_wim != r.uncompressed_size {
+            ctx.push(Finding::corruption("blobtable.size_mismatch", format!("blob table entry {i} (offset {at}): uncompressed blob {} has stored size {} but size {}", hex(&e.sha1), r.size_in_wim, r.uncompressed_size)).at(at));
+            continue;
+        }
+        note_4g(r, rc);
+        ranges.push((r.offset, end, i));
+        if r.is_metadata() {
+            continue; // verified in phase 1 with the tree
+        }
+        let layout = if !r.is_compressed() {
+            Layout::Stored
+        } else if codec == Codec::None {
+            ctx.push(Finding::corruption("blobtable.compressed_in_uncompressed_wim", format!("blob table entry {i} (offset {at}): compressed resource in a WIM whose header names no codec")).at(at));
+            continue;
+        } else if pipable {
+            Layout::Pipable {
+                codec,
+                chunk_size: h.chunk_size,
+                usize: r.uncompressed_size,
+            }
+        } else {
+            Layout::Chunked {
+                codec,
+                chunk_size: h.chunk_size,
+                usize: r.uncompressed_size,
+            }
+        };
+        tasks.push(TaskSpec {
+            id: 0,
+            part: pi as u16,
+            start: r.offset,
+            end,
+            kind: TaskKind::Resource {
+                layout,
+                blobs: vec![BlobTarget {
+                    entry: i as u32,
+                    offset: 0,
+                    size: r.uncompressed_size,
+                    sha1: e.sha1,
+                }],
+            },
+        });
+    }
+    plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
+    check_overlaps(&mut ranges, table_at, ctx);
+    Ok(())
+}
+
+/// Plans the tasks of one solid run: its resource entries and the blobs
+/// addressed inside their concatenated uncompressed data.
+fn plan_solid_run(
+    pi: usize,
+    r: &dyn ReadAt,
+    size: u64,
+    res: &mut Vec<(usize, &BlobEntry)>,
+    blobs: &mut Vec<(usize, &BlobEntry)>,
+    ctx: &mut Ctx,
+    tasks: &mut Vec<TaskSpec>,
+) -> Result<(), ReadError> {
+    if res.is_empty() && blobs.is_empty() {
+        return Ok(());
+    }
+    // Each resource's uncompressed size is in its own 16-byte header.
+    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(res.len());
+    let mut base = 0u64;
+    for &(i, e) in res.iter() {
+        let rh = &e.reshdr;
+        let mut usize = 0u64;
+        if rh.size_in_wim >= SOLID_HEADER_SIZE && in_file(rh, size) {
+            let mut b = [0u8; 8];
+            r.read_at(rh.offset, &mut b)?;
+            usize = u64::from_le_bytes(b);
+        } else {
+            ctx.push(Finding::corruption("blobtable.solid_header", format!("blob table entry {i}: solid resource at offset {} is too small for its header", rh.offset)).at(rh.offset));
+        }
+        spans.push((base, usize));
+        base = base.saturating_add(usize);
+    }
+    let mut targets: Vec<Vec<BlobTarget>> = vec![Vec::new(); res.len()];
+    for &(i, e) in blobs.iter() {
+        let off = e.reshdr.offset;
+        let len = e.reshdr.size_in_wim;
+        let end = off.checked_add(len);
+        let home = spans
+            .iter()
+            .position(|&(b, u)| off >= b && end.is_some_and(|x| x <= b.saturating_add(u)));
+        match home {
+            Some(k) => targets[k].push(BlobTarget { entry: i as u32, offset: off - spans[k].0, size: len, sha1: e.sha1 }),
+            None => ctx.push(Finding::corruption("blobtable.solid_unassigned", format!("blob table entry {i}: blob {} at offset {off} (size {len}) of the solid run's data lies in no solid resource", hex(&e.sha1)))),
+        }
+    }
+    for (k, &(i, e)) in res.iter().enumerate() {
+        let mut t = std::mem::take(&mut targets[k]);
+        t.sort_by_key(|b| b.offset);
+        for w in t.windows(2) {
+            if w[1].offset < w[0].offset + w[0].size {
+                ctx.push(Finding::corruption("blobtable.solid_overlap", format!("blob table entries {} and {}: blobs overlap inside the solid resource of entry {i}", w[0].entry, w[1].entry)).at(e.reshdr.offset));
+            }
+        }
+        let rh = &e.reshdr;
+        if !in_file(rh, size) || rh.size_in_wim < SOLID_HEADER_SIZE {
+            continue;
+        }
+        tasks.push(TaskSpec {
+            id: 0,
+            part: pi as u16,
+            start: rh.offset,
+            end: rh.offset + rh.size_in_wim,
+            kind: TaskKind::Resource {
+                layout: Layout::Solid,
+                blobs: t,
+            },
+        });
+    }
+    res.clear();
+    blobs.clear();
+    Ok(())
+}
+
+fn note_4g(r: &ResHdr, rc: &mut ResourceCounts) {
+    let end = r.end().unwrap_or(u64::MAX);
+    if r.offset >= FOUR_GIB {
+        rc.above_4gib += 1;
+    } else if end > FOUR_GIB {
+        rc.crossing_4gib += 1;
+    }
+}
+
+fn check_overlaps(ranges: &mut [(u64, u64, usize)], table_at: u64, ctx: &mut Ctx) {
+    ranges.sort_unstable();
+    let mut reported = 0;
+    for w in ranges.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b.0 < a.1 && reported < 20 {
+            reported += 1;
+            ctx.push(Finding::corruption("blobtable.overlap", format!("blob table entries {} and {}: their resources overlap (offsets {}..{} and {}..{})", a.2, b.2, a.0, a.1, b.0, b.1)).at(table_at + b.2 as u64 * BLOB_ENTRY_SIZE as u64));
+        }
+    }
+}
+
+/// Loads, checks and keeps the metadata resource of each image.
+fn load_metadata(
+    files: &[(&str, &dyn ReadAt)],
+    h: &Header,
+    entries: &[(usize, BlobEntry)],
+    o: &mut Opened,
+) -> Result<(), ReadError> {
+    let live: Vec<&(usize, BlobEntry)> = entries.iter().filter(|(_, e)| e.refcount != 0).collect();
+    if live.len() as u64 != h.image_count as u64 && h.part_number == 1 {
+        o.findings.push(
+            Finding::corruption(
+                "blobtable.metadata_count",
+                format!(
+                    "blob table: {} metadata resources for {} images",
+                    live.len(),
+                    h.image_count
+                ),
+            )
+            .at(h.blob_table.offset),
+        );
+    }
+    let codec = h.codec().unwrap_or(Codec::None);
+    let mut scratch = Scratch::default();
+    for (img, (pi, e)) in live.iter().enumerate() {
+        let (name, r) = files[*pi];
+        let size = r.size();
+        let rh = &e.reshdr;
+        let image_no = img + 1;
+        if !in_file(rh, size) || rh.offset < HEADER_SIZE as u64 {
+            o.metadata.push(None);
+            continue;
+        }
+        let limit = MAX_METADATA_SIZE.min(size.saturating_mul(512));
+        if rh.uncompressed_size > limit || rh.size_in_wim > MAX_METADATA_SIZE {
+            o.findings.push(Finding::corruption("metadata.too_large", format!("image {image_no}: metadata resource at offset {} declares {} bytes, above the limit of {limit}", rh.offset, rh.uncompressed_size)).at(rh.offset));
+            o.metadata.push(None);
+            continue;
+        }
+        let stored = read_vec(r, rh.offset, rh.size_in_wim, MAX_METADATA_SIZE)?;
+        let layout = if !rh.is_compressed() {
+            Layout::Stored
+        } else if h.is_pipable() {
+            Layout::Pipable {
+                codec,
+                chunk_size: h.chunk_size,
+                usize: rh.uncompressed_size,
+            }
+        } else {
+            Layout::Chunked {
+                codec,
+                chunk_size: h.chunk_size,
+                usize: rh.uncompressed_size,
+            }
+        };
+        let mut dec = ResourceDecoder::new(layout, rh.offset, rh.size_in_wim);
+        let mut sink = CollectSink {
+            bytes: Vec::new(),
+            limit: rh.uncompressed_size,
+            gap: None,
+            overflow: false,
+        };
+        dec.feed(&stored, &mut scratch, &mut sink);
+        dec.finish(&mut sink);
+        let _ = name;
+        if let Some(f) = sink.gap {
+            if f.corrupt {
+                o.findings.push(
+                    Finding::corruption(
+                        "metadata.undecodable",
+                        format!(
+                            "image {image_no}: metadata resource at offset {}: {}",
+                            rh.offset, f.message
+                        ),
+                    )
+                    .at(f.offset)
+                    .remedy(remedies::RECOPY),
+                );
+            } else {
+                o.findings.push(
+                    Finding::unverified(
+                        "metadata.unverified",
+                        format!(
+                            "image {image_no}: metadata resource at offset {} not verified: {}",
+                            rh.offset, f.message
+                        ),
+                    )
+                    .at(f.offset),
+                );
+            }
+            o.metadata.push(None);
+            continue;
+        }
+        let got = Sha1::digest(&sink.bytes);
+        if got.as_slice() != e.sha1 {
+            o.findings.push(Finding::corruption("metadata.hash_mismatch", format!("image {image_no}: metadata resource at offset {}: SHA-1 {} does not match the blob table's {}", rh.offset, hex(&got), hex(&e.sha1))).at(rh.offset).remedy(remedies::RECOPY));
+            o.metadata.push(None);
+            continue;
+        }
+        o.metadata.push(Some(sink.bytes));
+    }
+    Ok(())
+}

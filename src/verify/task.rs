@@ -1,0 +1,460 @@
+//! Tasks: independent units of phase 2, each owning a byte range of one
+//! file. A task is fed the bytes of its range in order and then finished;
+//! it never reads. The same task runs on a native thread, in a Web Worker
+//! and in a unit test over a byte slice.
+
+use super::finding::{remedies, Finding};
+use super::resource::{Failure, Layout, ResourceDecoder, Scratch, Sink};
+use crate::format::hex;
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+/// Granularity of the all-zero block count (the sparse-file heuristic of
+/// KB 2709963): NTFS allocates sparse files in 64 KiB units.
+pub const ZERO_BLOCK: u64 = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    pub id: u32,
+    /// Index of the file (split part) in the set.
+    pub part: u16,
+    pub start: u64,
+    pub end: u64,
+    pub kind: TaskKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Whole-file digests over `[0, size)` and the all-zero block count.
+    FileDigest { sha256: bool, sha1: bool },
+    /// Integrity chunks `first..first + expected.len()`, each `chunk_size`
+    /// bytes from `208 + i * chunk_size`, the last one ending at `end`.
+    Integrity {
+        chunk_size: u32,
+        first: u64,
+        expected: Vec<[u8; 20]>,
+    },
+    /// A stored resource whose uncompressed data holds `blobs`.
+    Resource {
+        layout: Layout,
+        blobs: Vec<BlobTarget>,
+    },
+}
+
+/// A blob to check inside a resource's uncompressed data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobTarget {
+    /// Index of its blob table entry.
+    pub entry: u32,
+    /// Offset within the resource's uncompressed data.
+    pub offset: u64,
+    pub size: u64,
+    pub sha1: [u8; 20],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadChunk {
+    pub index: u64,
+    pub offset: u64,
+    pub length: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub id: u32,
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub sha1: Option<String>,
+    pub zero_blocks: u64,
+    pub integrity_checked: u64,
+    pub bad_chunks: Vec<BadChunk>,
+    pub blobs_ok: u64,
+    pub blobs_bad: u64,
+    pub blobs_unverified: u64,
+    pub bytes_out: u64,
+    /// SHA-1s (hex) of the blobs that failed, for naming them by path.
+    pub bad_blobs: Vec<String>,
+}
+
+/// A running task.
+pub enum Runner {
+    FileDigest(FileDigestRunner),
+    Integrity(IntegrityRunner),
+    Resource(Box<ResourceRunner>),
+}
+
+impl Runner {
+    pub fn new(spec: &TaskSpec) -> Runner {
+        match &spec.kind {
+            TaskKind::FileDigest { sha256, sha1 } => Runner::FileDigest(FileDigestRunner {
+                sha256: sha256.then(Sha256::new),
+                sha1: sha1.then(Sha1::new),
+                pos: spec.start,
+                zero_blocks: 0,
+                block_all_zero: true,
+            }),
+            TaskKind::Integrity {
+                chunk_size,
+                first,
+                expected,
+            } => Runner::Integrity(IntegrityRunner {
+                chunk_size: *chunk_size as u64,
+                first: *first,
+                expected: expected.clone(),
+                end: spec.end,
+                current: 0,
+                in_chunk: 0,
+                hasher: Sha1::new(),
+                bad: Vec::new(),
+                checked: 0,
+            }),
+            TaskKind::Resource { layout, blobs } => Runner::Resource(Box::new(ResourceRunner {
+                decoder: ResourceDecoder::new(layout.clone(), spec.start, spec.end - spec.start),
+                sink: BlobSink::new(blobs.clone()),
+                start: spec.start,
+            })),
+        }
+    }
+
+    /// Feeds the next bytes of the task's range, in order.
+    pub fn feed(&mut self, data: &[u8], scratch: &mut Scratch) {
+        match self {
+            Runner::FileDigest(r) => r.feed(data),
+            Runner::Integrity(r) => r.feed(data),
+            Runner::Resource(r) => r.decoder.feed(data, scratch, &mut r.sink),
+        }
+    }
+
+    pub fn finish(self, spec: &TaskSpec, part_name: Option<&str>) -> TaskResult {
+        let mut res = TaskResult {
+            id: spec.id,
+            ..Default::default()
+        };
+        match self {
+            Runner::FileDigest(r) => r.finish(&mut res),
+            Runner::Integrity(r) => r.finish(&mut res),
+            Runner::Resource(r) => r.finish(&mut res),
+        }
+        for f in &mut res.findings {
+            if f.part.is_none() {
+                f.part = part_name.map(str::to_string);
+            }
+        }
+        res
+    }
+}
+
+pub struct FileDigestRunner {
+    sha256: Option<Sha256>,
+    sha1: Option<Sha1>,
+    pos: u64,
+    zero_blocks: u64,
+    block_all_zero: bool,
+}
+
+impl FileDigestRunner {
+    fn feed(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.sha256 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(data);
+        }
+        // Count 64 KiB-aligned blocks that are entirely zero.
+        let mut rest = data;
+        while !rest.is_empty() {
+            let in_block = self.pos % ZERO_BLOCK;
+            let n = ((ZERO_BLOCK - in_block) as usize).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            if self.block_all_zero && !is_all_zero(head) {
+                self.block_all_zero = false;
+            }
+            self.pos += n as u64;
+            if self.pos % ZERO_BLOCK == 0 {
+                if self.block_all_zero {
+                    self.zero_blocks += 1;
+                }
+                self.block_all_zero = true;
+            }
+            rest = tail;
+        }
+    }
+
+    fn finish(self, res: &mut TaskResult) {
+        res.sha256 = self.sha256.map(|h| hex(&h.finalize()));
+        res.sha1 = self.sha1.map(|h| hex(&h.finalize()));
+        res.zero_blocks = self.zero_blocks;
+    }
+}
+
+fn is_all_zero(b: &[u8]) -> bool {
+    // 16 bytes at a time; the compiler turns this into wide compares.
+    let chunks = b.chunks_exact(16);
+    let tail = chunks.remainder();
+    chunks
+        .into_iter()
+        .all(|c| <[u8; 16]>::try_from(c).is_ok_and(|a| u128::from_ne_bytes(a) == 0))
+        && tail.iter().all(|&x| x == 0)
+}
+
+pub struct IntegrityRunner {
+    chunk_size: u64,
+    first: u64,
+    expected: Vec<[u8; 20]>,
+    end: u64,
+    /// Index (relative to `first`) of the chunk being hashed.
+    current: usize,
+    in_chunk: u64,
+    hasher: Sha1,
+    bad: Vec<BadChunk>,
+    checked: u64,
+}
+
+impl IntegrityRunner {
+    fn chunk_len(&self, rel: usize) -> u64 {
+        let index = self.first + rel as u64;
+        let start = 208 + index * self.chunk_size;
+        self.end.min(start + self.chunk_size) - start
+    }
+
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && self.current < self.expected.len() {
+            let len = self.chunk_len(self.current);
+            let n = ((len - self.in_chunk) as usize).min(data.len());
+            self.hasher.update(&data[..n]);
+            self.in_chunk += n as u64;
+            data = &data[n..];
+            if self.in_chunk == len {
+                let got = self.hasher.finalize_reset();
+                let index = self.first + self.current as u64;
+                if got.as_slice() != self.expected[self.current] {
+                    self.bad.push(BadChunk {
+                        index,
+                        offset: 208 + index * self.chunk_size,
+                        length: len,
+                    });
+                }
+                self.checked += 1;
+                self.current += 1;
+                self.in_chunk = 0;
+            }
+        }
+    }
+
+    fn finish(self, res: &mut TaskResult) {
+        res.integrity_checked = self.checked;
+        for b in &self.bad {
+            res.findings.push(
+                Finding::corruption(
+                    "integrity.chunk_mismatch",
+                    format!(
+                        "integrity table: chunk {} (file bytes {}..{}) does not match its SHA-1",
+                        b.index,
+                        b.offset,
+                        b.offset + b.length
+                    ),
+                )
+                .at(b.offset)
+                .remedy(remedies::RECOPY),
+            );
+        }
+        res.bad_chunks = self.bad;
+    }
+}
+
+/// Hashes each blob's stretch of a resource's uncompressed data.
+pub struct BlobSink {
+    blobs: Vec<BlobTarget>,
+    /// Position in the uncompressed data.
+    pos: u64,
+    /// Next blob (by offset) not yet started.
+    next: usize,
+    active: Vec<ActiveBlob>,
+    done: Vec<(usize, BlobState)>,
+}
+
+struct ActiveBlob {
+    index: usize,
+    hasher: Sha1,
+    failure: Option<Failure>,
+}
+
+enum BlobState {
+    Ok,
+    Mismatch(String),
+    Failed(Failure),
+}
+
+impl BlobSink {
+    pub fn new(mut blobs: Vec<BlobTarget>) -> BlobSink {
+        blobs.sort_by_key(|b| (b.offset, b.size));
+        BlobSink {
+            blobs,
+            pos: 0,
+            next: 0,
+            active: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn advance(&mut self, len: u64, data: Option<&[u8]>, why: Option<&Failure>) {
+        let end = self.pos + len;
+        // Start blobs that begin before `end`.
+        while self.next < self.blobs.len() && self.blobs[self.next].offset < end {
+            self.active.push(ActiveBlob {
+                index: self.next,
+                hasher: Sha1::new(),
+                failure: None,
+            });
+            self.next += 1;
+        }
+        // Zero-size blobs starting exactly at `end` are handled at finish.
+        let pos = self.pos;
+        let blobs = &self.blobs;
+        for a in &mut self.active {
+            let b = &blobs[a.index];
+            let s = b.offset.max(pos);
+            let e = (b.offset + b.size).min(end);
+            if s >= e {
+                continue;
+            }
+            match (data, why) {
+                (Some(d), _) => a.hasher.update(&d[(s - pos) as usize..(e - pos) as usize]),
+                (None, Some(w)) => {
+                    if a.failure.is_none() {
+                        a.failure = Some(w.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.pos = end;
+        let mut i = 0;
+        while i < self.active.len() {
+            let b = &self.blobs[self.active[i].index];
+            if b.offset + b.size <= self.pos {
+                let a = self.active.swap_remove(i);
+                let state = finish_blob(a, &self.blobs);
+                self.done.push(state);
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+fn finish_blob(a: ActiveBlob, blobs: &[BlobTarget]) -> (usize, BlobState) {
+    let b = &blobs[a.index];
+    if let Some(f) = a.failure {
+        return (a.index, BlobState::Failed(f));
+    }
+    let got = a.hasher.finalize();
+    if got.as_slice() == b.sha1 {
+        (a.index, BlobState::Ok)
+    } else {
+        (a.index, BlobState::Mismatch(hex(&got)))
+    }
+}
+
+impl Sink for BlobSink {
+    fn data(&mut self, bytes: &[u8]) {
+        self.advance(bytes.len() as u64, Some(bytes), None);
+    }
+    fn gap(&mut self, len: u64, why: &Failure) {
+        self.advance(len, None, Some(why));
+    }
+}
+
+pub struct ResourceRunner {
+    decoder: ResourceDecoder,
+    sink: BlobSink,
+    start: u64,
+}
+
+impl ResourceRunner {
+    fn finish(mut self, res: &mut TaskResult) {
+        self.decoder.finish(&mut self.sink);
+        let usize = self.decoder.uncompressed_size();
+        let start = self.start;
+        // Blobs never reached: past the end of the uncompressed data.
+        let sink = &mut self.sink;
+        let end_fail = self.decoder.failure().cloned().unwrap_or(Failure {
+            message: format!("blob lies beyond the resource's {usize} bytes of uncompressed data"),
+            offset: start,
+            chunk: None,
+            corrupt: true,
+        });
+        // Flush anything still active or not started (including empty blobs).
+        sink.advance(0, None, None);
+        while sink.next < sink.blobs.len() {
+            sink.active.push(ActiveBlob {
+                index: sink.next,
+                hasher: Sha1::new(),
+                failure: None,
+            });
+            sink.next += 1;
+        }
+        for mut a in std::mem::take(&mut sink.active) {
+            let b = &sink.blobs[a.index];
+            if b.offset + b.size > sink.pos {
+                a.failure.get_or_insert(end_fail.clone());
+            }
+            let st = finish_blob(a, &sink.blobs);
+            sink.done.push(st);
+        }
+        res.bytes_out = usize;
+        let mut done = std::mem::take(&mut sink.done);
+        done.sort_by_key(|(i, _)| *i);
+        for (i, state) in done {
+            let b = &sink.blobs[i];
+            let name = format!("blob {} (blob table entry {})", hex(&b.sha1), b.entry);
+            match state {
+                BlobState::Ok => res.blobs_ok += 1,
+                BlobState::Mismatch(got) => {
+                    res.blobs_bad += 1;
+                    res.bad_blobs.push(hex(&b.sha1));
+                    res.findings.push(
+                        Finding::corruption(
+                            "resource.hash_mismatch",
+                            format!(
+                                "{name}, resource at file offset {start}: the SHA-1 of its {} bytes is {got}, not the one in the blob table",
+                                b.size
+                            ),
+                        )
+                        .at(start)
+                        .remedy(remedies::RECOPY),
+                    );
+                }
+                BlobState::Failed(f) if f.corrupt => {
+                    res.blobs_bad += 1;
+                    res.bad_blobs.push(hex(&b.sha1));
+                    res.findings.push(
+                        Finding::corruption(
+                            "resource.undecodable",
+                            format!("{name}, resource at file offset {start}: {}", f.message),
+                        )
+                        .at(f.offset)
+                        .remedy(remedies::RECOPY),
+                    );
+                }
+                BlobState::Failed(f) => {
+                    res.blobs_unverified += 1;
+                    res.findings.push(
+                        Finding::unverified(
+                            "resource.unverified",
+                            format!(
+                                "{name}, resource at file offset {start}: not verified: {}",
+                                f.message
+                            ),
+                        )
+                        .at(f.offset),
+                    );
+                }
+            }
+        }
+    }
+}
