@@ -1,0 +1,225 @@
+//! The browser driver: the only code that touches wasm-bindgen, web-sys and
+//! js-sys. Like the native driver it moves bytes and messages and checks
+//! nothing itself.
+//!
+//! The page's workers (`www/worker.js`) use two objects:
+//! - [`Session`], in the reader worker: phase 1 over the `File`s (random
+//!   access through [`BlobReader`]), the lanes' task lists and the slice
+//!   plan of the main pass, then the report from the lanes' results;
+//! - [`WebLane`], in each lane worker: runs its tasks over the slices the
+//!   reader posts, in file order.
+//!
+//! Everything crosses the boundary as JSON strings of the core's serde types
+//! (`Options`, `TaskSpec`, `TaskResult`, `Report`), so the page has no second
+//! definition of them. File offsets cross as `f64`, exact below 2^53.
+
+mod blob;
+mod schedule;
+
+pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
+pub use schedule::{plan_slices, SliceSpec};
+
+use crate::read::{ReadAt, ReadError};
+use crate::verify::task::{TaskResult, TaskSpec};
+use crate::verify::{Lane, Options, Verifier};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Blob;
+
+/// Most lanes one verification is split over; more workers than this only
+/// add memory (each holds slices in flight) without adding speed.
+pub const MAX_LANES: u32 = 64;
+/// Bounds of the main pass's read size: below 64 KiB the per-message cost
+/// dominates; above 64 MiB the slices in flight cost too much memory.
+const MIN_SLICE: u64 = 64 << 10;
+const MAX_SLICE: u64 = 64 << 20;
+
+thread_local! {
+    /// The message of the last panic, for the worker to report: a panic is
+    /// a wimproof bug and surfaces as an error state, never as a verdict.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let text = info.to_string();
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(text));
+    }));
+}
+
+/// The message of the panic behind the last `RuntimeError: unreachable`, if any.
+#[wasm_bindgen(js_name = takePanicMessage)]
+pub fn take_panic_message() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow_mut().take())
+}
+
+/// wimproof's version, as in the report's `tool.version`.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+fn error(name: &str, message: impl AsRef<str>) -> JsValue {
+    let e = js_sys::Error::new(message.as_ref());
+    e.set_name(name);
+    e.into()
+}
+
+fn read_error(e: &ReadError) -> JsValue {
+    error("ReadError", e.to_string())
+}
+
+/// The current time as ISO 8601 UTC to the second, like the CLI's.
+fn now_iso() -> String {
+    let s = String::from(js_sys::Date::new_0().to_iso_string());
+    // "2026-01-02T03:04:05.678Z" -> "2026-01-02T03:04:05Z"
+    match s.find('.') {
+        Some(dot) if s.ends_with('Z') => format!("{}Z", &s[..dot]),
+        _ => s,
+    }
+}
+
+/// Phase 1 and the plan, in the reader worker.
+#[wasm_bindgen]
+pub struct Session {
+    verifier: Option<Verifier>,
+    names: Vec<String>,
+    sizes: Vec<u64>,
+    plans: Vec<Vec<TaskSpec>>,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Opens one WIM or the parts of a split set (`blobs[i]` named
+    /// `names[i]`, first part first). `options` is the JSON of `Options`.
+    /// Throws `ReadError` if the file cannot be read: an error state for
+    /// the file, never a verdict.
+    pub fn open(blobs: js_sys::Array, names: Vec<String>, options: &str) -> Result<Session, JsValue> {
+        let opts: Options = serde_json::from_str(options)
+            .map_err(|e| error("TypeError", format!("bad options: {e}")))?;
+        if blobs.length() as usize != names.len() || names.is_empty() {
+            return Err(error("TypeError", "give one name per file, and at least one file"));
+        }
+        let mut readers = Vec::with_capacity(names.len());
+        for (i, v) in blobs.iter().enumerate() {
+            let blob: Blob = v
+                .dyn_into()
+                .map_err(|_| error("TypeError", format!("file {i} is not a Blob")))?;
+            readers.push(BlobReader::new(blob)?);
+        }
+        let list: Vec<(&str, &dyn ReadAt)> = names
+            .iter()
+            .zip(&readers)
+            .map(|(n, r)| (n.as_str(), r as &dyn ReadAt))
+            .collect();
+        let verifier = Verifier::open(&list, opts).map_err(|e| read_error(&e))?;
+        let sizes = readers.iter().map(|r| r.size()).collect();
+        Ok(Session {
+            verifier: Some(verifier),
+            names,
+            sizes,
+            plans: Vec::new(),
+        })
+    }
+
+    /// Splits the tasks over `lanes` lane workers and plans the main pass
+    /// in reads of `slice_bytes`. Returns JSON:
+    /// `{"slices": [{"part", "start", "end", "lanes": [..]}], "total": bytes}`.
+    pub fn plan(&mut self, lanes: u32, slice_bytes: f64) -> Result<String, JsValue> {
+        let v = self.verifier.as_ref().ok_or_else(|| error("Error", "already finished"))?;
+        let lanes = lanes.clamp(1, MAX_LANES) as usize;
+        let slice = f64_to_offset(slice_bytes)
+            .unwrap_or(8 << 20)
+            .clamp(MIN_SLICE, MAX_SLICE);
+        self.plans = v.assign_lanes(lanes);
+        let needs: Vec<Vec<(u16, u64, u64)>> = self
+            .plans
+            .iter()
+            .map(|p| Lane::new(p.clone(), self.names.clone()).needed_ranges())
+            .collect();
+        let slices = plan_slices(&needs, &self.sizes, slice);
+        let total: u64 = self.sizes.iter().sum();
+        serde_json::to_string(&serde_json::json!({ "slices": slices, "total": total }))
+            .map_err(|e| error("Error", e.to_string()))
+    }
+
+    /// The JSON array of `TaskSpec`s of lane `lane` (after [`Session::plan`]).
+    #[wasm_bindgen(js_name = laneTasks)]
+    pub fn lane_tasks(&self, lane: u32) -> Result<String, JsValue> {
+        let tasks = self.plans.get(lane as usize).map(Vec::as_slice).unwrap_or(&[]);
+        serde_json::to_string(tasks).map_err(|e| error("Error", e.to_string()))
+    }
+
+    /// The file names, in part order.
+    #[wasm_bindgen(js_name = partNames)]
+    pub fn part_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// The report's JSON (the CLI's `--json` schema) from every lane's
+    /// results (each a JSON array of `TaskResult`).
+    pub fn finish(&mut self, results: Vec<String>) -> Result<String, JsValue> {
+        let v = self.verifier.take().ok_or_else(|| error("Error", "already finished"))?;
+        let mut all: Vec<TaskResult> = Vec::new();
+        for r in &results {
+            let mut part: Vec<TaskResult> = serde_json::from_str(r)
+                .map_err(|e| error("Error", format!("bad lane results: {e}")))?;
+            all.append(&mut part);
+        }
+        let report = v.finish(all, now_iso());
+        serde_json::to_string(&report).map_err(|e| error("Error", e.to_string()))
+    }
+}
+
+/// One lane of phase 2, in a lane worker.
+#[wasm_bindgen]
+pub struct WebLane {
+    lane: Option<Lane>,
+    /// Per part, the end of the last piece fed: pieces must move forward.
+    fed_to: Vec<u64>,
+}
+
+#[wasm_bindgen]
+impl WebLane {
+    /// `tasks` is the JSON from [`Session::lane_tasks`].
+    #[wasm_bindgen(constructor)]
+    pub fn new(tasks: &str, part_names: Vec<String>) -> Result<WebLane, JsValue> {
+        let tasks: Vec<TaskSpec> = serde_json::from_str(tasks)
+            .map_err(|e| error("TypeError", format!("bad task list: {e}")))?;
+        let parts = part_names.len();
+        Ok(WebLane {
+            lane: Some(Lane::new(tasks, part_names)),
+            fed_to: vec![0; parts],
+        })
+    }
+
+    /// Feeds the bytes of `part` at file offset `offset`; pieces come in
+    /// increasing offset order per part.
+    pub fn feed(&mut self, part: u16, offset: f64, data: &[u8]) -> Result<(), JsValue> {
+        let lane = self.lane.as_mut().ok_or_else(|| error("Error", "already finished"))?;
+        let offset = f64_to_offset(offset)
+            .ok_or_else(|| error("RangeError", "offset is not a whole number below 2^53"))?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .filter(|&e| e <= MAX_SAFE_OFFSET)
+            .ok_or_else(|| error("RangeError", "slice ends beyond 2^53"))?;
+        let fed = self
+            .fed_to
+            .get_mut(part as usize)
+            .ok_or_else(|| error("RangeError", format!("no part {part}")))?;
+        if offset < *fed {
+            return Err(error("RangeError", "slices must come in increasing offset order"));
+        }
+        *fed = end;
+        lane.feed(part, offset, data);
+        Ok(())
+    }
+
+    /// Finishes every task; returns the JSON array of `TaskResult`s.
+    pub fn finish(&mut self) -> Result<String, JsValue> {
+        let lane = self.lane.take().ok_or_else(|| error("Error", "already finished"))?;
+        serde_json::to_string(&lane.finish()).map_err(|e| error("Error", e.to_string()))
+    }
+}

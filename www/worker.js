@@ -1,0 +1,196 @@
+// One dedicated worker script, two roles, both driven by the wasm core:
+//
+// - reader: runs phase 1 (Session.open reads the File's small structures
+//   through FileReaderSync), plans the lanes and the main pass, then reads
+//   the file once, in order, in slices, and posts each slice to the lanes
+//   that need it (transferred to the last one, copied for the others). It
+//   keeps at most MAX_IN_FLIGHT unacknowledged slices per lane, so memory
+//   stays bounded whatever the file size. At the end it collects the lanes'
+//   results and builds the report.
+// - lane: runs its share of the tasks (WebLane.feed) over the slices it is
+//   posted, acknowledges each, and returns its results when told to finish.
+//
+// The page wires the reader to each lane with a MessageChannel, so slices
+// never pass through the main thread. Cancel terminates every worker.
+//
+// This file must stay importable as a module worker (served page) and
+// concatenable after the wasm-bindgen glue (single-file build): no
+// top-level names the glue uses, and the import below on one line.
+
+import { initSync, Session, WebLane, takePanicMessage } from './pkg/wimproof.js';
+
+// Slices posted to a lane and not yet acknowledged, at most.
+const MAX_IN_FLIGHT = 3;
+// Progress messages to the page, at most one per this many ms.
+const PROGRESS_EVERY_MS = 100;
+
+const workerScope = self;
+
+function describeError(e) {
+  let message = e && e.message ? String(e.message) : String(e);
+  let name = e && e.name ? String(e.name) : 'Error';
+  if (e instanceof WebAssembly.RuntimeError) {
+    // A trap is a panic in wimproof (a bug): say so, with the panic's text.
+    const panic = takePanicMessage();
+    name = 'InternalError';
+    message = 'internal error in wimproof' + (panic ? ': ' + panic : ': ' + message);
+  }
+  return { name, message };
+}
+
+function fail(target, e) {
+  target.postMessage({ type: 'error', error: describeError(e) });
+}
+
+workerScope.onmessage = (ev) => {
+  const msg = ev.data;
+  workerScope.onmessage = null;
+  try {
+    initSync({ module: msg.module });
+  } catch (e) {
+    fail(workerScope, e);
+    return;
+  }
+  if (msg.role === 'reader') {
+    runReader(msg).catch((e) => fail(workerScope, e));
+  } else if (msg.role === 'lane') {
+    runLane(msg.port);
+  }
+};
+
+// ---- lane ------------------------------------------------------------------
+
+function runLane(port) {
+  let lane = null;
+  port.onmessage = (ev) => {
+    const m = ev.data;
+    try {
+      if (m.type === 'tasks') {
+        lane = new WebLane(m.tasks, m.names);
+      } else if (m.type === 'slice') {
+        lane.feed(m.part, m.offset, new Uint8Array(m.buffer));
+        port.postMessage({ type: 'ack' });
+      } else if (m.type === 'finish') {
+        const results = lane.finish();
+        lane.free();
+        lane = null;
+        port.postMessage({ type: 'results', results });
+      }
+    } catch (e) {
+      fail(port, e);
+    }
+  };
+}
+
+// ---- reader ----------------------------------------------------------------
+
+async function runReader(msg) {
+  const { files, names, options, ports, sliceBytes } = msg;
+  const started = Date.now();
+  let session;
+  try {
+    session = Session.open(files, names, JSON.stringify(options));
+  } catch (e) {
+    fail(workerScope, e);
+    return;
+  }
+  workerScope.postMessage({ type: 'opened', ms: Date.now() - started });
+  const plan = JSON.parse(session.plan(ports.length, sliceBytes));
+  const partNames = session.partNames();
+
+  // Per lane: unacknowledged slices, and who waits for an acknowledgement.
+  const inFlight = ports.map(() => 0);
+  const waiting = ports.map(() => null);
+  const results = ports.map(() => null);
+  let laneError = null;
+  let wakeOnResults = null;
+  ports.forEach((port, k) => {
+    port.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.type === 'ack') {
+        inFlight[k] -= 1;
+      } else if (m.type === 'results') {
+        results[k] = m.results;
+      } else if (m.type === 'error') {
+        laneError = m.error;
+      }
+      const w = waiting[k];
+      waiting[k] = null;
+      if (w) w();
+      if (wakeOnResults) wakeOnResults();
+    };
+    port.postMessage({ type: 'tasks', tasks: session.laneTasks(k), names: partNames });
+  });
+
+  const reader = new FileReaderSync();
+  const total = plan.total;
+  let lastProgress = 0;
+  let done = 0;
+  // Bytes of the parts before the current one, for the progress count.
+  const partStart = [];
+  let acc = 0;
+  for (const f of files) {
+    partStart.push(acc);
+    acc += f.size;
+  }
+  for (const s of plan.slices) {
+    for (const k of s.lanes) {
+      while (inFlight[k] >= MAX_IN_FLIGHT && !laneError) {
+        await new Promise((resolve) => { waiting[k] = resolve; });
+      }
+    }
+    if (laneError) {
+      workerScope.postMessage({ type: 'error', error: laneError });
+      return;
+    }
+    let buffer;
+    try {
+      buffer = reader.readAsArrayBuffer(files[s.part].slice(s.start, s.end));
+    } catch (e) {
+      const d = describeError(e);
+      d.message = `${names[s.part]}: could not read ${s.end - s.start} bytes at offset ${s.start}: ${d.message}`;
+      workerScope.postMessage({ type: 'error', error: d });
+      return;
+    }
+    if (buffer.byteLength !== s.end - s.start) {
+      workerScope.postMessage({
+        type: 'error',
+        error: {
+          name: 'ReadError',
+          message: `${names[s.part]}: got ${buffer.byteLength} bytes at offset ${s.start} instead of ${s.end - s.start}: the file changed or was truncated while reading`,
+        },
+      });
+      return;
+    }
+    s.lanes.forEach((k, i) => {
+      const last = i === s.lanes.length - 1;
+      const data = last ? buffer : buffer.slice(0);
+      ports[k].postMessage(
+        { type: 'slice', part: s.part, offset: s.start, buffer: data },
+        [data],
+      );
+      inFlight[k] += 1;
+    });
+    done = partStart[s.part] + s.end;
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      workerScope.postMessage({ type: 'progress', done, total });
+    }
+  }
+  // Chromium throws NotReadableError above if the file changed since it
+  // was picked, so reaching here means every byte came from the same file.
+  ports.forEach((port) => port.postMessage({ type: 'finish' }));
+  while (results.some((r) => r === null) && !laneError) {
+    await new Promise((resolve) => { wakeOnResults = resolve; });
+    wakeOnResults = null;
+  }
+  if (laneError) {
+    workerScope.postMessage({ type: 'error', error: laneError });
+    return;
+  }
+  workerScope.postMessage({ type: 'progress', done: total, total });
+  const report = session.finish(results);
+  session.free();
+  workerScope.postMessage({ type: 'done', report });
+}
