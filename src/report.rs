@@ -109,6 +109,7 @@ pub struct Checked {
     pub uncompressed_bytes: u64,
     /// 64 KiB-aligned all-zero blocks (sparse-file heuristic, KB 2709963).
     pub zero_blocks: u64,
+    /// Files and directories (root included) in all image trees walked.
     pub files_in_tree: u64,
     pub dirs_in_tree: u64,
 }

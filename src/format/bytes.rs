@@ -42,9 +42,6 @@ impl<'a> Cursor<'a> {
     pub fn at(data: &'a [u8], pos: usize) -> Self {
         Cursor { data, pos }
     }
-    pub fn pos(&self) -> usize {
-        self.pos
-    }
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let s = self.data.get(self.pos..end)?;

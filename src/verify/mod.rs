@@ -7,6 +7,7 @@ pub mod finding;
 pub mod open;
 pub mod resource;
 pub mod task;
+pub mod tree;
 
 use crate::format::hex;
 use crate::policy::{self, TargetId, Verdict};
@@ -328,6 +329,10 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         ));
     }
     checked.zero_blocks = zero_blocks;
+    for t in opened.trees.iter().flatten() {
+        checked.files_in_tree += t.files;
+        checked.dirs_in_tree += t.dirs;
+    }
     for p in &mut parts {
         p.integrity.bad_chunks.sort_by_key(|b| b.index);
     }

@@ -84,8 +84,12 @@ pub struct Opened {
     pub resources: ResourceCounts,
     /// Uncompressed metadata resources of the images, in image order.
     pub metadata: Vec<Option<Vec<u8>>>,
-    /// Blob table across parts: SHA-1 -> entry (first seen).
-    pub blob_hashes: HashMap<[u8; 20], u32>,
+    /// Blob table across parts: SHA-1 -> (entry, reference count).
+    pub blob_hashes: HashMap<[u8; 20], (u32, u32)>,
+    /// Per image, what the tree walk found (None if not walked).
+    pub trees: Vec<Option<super::tree::TreeSummary>>,
+    /// The first path using each blob.
+    pub paths: HashMap<[u8; 20], String>,
 }
 
 struct Ctx<'a> {
@@ -110,6 +114,8 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
         resources: ResourceCounts::default(),
         metadata: Vec::new(),
         blob_hashes: HashMap::new(),
+        trees: Vec::new(),
+        paths: HashMap::new(),
     };
     let split = files.len() > 1;
     let mut metadata_entries: Vec<(usize, BlobEntry)> = Vec::new();
@@ -231,6 +237,8 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
     }
     if let Some(h) = &first_header {
         load_metadata(files, h, &metadata_entries, &mut o)?;
+        let all_parts = !o.findings.iter().any(|f| f.code == "split.missing_part");
+        check_trees(h, &metadata_entries, all_parts, &mut o);
     }
     for (i, t) in o.tasks.iter_mut().enumerate() {
         t.id = i as u32;
@@ -677,7 +685,7 @@ fn plan_blobs(
     ctx: &mut Ctx,
     tasks: &mut Vec<TaskSpec>,
     rc: &mut ResourceCounts,
-    blob_hashes: &mut HashMap<[u8; 20], u32>,
+    blob_hashes: &mut HashMap<[u8; 20], (u32, u32)>,
     metadata_entries: &mut Vec<(usize, BlobEntry)>,
 ) -> Result<(), ReadError> {
     let codec = h.codec().unwrap_or(Codec::None);
@@ -726,7 +734,7 @@ fn plan_blobs(
             ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
             continue;
         }
-        blob_hashes.entry(e.sha1).or_insert(i as u32);
+        blob_hashes.entry(e.sha1).or_insert((i as u32, e.refcount));
         if r.is_solid() {
             if h.version != header::VERSION_SOLID {
                 ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid blob in a version {:#x} WIM", h.version)).at(at));
@@ -1013,4 +1021,64 @@ fn load_metadata(
         o.metadata.push(Some(sink.bytes));
     }
     Ok(())
+}
+
+/// Walks every loaded image tree; compares counts with the XML.
+fn check_trees(
+    h: &Header,
+    metadata_entries: &[(usize, BlobEntry)],
+    all_parts: bool,
+    o: &mut Opened,
+) {
+    use super::tree::{check_image, check_refcounts, TreeContext};
+    let live: Vec<&BlobEntry> = metadata_entries
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.refcount != 0)
+        .collect();
+    let mut ctx = TreeContext {
+        blobs: &o.blob_hashes,
+        all_parts,
+        refs: HashMap::new(),
+        paths: HashMap::new(),
+    };
+    let mut walked_all = true;
+    for (i, m) in o.metadata.iter().enumerate() {
+        let image = i + 1;
+        let offset = live.get(i).map(|e| e.reshdr.offset).unwrap_or(0);
+        let Some(data) = m else {
+            walked_all = false;
+            o.trees.push(None);
+            continue;
+        };
+        let s = check_image(image, offset, data, &mut ctx, &mut o.findings);
+        walked_all &= s.complete;
+        let is_boot = h.boot_index as usize == image
+            || o.xml
+                .as_ref()
+                .and_then(|x| x.images.iter().find(|im| im.index as usize == image))
+                .is_some_and(|im| im.is_winpe());
+        if is_boot && s.complete && !s.has_wds_tools {
+            o.facts.boot_images_without_wds_tools.push(image as u32);
+        }
+        if let Some(x) = o
+            .xml
+            .as_ref()
+            .and_then(|x| x.images.iter().find(|im| im.index as usize == image))
+        {
+            if s.complete {
+                if let (Some(xf), Some(xd)) = (x.file_count, x.dir_count) {
+                    if xf != s.files || xd != s.dirs {
+                        o.findings.push(Finding::warning("xml.counts", format!("image {image}: the XML says {xf} files and {xd} directories, the directory tree holds {} and {}", s.files, s.dirs)).at(h.xml.offset));
+                    }
+                }
+            }
+        }
+        o.trees.push(Some(s));
+    }
+    if walked_all && all_parts && !o.metadata.is_empty() {
+        let md: std::collections::HashSet<[u8; 20]> = live.iter().map(|e| e.sha1).collect();
+        check_refcounts(&ctx, &md, &mut o.findings);
+    }
+    o.paths = ctx.paths;
 }

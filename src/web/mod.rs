@@ -96,11 +96,18 @@ impl Session {
     /// `names[i]`, first part first). `options` is the JSON of `Options`.
     /// Throws `ReadError` if the file cannot be read: an error state for
     /// the file, never a verdict.
-    pub fn open(blobs: js_sys::Array, names: Vec<String>, options: &str) -> Result<Session, JsValue> {
+    pub fn open(
+        blobs: js_sys::Array,
+        names: Vec<String>,
+        options: &str,
+    ) -> Result<Session, JsValue> {
         let opts: Options = serde_json::from_str(options)
             .map_err(|e| error("TypeError", format!("bad options: {e}")))?;
         if blobs.length() as usize != names.len() || names.is_empty() {
-            return Err(error("TypeError", "give one name per file, and at least one file"));
+            return Err(error(
+                "TypeError",
+                "give one name per file, and at least one file",
+            ));
         }
         let mut readers = Vec::with_capacity(names.len());
         for (i, v) in blobs.iter().enumerate() {
@@ -128,7 +135,10 @@ impl Session {
     /// in reads of `slice_bytes`. Returns JSON:
     /// `{"slices": [{"part", "start", "end", "lanes": [..]}], "total": bytes}`.
     pub fn plan(&mut self, lanes: u32, slice_bytes: f64) -> Result<String, JsValue> {
-        let v = self.verifier.as_ref().ok_or_else(|| error("Error", "already finished"))?;
+        let v = self
+            .verifier
+            .as_ref()
+            .ok_or_else(|| error("Error", "already finished"))?;
         let lanes = lanes.clamp(1, MAX_LANES) as usize;
         let slice = f64_to_offset(slice_bytes)
             .unwrap_or(8 << 20)
@@ -148,7 +158,11 @@ impl Session {
     /// The JSON array of `TaskSpec`s of lane `lane` (after [`Session::plan`]).
     #[wasm_bindgen(js_name = laneTasks)]
     pub fn lane_tasks(&self, lane: u32) -> Result<String, JsValue> {
-        let tasks = self.plans.get(lane as usize).map(Vec::as_slice).unwrap_or(&[]);
+        let tasks = self
+            .plans
+            .get(lane as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         serde_json::to_string(tasks).map_err(|e| error("Error", e.to_string()))
     }
 
@@ -161,7 +175,10 @@ impl Session {
     /// The report's JSON (the CLI's `--json` schema) from every lane's
     /// results (each a JSON array of `TaskResult`).
     pub fn finish(&mut self, results: Vec<String>) -> Result<String, JsValue> {
-        let v = self.verifier.take().ok_or_else(|| error("Error", "already finished"))?;
+        let v = self
+            .verifier
+            .take()
+            .ok_or_else(|| error("Error", "already finished"))?;
         let mut all: Vec<TaskResult> = Vec::new();
         for r in &results {
             let mut part: Vec<TaskResult> = serde_json::from_str(r)
@@ -198,7 +215,10 @@ impl WebLane {
     /// Feeds the bytes of `part` at file offset `offset`; pieces come in
     /// increasing offset order per part.
     pub fn feed(&mut self, part: u16, offset: f64, data: &[u8]) -> Result<(), JsValue> {
-        let lane = self.lane.as_mut().ok_or_else(|| error("Error", "already finished"))?;
+        let lane = self
+            .lane
+            .as_mut()
+            .ok_or_else(|| error("Error", "already finished"))?;
         let offset = f64_to_offset(offset)
             .ok_or_else(|| error("RangeError", "offset is not a whole number below 2^53"))?;
         let end = offset
@@ -210,7 +230,10 @@ impl WebLane {
             .get_mut(part as usize)
             .ok_or_else(|| error("RangeError", format!("no part {part}")))?;
         if offset < *fed {
-            return Err(error("RangeError", "slices must come in increasing offset order"));
+            return Err(error(
+                "RangeError",
+                "slices must come in increasing offset order",
+            ));
         }
         *fed = end;
         lane.feed(part, offset, data);
@@ -219,7 +242,10 @@ impl WebLane {
 
     /// Finishes every task; returns the JSON array of `TaskResult`s.
     pub fn finish(&mut self) -> Result<String, JsValue> {
-        let lane = self.lane.take().ok_or_else(|| error("Error", "already finished"))?;
+        let lane = self
+            .lane
+            .take()
+            .ok_or_else(|| error("Error", "already finished"))?;
         serde_json::to_string(&lane.finish()).map_err(|e| error("Error", e.to_string()))
     }
 }

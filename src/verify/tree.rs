@@ -1,0 +1,347 @@
+//! Walks each image's directory tree (from its decoded metadata resource)
+//! and checks it: structure (bounded depth, no cycles, no shared child
+//! lists), every referenced blob present, names that break extraction on
+//! Windows, and the WinPE files WDS multicast needs.
+
+use super::finding::{remedies, Finding};
+use crate::format::hex;
+use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
+use std::collections::{HashMap, HashSet};
+
+/// Deepest directory nesting accepted (wimlib's limit too).
+pub const MAX_DEPTH: u32 = 16384;
+/// Findings of one kind reported per image before summarising the rest.
+const MAX_REPORTED: usize = 20;
+
+/// What the walk learned about one image.
+#[derive(Clone, Debug, Default)]
+pub struct TreeSummary {
+    pub files: u64,
+    pub dirs: u64,
+    pub has_wds_tools: bool,
+    /// The walk finished; counts are complete.
+    pub complete: bool,
+}
+
+/// Shared state across all images of a WIM.
+pub struct TreeContext<'a> {
+    /// Blob table: SHA-1 -> (entry index, reference count).
+    pub blobs: &'a HashMap<[u8; 20], (u32, u32)>,
+    /// False when parts of a split set are missing (their blobs are unknown).
+    pub all_parts: bool,
+    /// References counted per blob (one per dentry stream).
+    pub refs: HashMap<[u8; 20], u32>,
+    /// The first path that uses each blob, for naming failures.
+    pub paths: HashMap<[u8; 20], String>,
+}
+
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    examples: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, what: String) {
+        self.count += 1;
+        if self.examples.len() < MAX_REPORTED {
+            self.examples.push(what);
+        }
+    }
+}
+
+const WINDOWS_RESERVED: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+fn windows_name_problem(name: &str) -> Option<&'static str> {
+    if name.chars().any(|c| (c as u32) < 0x20 && c != '\0') {
+        return Some("control character");
+    }
+    if name
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+    {
+        return Some("character Windows forbids in names");
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("trailing dot or space");
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_uppercase();
+    if WINDOWS_RESERVED.contains(&stem.as_str()) {
+        return Some("reserved device name");
+    }
+    None
+}
+
+/// Checks one image's metadata; pushes findings and counts references.
+pub fn check_image(
+    image: usize,
+    res_offset: u64,
+    data: &[u8],
+    ctx: &mut TreeContext,
+    findings: &mut Vec<Finding>,
+) -> TreeSummary {
+    let mut sum = TreeSummary::default();
+    let at = |why: String| {
+        Finding::corruption(
+            "metadata.invalid",
+            format!("image {image}: metadata resource at file offset {res_offset}: {why}"),
+        )
+        .at(res_offset)
+        .remedy(remedies::RECOPY)
+    };
+    let sb = match SecurityBlock::parse(data) {
+        Ok(sb) => sb,
+        Err(MetadataError::SecurityBlock(why)) => {
+            findings.push(at(why.to_string()));
+            return sum;
+        }
+        Err(MetadataError::Dentry { .. }) => return sum,
+    };
+    let dentry_err = |e: MetadataError| match e {
+        MetadataError::Dentry { offset, why } => at(format!(
+            "dentry at offset {offset} of the uncompressed metadata: {why}"
+        )),
+        MetadataError::SecurityBlock(why) => at(why.to_string()),
+    };
+    let root = match parse_dentry(data, sb.root_offset()) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            findings.push(at("the root directory entry is missing".into()));
+            return sum;
+        }
+        Err(e) => {
+            findings.push(dentry_err(e));
+            return sum;
+        }
+    };
+    if !root.is_directory() {
+        findings.push(at("the root entry is not a directory".into()));
+        return sum;
+    }
+    // The XML's DIRCOUNT includes the root directory.
+    sum.dirs = 1;
+    let mut dotdot = Tally::default();
+    let mut bad_names = Tally::default();
+    let mut dups = Tally::default();
+    let mut missing = Tally::default();
+    let mut skipped_missing = Tally::default();
+    let mut found_wds = [false; 2];
+    let mut visited_lists: HashSet<u64> = HashSet::new();
+    // (child list offset, parent path, depth, inside an entry readers skip)
+    let mut stack: Vec<(u64, String, u32, bool)> = Vec::new();
+    if root.subdir_offset != 0 {
+        visited_lists.insert(root.subdir_offset);
+        stack.push((root.subdir_offset, String::new(), 1, false));
+    }
+    let mut ok = true;
+    'lists: while let Some((list, parent, depth, skipped_parent)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            findings.push(at(format!(
+                "directories nest deeper than {MAX_DEPTH} levels under {parent}"
+            )));
+            ok = false;
+            break;
+        }
+        let mut names_here: HashSet<String> = HashSet::new();
+        let mut off = list;
+        loop {
+            let d = match parse_dentry(data, off) {
+                Ok(Some(d)) => d,
+                Ok(None) => break,
+                Err(e) => {
+                    findings.push(dentry_err(e));
+                    ok = false;
+                    break 'lists;
+                }
+            };
+            off = d.next;
+            let name = d.name_string();
+            let path = format!("{parent}\\{name}");
+            // Readers (wimlib, WIMGAPI) skip `.`/`..`, empty names and
+            // duplicates, so their data is never looked up; a missing blob
+            // there is not corruption.
+            let mut skipped = skipped_parent;
+            if name.is_empty() || name == "." || name == ".." || name.contains('\0') {
+                skipped = true;
+            }
+            if skipped_parent {
+                // Below a dangerous entry: already reported with it.
+            } else if name.is_empty() {
+                dotdot.add(format!("{parent}\\ (an entry with an empty name)"));
+            } else if name == "." || name == ".." {
+                dotdot.add(path.clone());
+            } else if name.contains(['\\', '/']) {
+                dotdot.add(format!("{path} (a name containing a path separator)"));
+            } else if name.contains('\0') {
+                bad_names.add(format!("{path} (embedded NUL)"));
+            } else if let Some(p) = windows_name_problem(&name) {
+                bad_names.add(format!("{path} ({p})"));
+            }
+            if !names_here.insert(name.to_lowercase()) {
+                dups.add(path.clone());
+                skipped = true;
+            }
+            let mut hashes: Vec<[u8; 20]> = Vec::new();
+            if d.main_hash != [0u8; 20] {
+                hashes.push(d.main_hash);
+            }
+            hashes.extend(
+                d.streams
+                    .iter()
+                    .filter(|s| s.hash != [0u8; 20])
+                    .map(|s| s.hash),
+            );
+            for h in hashes {
+                *ctx.refs.entry(h).or_insert(0) += 1;
+                if !ctx.blobs.contains_key(&h) {
+                    if skipped {
+                        skipped_missing.add(format!("{path} (blob {})", hex(&h)));
+                    } else {
+                        missing.add(format!("{path} (blob {})", hex(&h)));
+                    }
+                }
+                ctx.paths.entry(h).or_insert_with(|| path.clone());
+            }
+            if d.is_directory() {
+                sum.dirs += 1;
+                if d.subdir_offset != 0 {
+                    if !visited_lists.insert(d.subdir_offset) {
+                        findings.push(at(format!("{path}: its child list at offset {} is already used by another directory (a cycle or a shared list)", d.subdir_offset)));
+                        ok = false;
+                        break 'lists;
+                    }
+                    stack.push((d.subdir_offset, path.clone(), depth + 1, skipped));
+                }
+            } else {
+                sum.files += 1;
+                if depth == 3 && parent.eq_ignore_ascii_case("\\Windows\\System32") {
+                    if name.eq_ignore_ascii_case("wdscommonlib.dll") {
+                        found_wds[0] = true;
+                    } else if name.eq_ignore_ascii_case("imagelib.dll") {
+                        found_wds[1] = true;
+                    }
+                }
+            }
+        }
+    }
+    sum.complete = ok;
+    sum.has_wds_tools = found_wds[0] && found_wds[1];
+    let list = |t: &Tally| {
+        let more = if t.count > t.examples.len() {
+            format!(" and {} more", t.count - t.examples.len())
+        } else {
+            String::new()
+        };
+        format!("{}{more}", t.examples.join(", "))
+    };
+    if dotdot.count > 0 {
+        findings.push(Finding::blocker("metadata.dangerous_path", format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."));
+    }
+    if bad_names.count > 0 {
+        findings.push(
+            Finding::warning(
+                "metadata.windows_name",
+                format!(
+                    "image {image}: {} name(s) Windows cannot create: {}",
+                    bad_names.count,
+                    list(&bad_names)
+                ),
+            )
+            .at(res_offset),
+        );
+    }
+    if dups.count > 0 {
+        findings.push(Finding::warning("metadata.duplicate_name", format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset));
+    }
+    if skipped_missing.count > 0 {
+        findings.push(Finding::warning("metadata.skipped_blob_missing", format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset));
+    }
+    if missing.count > 0 {
+        let msg = format!(
+            "image {image}: {} stream(s) refer to blobs not in the blob table: {}",
+            missing.count,
+            list(&missing)
+        );
+        if ctx.all_parts {
+            findings.push(
+                Finding::corruption("metadata.blob_missing", msg)
+                    .at(res_offset)
+                    .remedy(remedies::RECOPY),
+            );
+        } else {
+            findings.push(
+                Finding::unverified(
+                    "metadata.blob_elsewhere",
+                    format!("{msg} (they may be in the split parts not given)"),
+                )
+                .at(res_offset),
+            );
+        }
+    }
+    sum
+}
+
+/// After all images: blob table reference counts against the tree.
+pub fn check_refcounts(
+    ctx: &TreeContext,
+    metadata: &HashSet<[u8; 20]>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut wrong = Tally::default();
+    let mut unreferenced = Tally::default();
+    let mut entries: Vec<(&[u8; 20], &(u32, u32))> = ctx.blobs.iter().collect();
+    entries.sort_by_key(|(_, (i, _))| *i);
+    for (h, (entry, refcount)) in entries {
+        if metadata.contains(h) {
+            continue;
+        }
+        let n = ctx.refs.get(h).copied().unwrap_or(0);
+        if n == 0 {
+            unreferenced.add(format!("entry {entry} ({})", hex(h)));
+        } else if n != *refcount {
+            wrong.add(format!("entry {entry}: {refcount} recorded, {n} found"));
+        }
+    }
+    let list = |t: &Tally| {
+        let more = if t.count > t.examples.len() {
+            format!(" and {} more", t.count - t.examples.len())
+        } else {
+            String::new()
+        };
+        format!("{}{more}", t.examples.join("; "))
+    };
+    if wrong.count > 0 {
+        findings.push(
+            Finding::warning(
+                "blobtable.refcount",
+                format!(
+                    "blob table: {} reference count(s) differ from the directory trees: {}",
+                    wrong.count,
+                    list(&wrong)
+                ),
+            )
+            .remedy(remedies::EXPORT),
+        );
+    }
+    if unreferenced.count > 0 {
+        findings.push(
+            Finding::warning(
+                "blobtable.unreferenced",
+                format!(
+                    "blob table: {} blob(s) no image uses: {}",
+                    unreferenced.count,
+                    list(&unreferenced)
+                ),
+            )
+            .remedy(remedies::EXPORT),
+        );
+    }
+}

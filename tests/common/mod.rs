@@ -1,0 +1,107 @@
+//! Shared helpers of the integration tests: the generated fixtures (made by
+//! real WIM writers through `tests/fixtures/generate.sh`), their manifest,
+//! and running the verifier the way the CLI does.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use wimproof::native::verify_paths;
+use wimproof::report::Report;
+use wimproof::verify::Options;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The generated fixtures directory, running the generator once per test
+/// binary (it is idempotent and locks itself, so parallel binaries are fine).
+pub fn generated() -> PathBuf {
+    static DONE: OnceLock<PathBuf> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let script = root().join("tests/fixtures/generate.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run generate.sh");
+        assert!(
+            out.status.success(),
+            "generate.sh failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root().join("tests/fixtures/generated")
+    })
+    .clone()
+}
+
+pub fn shared_fixtures() -> PathBuf {
+    root().join("../shared/fixtures/wimlib")
+}
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub name: String,
+    pub files: Vec<PathBuf>,
+    pub writer: String,
+    pub compression: String,
+    pub chunk_size: u32,
+    pub integrity: bool,
+    /// What `wimlib-imagex verify` said when the fixture was made.
+    pub wimlib_intact: Option<bool>,
+    pub defect: String,
+}
+
+pub fn manifest_at(dir: &Path) -> Vec<Row> {
+    let text = std::fs::read_to_string(dir.join("manifest.tsv")).expect("manifest.tsv");
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Row {
+                name: c[0].to_string(),
+                files: c[1].split(',').map(|f| dir.join(f)).collect(),
+                writer: c[2].to_string(),
+                compression: c[3].to_string(),
+                chunk_size: c[4].parse().unwrap_or(0),
+                integrity: c[5] == "yes",
+                wimlib_intact: match c[6] {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                },
+                defect: c.get(7).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
+
+pub fn manifest() -> Vec<Row> {
+    manifest_at(&generated())
+}
+
+pub fn verify_with(files: &[PathBuf], opts: Options) -> Report {
+    verify_paths(files, opts, 2, &|_, _| {})
+        .unwrap_or_else(|e| panic!("{}: {e}", files[0].display()))
+}
+
+pub fn verify(files: &[PathBuf]) -> Report {
+    verify_with(files, Options::default())
+}
+
+/// `wimlib-imagex` run now, for what the manifest does not record.
+pub fn wimlib(args: &[&str]) -> (i32, String) {
+    let out = Command::new("wimlib-imagex")
+        .args(args)
+        .output()
+        .expect("wimlib-imagex is installed (Debian wimtools)");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+pub fn codes(r: &Report) -> Vec<String> {
+    r.findings.iter().map(|f| f.code.clone()).collect()
+}
