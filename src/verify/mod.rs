@@ -224,21 +224,19 @@ impl Lane {
 
 /// Runs every task of `v` on one thread over readers (tests, fuzzing, small
 /// files). Drivers that want parallelism use [`Verifier::assign_lanes`].
-pub fn run_serial(
-    v: &Verifier,
-    files: &[&dyn ReadAt],
-    piece: usize,
-) -> Result<Vec<TaskResult>, ReadError> {
+pub fn run_serial(v: &Verifier, files: &[&dyn ReadAt], piece: usize) -> Result<Vec<TaskResult>, ReadError> {
     let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
     let mut lane = Lane::new(v.opened.tasks.clone(), names);
     let mut buf = vec![0u8; piece.max(1)];
-    for (pi, r) in files.iter().enumerate() {
-        let size = r.size();
-        let mut off = 0u64;
-        while off < size {
-            let n = ((size - off) as usize).min(buf.len());
+    // Only the bytes some task needs are read, each once.
+    for (part, start, end) in lane.needed_ranges() {
+        let Some(r) = files.get(part as usize) else { continue };
+        let end = end.min(r.size());
+        let mut off = start;
+        while off < end {
+            let n = ((end - off) as usize).min(buf.len());
             r.read_at(off, &mut buf[..n])?;
-            lane.feed(pi as u16, off, &buf[..n]);
+            lane.feed(part, off, &buf[..n]);
             off += n as u64;
         }
     }

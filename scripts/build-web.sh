@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Builds the in-browser verifier into dist/:
+#   dist/index.html ...      the page, its workers and pkg/ (wasm) for any
+#                            static web server (web.config for IIS included)
+#   dist/wimproof.html       the same page as one self-contained file that
+#                            also works from a file share or file://
+#   dist/samples/            two small WIMs for the "try a sample" links
+#
+# Needs: Rust with the wasm32-unknown-unknown target, wasm-pack, and
+# wasm-bindgen-cli of exactly the version pinned in Cargo.toml (wasm-pack
+# otherwise installs it with cargo), python3. The samples come from
+# tests/fixtures/generate.sh (run here if they are missing and its tools are
+# there; without them the sample links are left out).
+#
+# Usage: scripts/build-web.sh [--force]   (--force: rebuild the wasm even if
+# pkg/ is newer than the sources)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+die() { echo "build-web.sh: $*" >&2; exit 1; }
+command -v python3 >/dev/null || die "python3 is needed"
+
+# ---- wasm ---------------------------------------------------------------------
+stale=$FORCE
+if [[ ! -f pkg/wimproof_bg.wasm || ! -f pkg/wimproof.js ]]; then
+    stale=1
+elif [[ -n "$(find src Cargo.toml Cargo.lock -newer pkg/wimproof_bg.wasm -print -quit)" ]]; then
+    stale=1
+fi
+if ((stale)); then
+    command -v wasm-pack >/dev/null || die "wasm-pack is needed (cargo install wasm-pack)"
+    want="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
+    have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
+    if [[ -n "$want" && "$have" != "$want" ]]; then
+        echo "build-web.sh: wasm-bindgen $want is not on PATH (found '${have:-none}');" \
+             "wasm-pack will install it (cargo install wasm-bindgen-cli --version $want --locked)" >&2
+    fi
+    # The lib only: the CLI (feature cli) is not built for wasm. wasm-opt is
+    # off in Cargo.toml: Debian's binaryen 108 breaks wasm-bindgen's output.
+    wasm-pack build --release --target web --out-dir pkg --no-default-features
+fi
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+
+# ---- samples --------------------------------------------------------------------
+GEN=tests/fixtures/generated
+if [[ ! -f $GEN/none.wim || ! -f $GEN/none--blob-data.wim ]]; then
+    if command -v wimlib-imagex >/dev/null && command -v 7zz >/dev/null; then
+        tests/fixtures/generate.sh >&2 || echo "build-web.sh: fixture generation failed; no samples" >&2
+    else
+        echo "build-web.sh: no wimlib-imagex/7zz to make the samples; the sample links are left out" >&2
+    fi
+fi
+
+# ---- dist/ ----------------------------------------------------------------------
+DIST="$ROOT/dist"
+rm -rf "$DIST.tmp"
+mkdir -p "$DIST.tmp/pkg"
+cp www/*.js www/favicon.svg "$DIST.tmp/"
+sed "s/__WIMPROOF_VERSION__/$VERSION/g" www/index.html >"$DIST.tmp/index.html"
+cp pkg/wimproof.js pkg/wimproof_bg.wasm "$DIST.tmp/pkg/"
+if [[ -f $GEN/none.wim && -f $GEN/none--blob-data.wim ]]; then
+    mkdir -p "$DIST.tmp/samples"
+    cp $GEN/none.wim "$DIST.tmp/samples/sample-intact.wim"
+    cp $GEN/none--blob-data.wim "$DIST.tmp/samples/sample-corrupt.wim"
+else
+    # No samples: drop the links rather than leave them failing.
+    python3 - "$DIST.tmp/index.html" <<'EOF'
+import re, sys
+p = sys.argv[1]
+s = open(p, encoding="utf-8").read()
+s = re.sub(r'\s*<p class="wp-samples" id="samples">.*?</p>', "", s, flags=re.S)
+open(p, "w", encoding="utf-8").write(s)
+EOF
+fi
+python3 scripts/single_file.py www pkg "$VERSION" "$DIST.tmp/wimproof.html"
+
+cat >"$DIST.tmp/web.config" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<!-- IIS: serve the wasm with its MIME type, and the sample images.
+     Each mapping is removed first: IIS answers 500 to every request when a
+     parent configuration already maps the extension (a duplicate). -->
+<configuration>
+  <system.webServer>
+    <staticContent>
+      <remove fileExtension=".wasm" />
+      <mimeMap fileExtension=".wasm" mimeType="application/wasm" />
+      <remove fileExtension=".wim" />
+      <mimeMap fileExtension=".wim" mimeType="application/octet-stream" />
+    </staticContent>
+    <httpProtocol>
+      <customHeaders>
+        <remove name="X-Content-Type-Options" />
+        <add name="X-Content-Type-Options" value="nosniff" />
+      </customHeaders>
+    </httpProtocol>
+  </system.webServer>
+</configuration>
+EOF
+
+cat >"$DIST.tmp/README.txt" <<EOF
+wimproof $VERSION - the in-browser WIM verifier
+================================================
+
+Files are verified in the browser that opens this page; they are never
+uploaded, and the page makes no request to any other server.
+
+Two ways to use it:
+
+1. On a web server: copy this whole folder to any static web server (IIS,
+   nginx, Apache, a file-serving appliance) and open index.html. No
+   server-side software, no special headers (no COOP/COEP) are needed.
+
+   - IIS: web.config (in this folder) maps .wasm to application/wasm and
+     .wim for the samples. It removes each mapping before adding it, because
+     IIS fails with HTTP 500 when a mapping is declared twice.
+   - nginx: its mime.types maps wasm to application/wasm since 1.21; with
+     an older one, add inside http { }:
+         types { application/wasm wasm; }
+     (include mime.types as well, since a types block replaces the defaults).
+     Nothing else is needed. The page works even with a wrong .wasm type,
+     it just cannot compile while downloading.
+   - Apache: AddType application/wasm .wasm
+
+2. As one file: wimproof.html holds the page, its workers and the wasm.
+   Copy it to a file share, or anywhere on disk, and open it in Chromium,
+   Chrome, Edge or Firefox - also from file://.
+
+Embedding in another page (served from the same web server):
+
+    <script type="module" src="/wimproof/wim-verifier.js"></script>
+    <wim-verifier target="configmgr"></wim-verifier>
+    <script type="module">
+      document.querySelector('wim-verifier')
+        .addEventListener('wim-verified', (e) => console.log(e.detail.verdict, e.detail));
+    </script>
+
+or, without the user interface:
+
+    import { verifyFiles } from '/wimproof/verify.js';
+    const reports = await verifyFiles(input.files, { target: 'wds' });
+
+The report is the same JSON as 'wimproof --json' on the command line.
+EOF
+
+rm -rf "$DIST"
+mv "$DIST.tmp" "$DIST"
+echo "build-web.sh: built $DIST (wimproof $VERSION)" >&2

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what wimproof's build and tests need on a Debian machine, skipping
+# what is already there. Usage: scripts/deps.sh [cli|all]
+#   cli  Rust toolchain targets, wimtools, 7zip (enough for the CLI and its tests)
+#   all  also the browser tool chain: wasm-pack, wasm-bindgen-cli, chromium,
+#        chromium-driver, node packages, and mingw-w64 for the Windows build
+set -euo pipefail
+what="${1:-all}"
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have wimlib-imagex || need_apt+=(wimtools)
+have 7zz || need_apt+=(7zip)
+have python3 || need_apt+=(python3)
+if [[ "$what" == all ]]; then
+    have chromium || need_apt+=(chromium)
+    have chromedriver || need_apt+=(chromium-driver)
+    have x86_64-w64-mingw32-gcc || need_apt+=(gcc-mingw-w64-x86-64)
+    have node || need_apt+=(nodejs npm)
+fi
+if ((${#need_apt[@]})); then
+    echo "deps: apt-get install ${need_apt[*]}" >&2
+    SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+have cargo || { echo "deps: Rust is missing; install it with rustup (https://rustup.rs)" >&2; exit 1; }
+if [[ "$what" == all ]]; then
+    targets=$(rustup target list --installed 2>/dev/null || true)
+    grep -q wasm32-unknown-unknown <<<"$targets" || rustup target add wasm32-unknown-unknown
+    grep -q x86_64-pc-windows-gnu <<<"$targets" || rustup target add x86_64-pc-windows-gnu
+    # wasm-pack uses a wasm-bindgen on PATH only if its version equals the
+    # lockfile's (Cargo.toml pins it with =).
+    wb=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
+    if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]]; then
+        echo "deps: cargo install wasm-bindgen-cli $wb (a few minutes)" >&2
+        cargo install -q wasm-bindgen-cli --version "$wb"
+    fi
+    have wasm-pack || { echo "deps: cargo install wasm-pack (a few minutes)" >&2; cargo install -q wasm-pack; }
+    if [[ -f tests/browser/package.json && ! -d tests/browser/node_modules ]]; then
+        (cd tests/browser && npm ci --silent --no-audit --no-fund)
+    fi
+fi

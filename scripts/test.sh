@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, generates the fixtures with
+# real WIM writers, runs the Rust tests (unit, differential against
+# wimlib-imagex, the >4 GiB image), builds for wasm32 and Windows, and runs
+# the browser tests in headless Chromium. Prints one summary line at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh all
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+passed=0; failed=0
+count() { # count LOG: add the cargo/node test result lines of a log
+    local p f
+    p=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s+0 }' "$1")
+    f=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s+0 }' "$1")
+    passed=$((passed + p)); failed=$((failed + f))
+}
+
+echo "== fixtures (wimlib-imagex, 7zz)"
+bash tests/fixtures/generate.sh
+bash tests/fixtures/big.sh
+
+echo "== cargo test"
+status=0
+cargo test --profile fast 2>&1 | tee "$log" || status=1
+count "$log"
+
+echo "== wasm32 and Windows builds"
+cargo build --profile fast --lib --target wasm32-unknown-unknown --no-default-features
+cargo build --profile fast --target x86_64-pc-windows-gnu --bin wimproof
+exe=target/x86_64-pc-windows-gnu/fast/wimproof.exe
+[[ "$(head -c2 "$exe")" == MZ ]] || { echo "Windows build is not a PE executable"; status=1; }
+if command -v wine >/dev/null 2>&1; then
+    WINEDEBUG=-all wine "$exe" --json --no-progress tests/fixtures/generated/none.wim >/dev/null && echo "wine smoke test: ok" || { echo "wine smoke test failed"; status=1; }
+fi
+
+if [[ -x tests/browser/run.sh ]]; then
+    echo "== browser tests"
+    bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
+    p=$(grep -E '^# pass ' "$log" | awk '{s+=$3} END {print s+0}')
+    f=$(grep -E '^# fail ' "$log" | awk '{s+=$3} END {print s+0}')
+    passed=$((passed + p)); failed=$((failed + f))
+fi
+
+echo "summary: $passed passed, $failed failed"
+[[ $status == 0 && $failed == 0 ]]
