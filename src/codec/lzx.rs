@@ -116,12 +116,15 @@ const SLOT_EXTRA_BITS: [u8; MAX_SLOTS] = {
 
 // ---- Decode-table layout --------------------------------------------------
 //
-// An entry is a u32. For a symbol: bits 16.. = symbol, bits 0..5 = number of
-// bits to consume. For a pointer to a second-level table (codewords longer
-// than the first-level index): bit 15 set, bits 16.. = start of the
-// subtable, bits 8..13 = subtable index width, bits 0..5 = first-level width.
+// An entry is a u32. For a symbol: bits 16..31 = symbol, bits 0..4 = number
+// of bits to consume, the rest zero. For a pointer to a second-level table
+// (codewords longer than the first-level index): bit 31 set, bits 16..30 =
+// start of the subtable, bits 8..12 = its index width. Pointers thus compare
+// above every symbol entry, so "entry < LITERAL_LIMIT" alone identifies a
+// literal in the main table.
 
-const SUBTABLE: u32 = 1 << 15;
+const SUBTABLE: u32 = 1 << 31;
+const LITERAL_LIMIT: u32 = (NUM_CHARS as u32) << 16;
 
 /// First-level index widths. Main and length codes: 11 and 10 bits cover
 /// nearly every codeword real encoders emit, while the tables stay small
@@ -193,8 +196,7 @@ impl LzxDecompressor {
     /// A decoder for chunks of up to `max_chunk_size` bytes, which must be a
     /// power of two from 32 KiB to 2 MiB (the WIM header's chunk size).
     pub fn new(max_chunk_size: u32) -> Option<Self> {
-        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size)
-        {
+        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size) {
             return None;
         }
         let window = max_chunk_size as usize;
@@ -254,13 +256,7 @@ struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(data: &'a [u8]) -> Self {
-        Bits {
-            data,
-            fast_end: data.len().saturating_sub(7),
-            pos: 0,
-            buf: 0,
-            count: 0,
-        }
+        Bits { data, fast_end: data.len().saturating_sub(7), pos: 0, buf: 0, count: 0 }
     }
 
     /// Tops the buffer up, in whole words, to at least 48 bits (at most 63):
@@ -269,13 +265,7 @@ impl<'a> Bits<'a> {
     fn refill(&mut self) {
         let w = if self.pos < self.fast_end {
             // SAFETY: pos < fast_end = len - 7, so pos + 8 <= len.
-            u64::from_be_bytes(unsafe {
-                self.data
-                    .as_ptr()
-                    .add(self.pos)
-                    .cast::<[u8; 8]>()
-                    .read_unaligned()
-            })
+            u64::from_be_bytes(unsafe { self.data.as_ptr().add(self.pos).cast::<[u8; 8]>().read_unaligned() })
         } else {
             0
         };
@@ -290,6 +280,12 @@ impl<'a> Bits<'a> {
     #[inline(always)]
     fn peek(&self, n: u32) -> u32 {
         ((self.buf >> 1) >> (63 - n)) as u32
+    }
+
+    /// The next `n` bits (1..=16) as a table index.
+    #[inline(always)]
+    fn index(&self, n: u32) -> usize {
+        (self.buf >> (64 - n)) as usize
     }
 
     #[inline(always)]
@@ -310,16 +306,27 @@ impl<'a> Bits<'a> {
     /// Decodes one symbol; the caller has ensured 16 bits are buffered.
     #[inline(always)]
     fn decode<const N: usize>(&mut self, table: &[u32; N], tb: u32) -> usize {
-        let mut e = table[(self.buf >> (64 - tb)) as usize];
+        let mut e = table[self.index(tb)];
         if e & SUBTABLE != 0 {
-            self.consume(tb);
-            let sub_bits = (e >> 8) & 31;
-            let idx = (e >> 16) as usize + (self.buf >> (64 - sub_bits)) as usize;
-            e = table[idx];
+            e = self.subtable_entry(table, tb, e);
         }
+        self.take(e)
+    }
+
+    /// Second-level lookup for pointer entry `e`: consumes the first-level
+    /// `tb` bits and returns the entry for the rest of the codeword.
+    #[inline(always)]
+    fn subtable_entry(&mut self, table: &[u32], tb: u32, e: u32) -> u32 {
+        self.consume(tb);
+        subtable_lookup(table, self.buf, e)
+    }
+
+    /// Consumes the codeword of symbol entry `e` and returns the symbol.
+    #[inline(always)]
+    fn take(&mut self, e: u32) -> usize {
         debug_assert!(e & 31 <= self.count & 63);
-        // The entry's low five bits are the codeword length and bit 5 is
-        // clear, so the entry itself serves as shift and as subtrahend.
+        // The entry's low five bits are the codeword length and bits 5..15
+        // are clear, so the entry itself serves as shift and as subtrahend.
         self.buf = self.buf.wrapping_shl(e);
         self.count = self.count.wrapping_sub(e);
         (e >> 16) as usize
@@ -338,6 +345,16 @@ impl<'a> Bits<'a> {
     }
 }
 
+/// The subtable entry that pointer `e` and the next bits of `buf` select.
+/// Out of line (and taking values, so the bit reader stays in registers):
+/// codewords longer than a first-level index are rare.
+#[inline(never)]
+fn subtable_lookup(table: &[u32], buf: u64, e: u32) -> u32 {
+    let sub_bits = (e >> 8) & 31;
+    let idx = ((e >> 16) & 0x7FFF) as usize + (buf >> (64 - sub_bits)) as usize;
+    table.get(idx).copied().unwrap_or(0)
+}
+
 /// Copies the whole 16-bit words of `src` into `dst` with the two bytes of
 /// each word swapped. A trailing odd byte is not part of the bitstream.
 fn swap_words(src: &[u8], dst: &mut [u8]) {
@@ -348,11 +365,7 @@ fn swap_words(src: &[u8], dst: &mut [u8]) {
         let x = u64::from_le_bytes(s.try_into().unwrap());
         d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
     }
-    for (d, s) in d8
-        .into_remainder()
-        .chunks_exact_mut(2)
-        .zip(s8.remainder().chunks_exact(2))
-    {
+    for (d, s) in d8.into_remainder().chunks_exact_mut(2).zip(s8.remainder().chunks_exact(2)) {
         d[0] = s[1];
         d[1] = s[0];
     }
@@ -362,12 +375,7 @@ fn swap_words(src: &[u8], dst: &mut [u8]) {
 
 /// Builds the decode table for the canonical code with the given lengths
 /// (each at most 16). Fails unless the code is complete or entirely empty.
-fn build_table(
-    table: &mut [u32],
-    tb: u32,
-    lens: &[u8],
-    sorted: &mut [u16],
-) -> Result<(), DecompressError> {
+fn build_table(table: &mut [u32], tb: u32, lens: &[u8], sorted: &mut [u16]) -> Result<(), DecompressError> {
     let mut count = [0u16; MAX_CODEWORD_LEN as usize + 1];
     for &l in lens {
         count[l as usize] += 1;
@@ -451,7 +459,7 @@ fn build_table(
             if next_free > table.len() {
                 return Err(err::BAD_CODE); // cannot happen for a complete code
             }
-            table[fill] = ((sub_start as u32) << 16) | SUBTABLE | (sub_bits << 8) | tb;
+            table[fill] = SUBTABLE | ((sub_start as u32) << 16) | (sub_bits << 8);
             fill += 1;
         }
         let n = 1usize << (tb + sub_bits - l);
@@ -517,12 +525,7 @@ fn read_lens(
 impl Tables {
     /// Reads the aligned (if `aligned`), main and length codes of a block
     /// and builds their tables.
-    fn read_block_codes(
-        &mut self,
-        bits: &mut Bits,
-        aligned: bool,
-        n: usize,
-    ) -> Result<(), DecompressError> {
+    fn read_block_codes(&mut self, bits: &mut Bits, aligned: bool, n: usize) -> Result<(), DecompressError> {
         let t = self;
         if aligned {
             bits.refill();
@@ -533,31 +536,10 @@ impl Tables {
         }
         // The main code's lengths come in two runs, literals then matches;
         // a spill from the first run lands in the second, as in wimlib.
-        read_lens(
-            bits,
-            &mut t.pre,
-            &mut t.pre_lens,
-            &mut t.sorted,
-            &mut t.main_lens,
-            NUM_CHARS,
-        )?;
-        read_lens(
-            bits,
-            &mut t.pre,
-            &mut t.pre_lens,
-            &mut t.sorted,
-            &mut t.main_lens[NUM_CHARS..],
-            n - NUM_CHARS,
-        )?;
+        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens, NUM_CHARS)?;
+        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens[NUM_CHARS..], n - NUM_CHARS)?;
         build_table(&mut t.main, MAIN_TB, &t.main_lens[..n], &mut t.sorted)?;
-        read_lens(
-            bits,
-            &mut t.pre,
-            &mut t.pre_lens,
-            &mut t.sorted,
-            &mut t.len_lens,
-            LEN_SYMS,
-        )?;
+        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.len_lens, LEN_SYMS)?;
         build_table(&mut t.len, LEN_TB, &t.len_lens[..LEN_SYMS], &mut t.sorted)?;
         Ok(())
     }
@@ -580,25 +562,33 @@ impl Tables {
         if end > out.len() {
             return Err(err::BLOCK_TOO_LONG); // the caller checked; lets the compiler drop checks
         }
-        while pos < end {
+        // Fast loop: while two bytes of the block remain, a literal pair can
+        // be written without checking for the end in between.
+        while pos + 1 < end {
             // After a refill there are at least 48 bits: enough for two main
             // symbols, or for one main symbol plus a length symbol and 16
             // verbatim offset bits. Literals dominate, so take two per refill.
             bits.refill();
-            let mut sym = bits.decode(&t.main, MAIN_TB);
-            if sym < NUM_CHARS {
-                out[pos] = sym as u8;
+            let mut e = t.main[bits.index(MAIN_TB)];
+            if e < LITERAL_LIMIT {
+                out[pos] = bits.take(e) as u8;
                 pos += 1;
-                if pos == end {
-                    break;
-                }
-                sym = bits.decode(&t.main, MAIN_TB);
-                if sym < NUM_CHARS {
-                    out[pos] = sym as u8;
+                e = t.main[bits.index(MAIN_TB)];
+                if e < LITERAL_LIMIT {
+                    out[pos] = bits.take(e) as u8;
                     pos += 1;
                     continue;
                 }
                 bits.refill();
+            }
+            if e & SUBTABLE != 0 {
+                e = bits.subtable_entry(&t.main, MAIN_TB, e);
+            }
+            let sym = bits.take(e);
+            if sym < NUM_CHARS {
+                out[pos] = sym as u8;
+                pos += 1;
+                continue;
             }
             let m = sym - NUM_CHARS;
             let mut len = m % NUM_LEN_HEADERS;
@@ -654,6 +644,15 @@ impl Tables {
             copy_match(out, pos, offset, len);
             pos += len;
         }
+        if pos < end {
+            // One byte left: only a literal fits.
+            bits.refill();
+            let sym = bits.decode(&t.main, MAIN_TB);
+            if sym >= NUM_CHARS {
+                return Err(err::MATCH_TOO_LONG);
+            }
+            out[pos] = sym as u8;
+        }
         *reps = [r0, r1, r2];
         *bits_out = b;
         Ok(())
@@ -666,44 +665,48 @@ impl Tables {
 #[inline(always)]
 fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
     debug_assert!(offset >= 1 && offset <= pos && pos + len <= out.len());
-    if pos + len + 8 > out.len() || offset == 0 {
-        // Too close to the end of the chunk for whole-word copies.
-        for i in pos..pos + len {
-            out[i] = out[i - offset];
-        }
+    if offset < 8 || pos + len + 16 > out.len() {
+        copy_match_slow(out, pos, offset, len);
         return;
     }
-    let dst_end = pos + len;
-    let mut src = pos - offset;
-    let mut dst = pos;
     let p = out.as_mut_ptr();
-    if offset < 8 {
-        // Overlapping: copy the first eight bytes one at a time. After that,
-        // the output repeats with any multiple of `offset`, so continue with
-        // word copies from the nearest multiple that is at least 8 back.
-        for i in 0..8 {
-            out[dst + i] = out[src + i];
-        }
-        dst += 8;
-        if dst >= dst_end {
-            return;
-        }
-        src = dst - offset * 8usize.div_ceil(offset);
-    }
-    // SAFETY: every 8-byte store starts below `dst_end` and so ends before
-    // `pos + len + 8 <= out.len()`; every load starts at `src <= dst - 8`
-    // (src >= 0 as offset <= pos, and for short offsets the stride is at most
-    // 14 while dst >= pos + 8 >= offset + 8) and ends at or before `dst`,
-    // so it is in bounds and reads bytes already final.
+    // SAFETY: stores cover [pos, pos + max(len, 16) rounded up to 8) which
+    // ends before pos + len + 16 <= out.len(); loads start at pos - offset
+    // >= 0 and each ends at most at the start of its own store (offset >= 8),
+    // so it is in bounds and reads bytes already written. Bytes stored past
+    // the match are overwritten by later output.
     unsafe {
-        loop {
-            let w = (p.add(src) as *const u64).read_unaligned();
-            (p.add(dst) as *mut u64).write_unaligned(w);
-            dst += 8;
-            src += 8;
-            if dst >= dst_end {
-                break;
+        let mut src = p.add(pos - offset);
+        let mut dst = p.add(pos);
+        // Most matches are at most 16 bytes: two words, no loop branch.
+        dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
+        dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+        if len > 16 {
+            let end = dst.add(len);
+            src = src.add(16);
+            dst = dst.add(16);
+            loop {
+                dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
+                dst = dst.add(8);
+                src = src.add(8);
+                if dst >= end {
+                    break;
+                }
             }
+        }
+    }
+}
+
+/// `copy_match` for offsets under 8 (overlapping patterns) and for matches
+/// near the end of the chunk.
+#[inline(never)]
+fn copy_match_slow(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    if offset == 1 {
+        let b = out[pos - 1];
+        out[pos..pos + len].fill(b);
+    } else {
+        for i in pos..pos + len {
+            out[i] = out[i - offset];
         }
     }
 }
@@ -720,34 +723,83 @@ fn undo_e8(data: &mut [u8]) {
         return;
     }
     let limit = data.len() - E8_TAIL;
-    let mut i = 0;
-    while i < limit {
-        // Find the next 0xE8 byte, eight bytes at a time. `limit + 10` bytes
-        // exist, so an 8-byte read at any i < limit stays in bounds.
-        let w = u64::from_le_bytes(data[i..i + 8].try_into().unwrap());
-        let x = w ^ 0xE8E8_E8E8_E8E8_E8E8;
-        let found = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-        if found == 0 {
-            i += 8;
-            continue;
+    // `next` is the first position not inside a previous E8's target.
+    let mut next = 0;
+    let mut base = 0;
+    while base < limit {
+        // Bit k of `mask`: data[base + k] == 0xE8, for 32 bytes at a time
+        // (a form the compiler turns into vector compares). The mask is
+        // taken before translating, which is fine: translation only
+        // rewrites the four bytes after an E8, and those are skipped.
+        let mask = match data.get(base..base + 32) {
+            Some(block) => e8_mask32(block.try_into().unwrap()),
+            None => {
+                let mut m = 0u32;
+                for (k, &b) in data[base..].iter().enumerate() {
+                    m |= ((b == 0xE8) as u32) << k;
+                }
+                m
+            }
+        };
+        let mut m = mask;
+        while m != 0 {
+            let i = base + m.trailing_zeros() as usize;
+            m &= m - 1;
+            if i < next {
+                continue;
+            }
+            if i >= limit {
+                return;
+            }
+            translate_e8_target(data, i);
+            next = i + 5;
         }
-        // The lowest flagged byte is a true 0xE8 (higher ones may not be).
-        i += (found.trailing_zeros() / 8) as usize;
-        if i >= limit {
-            break;
+        base += 32;
+    }
+}
+
+/// Bit k set when `block[k] == 0xE8`.
+#[inline(always)]
+fn e8_mask32(block: &[u8; 32]) -> u32 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        // SAFETY: SSE2 is enabled for this target; each load reads 16 bytes
+        // inside `block` and has no alignment requirement.
+        unsafe {
+            let e8 = _mm_set1_epi8(0xE8u8 as i8);
+            let lo = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let hi = _mm_loadu_si128(block.as_ptr().add(16).cast::<__m128i>());
+            let lo = _mm_movemask_epi8(_mm_cmpeq_epi8(lo, e8)) as u32 & 0xFFFF;
+            let hi = _mm_movemask_epi8(_mm_cmpeq_epi8(hi, e8)) as u32 & 0xFFFF;
+            lo | (hi << 16)
         }
-        let t: [u8; 4] = data[i + 1..i + 5].try_into().unwrap();
-        let abs = i32::from_le_bytes(t);
-        let here = i as i32;
-        if abs >= -here && abs < E8_FILE_SIZE {
-            let rel = if abs >= 0 {
-                abs - here
-            } else {
-                abs + E8_FILE_SIZE
-            };
-            data[i + 1..i + 5].copy_from_slice(&rel.to_le_bytes());
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        // Eight bytes at a time: flag each byte equal to 0xE8 in its top bit
+        // (exactly, without the borrow false positives of the quicker
+        // test), then gather the eight flags into one byte.
+        let mut m = 0u32;
+        for (k, c) in block.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(c.try_into().unwrap()) ^ 0xE8E8_E8E8_E8E8_E8E8;
+            let nonzero = ((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | x;
+            let flags = (!nonzero & 0x8080_8080_8080_8080) >> 7;
+            m |= ((flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * k);
         }
-        i += 5;
+        m
+    }
+}
+
+/// Converts the absolute target after the E8 byte at `i` back to relative.
+#[inline(always)]
+fn translate_e8_target(data: &mut [u8], i: usize) {
+    let t: [u8; 4] = data[i + 1..i + 5].try_into().unwrap();
+    let abs = i32::from_le_bytes(t);
+    let here = i as i32;
+    if abs >= -here && abs < E8_FILE_SIZE {
+        let rel = if abs >= 0 { abs - here } else { abs + E8_FILE_SIZE };
+        data[i + 1..i + 5].copy_from_slice(&rel.to_le_bytes());
     }
 }
 
@@ -808,9 +860,7 @@ impl Decompressor for LzxDecompressor {
                     return Err(err::ZERO_REPEAT_OFFSET);
                 }
                 let data_start = start + 12;
-                let data = input
-                    .get(data_start..data_start + size)
-                    .ok_or(err::TRUNCATED_STORED)?;
+                let data = input.get(data_start..data_start + size).ok_or(err::TRUNCATED_STORED)?;
                 output[pos..end].copy_from_slice(data);
                 // An odd-sized block is followed by one pad byte, which may be
                 // missing at the end of the chunk.
@@ -923,12 +973,8 @@ mod tests {
         }
         loop {
             // Merge the two lightest nodes until one is left; depths = lengths.
-            let mut nodes: Vec<(u64, Vec<usize>)> = f
-                .iter()
-                .enumerate()
-                .filter(|(_, &x)| x > 0)
-                .map(|(s, &x)| (x, vec![s]))
-                .collect();
+            let mut nodes: Vec<(u64, Vec<usize>)> =
+                f.iter().enumerate().filter(|(_, &x)| x > 0).map(|(s, &x)| (x, vec![s])).collect();
             let mut lens = vec![0u8; f.len()];
             while nodes.len() > 1 {
                 nodes.sort_by(|a, b| b.0.cmp(&a.0));
@@ -958,22 +1004,12 @@ mod tests {
 
     /// Greedy LZ parse of `data[start..end]`, preferring repeat offsets;
     /// matches never cross `end`.
-    fn parse(
-        data: &[u8],
-        start: usize,
-        end: usize,
-        reps: &mut [usize; 3],
-        rng: &mut Rng,
-    ) -> Vec<Tok> {
+    fn parse(data: &[u8], start: usize, end: usize, reps: &mut [usize; 3], rng: &mut Rng) -> Vec<Tok> {
         let mut toks = Vec::new();
         let mut i = start;
         while i < end {
             let max = (end - i).min(257);
-            let mlen = |o: usize| {
-                (0..max)
-                    .take_while(|&k| data[i + k] == data[i + k - o])
-                    .count()
-            };
+            let mlen = |o: usize| (0..max).take_while(|&k| data[i + k] == data[i + k - o]).count();
             let mut best = (0, 0);
             for &o in reps.iter() {
                 if o <= i {
@@ -986,11 +1022,7 @@ mod tests {
             if best.0 < 4 {
                 // Try some nearby and some far offsets.
                 for _ in 0..24 {
-                    let o = 1 + if rng.below(2) == 0 {
-                        rng.below(64)
-                    } else {
-                        rng.below(i.max(1))
-                    };
+                    let o = 1 + if rng.below(2) == 0 { rng.below(64) } else { rng.below(i.max(1)) };
                     if o <= i {
                         let l = mlen(o);
                         if l >= 3 && l > best.0 {
@@ -1039,11 +1071,7 @@ mod tests {
                 ops.push(vec![(17, (r - 4) as u32, 4)]);
                 i += r;
             } else if run >= 4 && (i..i + 4).all(|k| prev[k] == prev[i]) {
-                let r = if run >= 5 && prev[i + 4] == prev[i] {
-                    5
-                } else {
-                    4
-                };
+                let r = if run >= 5 && prev[i + 4] == prev[i] { 5 } else { 4 };
                 ops.push(vec![(19, (r - 4) as u32, 1), (delta(i), 0, 0)]);
                 i += r;
             } else {
@@ -1072,10 +1100,7 @@ mod tests {
     }
 
     fn slot_of(formatted: usize) -> usize {
-        (0..MAX_SLOTS)
-            .rev()
-            .find(|&s| SLOT_BASE[s] as usize <= formatted)
-            .unwrap()
+        (0..MAX_SLOTS).rev().find(|&s| SLOT_BASE[s] as usize <= formatted).unwrap()
     }
 
     /// Forward E8 translation, as an encoder applies it before compressing.
@@ -1089,11 +1114,7 @@ mod tests {
                 let rel = i32::from_le_bytes(data[i + 1..i + 5].try_into().unwrap());
                 let here = i as i32;
                 if rel >= -here && rel < E8_FILE_SIZE {
-                    let abs = if rel < E8_FILE_SIZE - here {
-                        rel + here
-                    } else {
-                        rel - E8_FILE_SIZE
-                    };
+                    let abs = if rel < E8_FILE_SIZE - here { rel + here } else { rel - E8_FILE_SIZE };
                     data[i + 1..i + 5].copy_from_slice(&abs.to_le_bytes());
                 }
                 i += 5;
@@ -1106,13 +1127,7 @@ mod tests {
     /// Compresses `data` as one chunk for a window of `window` bytes, with
     /// blocks of the given types (1, 2, 3) and sizes. `full_alphabet` gives
     /// every main and length symbol a codeword (long codes, subtables).
-    fn compress(
-        data: &[u8],
-        window: usize,
-        blocks: &[(u32, usize)],
-        full_alphabet: bool,
-        seed: u64,
-    ) -> Vec<u8> {
+    fn compress(data: &[u8], window: usize, blocks: &[(u32, usize)], full_alphabet: bool, seed: u64) -> Vec<u8> {
         let mut rng = Rng(seed | 1);
         let mut pre = data.to_vec();
         e8_forward(&mut pre);
@@ -1168,8 +1183,7 @@ mod tests {
                             (s, f - SLOT_BASE[s] as usize)
                         };
                         let hdr = (len - MIN_MATCH).min(NUM_PRIMARY_LENS);
-                        let lsym =
-                            (hdr == NUM_PRIMARY_LENS).then(|| len - MIN_MATCH - NUM_PRIMARY_LENS);
+                        let lsym = (hdr == NUM_PRIMARY_LENS).then(|| len - MIN_MATCH - NUM_PRIMARY_LENS);
                         syms.push((NUM_CHARS + slot * NUM_LEN_HEADERS + hdr, lsym, slot, extra));
                     }
                 }
@@ -1187,11 +1201,7 @@ mod tests {
                 }
             }
             let main_lens = huffman_lens(&mf, 16);
-            let len_lens = if lf.iter().all(|&x| x == 0) {
-                vec![0; LEN_SYMS]
-            } else {
-                huffman_lens(&lf, 16)
-            };
+            let len_lens = if lf.iter().all(|&x| x == 0) { vec![0; LEN_SYMS] } else { huffman_lens(&lf, 16) };
             let al_lens = huffman_lens(&af, 7);
             if aligned {
                 for &l in &al_lens {
@@ -1201,11 +1211,7 @@ mod tests {
             write_lens(&mut w, &prev_main[..NUM_CHARS], &main_lens[..NUM_CHARS]);
             write_lens(&mut w, &prev_main[NUM_CHARS..], &main_lens[NUM_CHARS..]);
             write_lens(&mut w, &prev_len, &len_lens);
-            let (mc, lc, ac) = (
-                canonical_codes(&main_lens),
-                canonical_codes(&len_lens),
-                canonical_codes(&al_lens),
-            );
+            let (mc, lc, ac) = (canonical_codes(&main_lens), canonical_codes(&len_lens), canonical_codes(&al_lens));
             for &(m, l, slot, extra) in &syms {
                 w.put(mc[m], main_lens[m] as u32);
                 if let Some(l) = l {
@@ -1234,14 +1240,7 @@ mod tests {
     fn sample(len: usize, seed: u64) -> Vec<u8> {
         let mut rng = Rng(seed | 1);
         let mut d = Vec::with_capacity(len);
-        let words: [&[u8]; 6] = [
-            b"the ",
-            b"quick ",
-            b"brown ",
-            b"fox ",
-            b"jumps\n",
-            b"\xE8\x10\x00\x00\x00",
-        ];
+        let words: [&[u8]; 6] = [b"the ", b"quick ", b"brown ", b"fox ", b"jumps\n", b"\xE8\x10\x00\x00\x00"];
         while d.len() < len {
             match rng.below(6) {
                 0 => d.extend_from_slice(words[rng.below(words.len())]),
@@ -1284,10 +1283,7 @@ mod tests {
             return;
         }
         d.decompress(&comp, &mut out).unwrap();
-        assert!(
-            out == data,
-            "window {window} len {len} blocks {blocks:?} full {full}"
-        );
+        assert!(out == data, "window {window} len {len} blocks {blocks:?} full {full}");
     }
 
     /// Splits `len` into blocks of rotating types.
@@ -1361,10 +1357,7 @@ mod tests {
         assert_eq!(out, want);
 
         // One byte short of the stored data.
-        assert_eq!(
-            d.decompress(&input[..input.len() - 1], &mut out),
-            Err(err::TRUNCATED_STORED)
-        );
+        assert_eq!(d.decompress(&input[..input.len() - 1], &mut out), Err(err::TRUNCATED_STORED));
         // A zero repeat offset.
         let mut z = input.clone();
         z[4..8].fill(0);
@@ -1383,14 +1376,7 @@ mod tests {
             let mut left = len;
             while left > 0 {
                 let s = (1 + rng.below(700)).min(left);
-                blocks.push((
-                    if blocks.len() % 2 == 0 {
-                        1 + rng.below(2) as u32
-                    } else {
-                        3
-                    },
-                    s,
-                ));
+                blocks.push((if blocks.len() % 2 == 0 { 1 + rng.below(2) as u32 } else { 3 }, s));
                 left -= s;
             }
             let window = 1 << (15 + rng.below(7));
@@ -1448,10 +1434,7 @@ mod tests {
             let mut w = BitWriter::default();
             w.put(t, 3);
             w.put(1, 1);
-            assert_eq!(
-                d.decompress(&w.finish(), &mut out),
-                Err(err::BAD_BLOCK_TYPE)
-            );
+            assert_eq!(d.decompress(&w.finish(), &mut out), Err(err::BAD_BLOCK_TYPE));
         }
         // Empty input reads as zero bits: block type 0.
         assert_eq!(d.decompress(&[], &mut out), Err(err::BAD_BLOCK_TYPE));
@@ -1459,10 +1442,7 @@ mod tests {
         let mut w = BitWriter::default();
         w.put(1, 3);
         w.put(1, 1);
-        assert_eq!(
-            d.decompress(&w.finish(), &mut out),
-            Err(err::BLOCK_TOO_LONG)
-        );
+        assert_eq!(d.decompress(&w.finish(), &mut out), Err(err::BLOCK_TOO_LONG));
         // Chunk larger than the window.
         let mut big = vec![0u8; (1 << 15) + 1];
         assert_eq!(d.decompress(&[0; 16], &mut big), Err(err::CHUNK_TOO_LARGE));
@@ -1540,24 +1520,15 @@ mod tests {
             let len = [5000, 30000, 1000, 3000][i];
             let data = sample(len, i as u64 + 10);
             let blocks = blocks_for(len, &mut rng);
-            valid.push((
-                1usize << k,
-                len,
-                compress(&data, 1 << k, &blocks, i % 2 == 0, 3),
-            ));
+            valid.push((1usize << k, len, compress(&data, 1 << k, &blocks, i % 2 == 0, 3)));
         }
-        let mut decs: Vec<LzxDecompressor> = [15, 16, 17, 21]
-            .iter()
-            .map(|&k| LzxDecompressor::new(1 << k).unwrap())
-            .collect();
+        let mut decs: Vec<LzxDecompressor> = [15, 16, 17, 21].iter().map(|&k| LzxDecompressor::new(1 << k).unwrap()).collect();
         let mut out = vec![0u8; 1 << 21];
         for round in 0..4000 {
             let which = rng.below(valid.len());
             let (window, len, ref base) = valid[which];
             let mut input = if round % 4 == 0 {
-                (0..rng.below(3000))
-                    .map(|_| rng.next() as u8)
-                    .collect::<Vec<u8>>()
+                (0..rng.below(3000)).map(|_| rng.next() as u8).collect::<Vec<u8>>()
             } else {
                 base.clone()
             };
@@ -1581,11 +1552,7 @@ mod tests {
                     }
                 }
             }
-            let out_len = if rng.below(2) == 0 {
-                len
-            } else {
-                rng.below(window + 1)
-            };
+            let out_len = if rng.below(2) == 0 { len } else { rng.below(window + 1) };
             let _ = decs[which].decompress(&input, &mut out[..out_len]);
         }
     }
