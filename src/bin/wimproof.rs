@@ -300,7 +300,14 @@ fn print_human(r: &Report, elapsed: f64) {
         r.checked.blobs_verified, r.checked.blobs_corrupt, r.checked.blobs_unverified, r.checked.metadata_resources, r.integrity.checked, r.integrity.bad_chunks.len(), elapsed
     );
     o += "  targets:\n";
-    for t in &r.targets {
+    if r.intact == Some(false) {
+        o += "    every target: corrupt (a damaged image fails everywhere, after the whole transfer)\n";
+        o += &format!(
+            "    remedy: {}\n",
+            wimproof::verify::finding::remedies::RECOPY
+        );
+    }
+    for t in r.targets.iter().filter(|_| r.intact != Some(false)) {
         let mark = if r.selected.contains(&t.id) { "*" } else { " " };
         o += &format!("   {mark}{:<25} {:<10}", t.id.id(), t.verdict.name());
         let top: Vec<&wimproof::policy::Reason> = t

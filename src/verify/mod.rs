@@ -224,13 +224,19 @@ impl Lane {
 
 /// Runs every task of `v` on one thread over readers (tests, fuzzing, small
 /// files). Drivers that want parallelism use [`Verifier::assign_lanes`].
-pub fn run_serial(v: &Verifier, files: &[&dyn ReadAt], piece: usize) -> Result<Vec<TaskResult>, ReadError> {
+pub fn run_serial(
+    v: &Verifier,
+    files: &[&dyn ReadAt],
+    piece: usize,
+) -> Result<Vec<TaskResult>, ReadError> {
     let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
     let mut lane = Lane::new(v.opened.tasks.clone(), names);
     let mut buf = vec![0u8; piece.max(1)];
     // Only the bytes some task needs are read, each once.
     for (part, start, end) in lane.needed_ranges() {
-        let Some(r) = files.get(part as usize) else { continue };
+        let Some(r) = files.get(part as usize) else {
+            continue;
+        };
         let end = end.min(r.size());
         let mut off = start;
         while off < end {
@@ -255,6 +261,23 @@ pub fn verify_bytes(
     let plain: Vec<&dyn ReadAt> = readers.iter().map(|r| r.1).collect();
     let results = run_serial(&v, &plain, 8 << 20)?;
     Ok(v.finish(results, checked_at.to_string()))
+}
+
+/// Adds the first path that uses a failed blob to its finding, so the admin
+/// knows which file of the image is damaged.
+fn name_blob_user(mut f: Finding, paths: &std::collections::HashMap<[u8; 20], String>) -> Finding {
+    let Some(hex_str) = f.message.strip_prefix("blob ").and_then(|m| m.get(..40)) else {
+        return f;
+    };
+    let Some(sha) = crate::format::parse_hex::<20>(hex_str) else {
+        return f;
+    };
+    if let Some(path) = paths.get(&sha) {
+        if let Some(pos) = f.message.find(')') {
+            f.message.insert_str(pos, &format!(", used by {path}"));
+        }
+    }
+    f
 }
 
 fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Report {
@@ -313,7 +336,12 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         checked.blobs_corrupt += r.blobs_bad;
         checked.blobs_unverified += r.blobs_unverified;
         checked.uncompressed_bytes += r.bytes_out;
-        findings.extend(r.findings.iter().cloned());
+        findings.extend(
+            r.findings
+                .iter()
+                .cloned()
+                .map(|f| name_blob_user(f, &opened.paths)),
+        );
     }
     // Every task must report back; a missing result is work not done.
     if results.len() < tasks.len() {
