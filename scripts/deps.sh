@@ -18,6 +18,7 @@ if [[ "$what" == all ]]; then
     have chromedriver || need_apt+=(chromium-driver)
     have x86_64-w64-mingw32-gcc || need_apt+=(gcc-mingw-w64-x86-64)
     have node || need_apt+=(nodejs npm)
+    [[ -x /usr/lib/wine/wine64 ]] || have wine64 || need_apt+=(wine64)
 fi
 if ((${#need_apt[@]})); then
     echo "deps: apt-get install ${need_apt[*]}" >&2
