@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): verifies the same multi-GB images with
+# `wimlib-imagex verify`, `sha256sum` and the wimproof CLI in one run and
+# prints wall time, MiB/s, the ratio to wimlib and peak memory side by side.
+# The machine is shared and noisy: compare the ratios, not the seconds.
+#
+# Usage: scripts/bench.sh [KIND...]    KIND: none (5 GiB uncompressed, the default
+#        set has both), lzx (>= 4.5 GiB LZX capture of real trees + random data),
+#        none-1g none-2g none-4g none-8g (scaling series)
+# Images are made with wimlib if absent, in $BENCH_DIR (default
+# tests/fixtures/generated/bench), measured, and deleted after measuring
+# unless BENCH_KEEP=1 (disk is limited). Needs GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="${BENCH_DIR:-tests/fixtures/generated/bench}"
+mkdir -p "$dir"
+kinds=("$@")
+((${#kinds[@]})) || kinds=(none lzx)
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+scripts/deps.sh cli >/dev/null
+cargo build --release -q
+wimproof=target/release/wimproof
+
+make_random() { # make_random FILE MIB
+    python3 - "$1" "$2" <<'PY'
+import os, sys, hashlib
+# Fast, incompressible, deterministic: SHA-256 in counter mode is too slow in
+# Python, so expand a seed with os.urandom-free AES-like mixing: use
+# hashlib.shake_256 per 1 MiB block.
+path, mib = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    for i in range(mib):
+        f.write(hashlib.shake_256(i.to_bytes(8, "little")).digest(1 << 20))
+PY
+}
+
+make_image() { # make_image KIND -> path
+    local kind=$1 img="$dir/$1.wim" src="$dir/src-$1"
+    [[ -f "$img" ]] && { echo "$img"; return; }
+    rm -rf "$src"; mkdir -p "$src"
+    case $kind in
+        none|none-*)
+            local gib=5
+            [[ $kind == none-* ]] && gib=${kind#none-} && gib=${gib%g}
+            make_random "$src/data.bin" $((gib * 1024 - 8)) >&2
+            wimlib-imagex capture "$src" "$img" bench --compress=none --check >&2 ;;
+        lzx)
+            # One image of real, compressible trees (the toolchains and system
+            # files on this machine), topped up with incompressible data.
+            mkdir -p "$src/random"
+            make_random "$src/random/data.bin" 1800 >&2
+            local list="$dir/lzx.sources"
+            : > "$list"
+            for t in /usr /root/.rustup /opt; do [[ -d $t ]] && echo "$t ${t//\//_}" >> "$list"; done
+            echo "$src/random /random" >> "$list"
+            wimlib-imagex capture --source-list "$list" "$img" bench --compress=lzx --check --no-acls >&2
+            ;;
+    esac
+    rm -rf "$src"
+    echo "$img"
+}
+
+measure() { # measure LABEL CMD...: prints "wall rss_kib"
+    local out
+    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    echo "$out"
+}
+
+printf '%-10s %-22s %9s %9s %8s %10s\n' image tool wall_s MiB/s ratio peak_MiB
+for kind in "${kinds[@]}"; do
+    img=$(make_image "$kind")
+    size=$(stat -c %s "$img")
+    mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
+    cat "$img" >/dev/null  # warm the page cache for every tool alike
+    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
+    line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" -v k="$kind" \
+        'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", k, t, w, m / w, w / ww, r / 1024 }'; }
+    line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
+    read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
+    line "$kind" "sha256sum" "$s_wall" "$s_rss"
+    read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress "$img")
+    line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
+    read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --digest none "$img")
+    line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
+    [[ "${BENCH_KEEP:-}" == 1 ]] || rm -f "$img"
+done
