@@ -69,7 +69,8 @@ function newWorker() {
     if (!workerUrl) {
       workerUrl = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
     }
-    return new Worker(workerUrl, { type: 'module', name: 'wimproof' });
+    // A classic worker: the single file's worker source has no imports.
+    return new Worker(workerUrl, { name: 'wimproof' });
   }
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wimproof' });
 }

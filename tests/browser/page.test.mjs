@@ -1,0 +1,287 @@
+// End-to-end tests of the in-browser verifier in headless Chromium: the
+// page served from dist/ on 127.0.0.1 and the single file opened from
+// file://, compared with the CLI's `--json` for the same files.
+//
+// Run with tests/browser/run.sh (it builds what is missing first).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DIST, CLI, GENERATED, WIMLIB_FIXTURES, serve, launch, cliReport, intactAttr, fixtureSets,
+  xssFixture, largeFixture, XSS_NAME, XSS_DESCRIPTION, basename,
+} from './lib.mjs';
+
+const INPUT = 'wim-verifier input[type=file][multiple]';
+let server;
+let browser;
+// Every URL any page or worker asked for, per origin kind.
+const served = [];
+const fromFile = [];
+
+before(async () => {
+  assert.ok(existsSync(join(DIST, 'index.html')), 'dist/ is missing: run scripts/build-web.sh');
+  assert.ok(existsSync(CLI), 'target/release/wimproof is missing: run cargo build --release');
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.close();
+});
+
+async function open(url, log) {
+  const context = await browser.newContext();
+  context.on('request', (r) => log.push(r.url()));
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.goto(url);
+  await page.waitForSelector(INPUT, { state: 'attached' });
+  return { page, context, problems };
+}
+
+/** Gives the files to the page and waits until no card is running. */
+async function verifyOnPage(page, sets, timeout = 150000) {
+  const before = await page.locator('[data-wim-result]').count();
+  await page.setInputFiles(INPUT, sets.flatMap((s) => s.files));
+  await page.waitForFunction((n) => {
+    const cards = document.querySelectorAll('[data-wim-result]');
+    return cards.length >= n && [...cards].every((c) => c.dataset.state !== 'running');
+  }, before + sets.length, { timeout, polling: 100 });
+  return page.evaluate(() => {
+    const el = document.querySelector('wim-verifier');
+    const reports = new Map(el.reports.map((r) => [r.file.name, r]));
+    return [...document.querySelectorAll('[data-wim-result]')].map((c) => {
+      const r = reports.get(c.dataset.fileName);
+      return {
+        name: c.dataset.fileName,
+        state: c.dataset.state,
+        verdict: c.dataset.verdict,
+        intact: c.dataset.intact,
+        sha256: c.dataset.sha256,
+        sha1: c.dataset.sha1,
+        targets: r ? r.targets.map((t) => `${t.id}=${t.verdict}`) : null,
+        findings: r ? r.findings.map((f) => f.code).sort() : null,
+        text: c.textContent,
+      };
+    });
+  });
+}
+
+function compareWithCli(results, sets) {
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const mismatches = [];
+  for (const s of sets) {
+    const got = byName.get(basename(s.files[0]));
+    const want = cliReport(s.files);
+    if (!got) {
+      mismatches.push(`${s.name}: no result card`);
+      continue;
+    }
+    if (want.error) {
+      if (got.state !== 'error') mismatches.push(`${s.name}: CLI gave no report (${want.error}), page state ${got.state}`);
+      continue;
+    }
+    const exp = {
+      state: 'done',
+      verdict: want.verdict,
+      intact: intactAttr(want.intact),
+      sha256: want.digests.sha256,
+      targets: want.targets.map((t) => `${t.id}=${t.verdict}`).join(' '),
+      findings: want.findings.map((f) => f.code).sort().join(' '),
+    };
+    const act = { ...got, targets: (got.targets || []).join(' '), findings: (got.findings || []).join(' ') };
+    for (const k of Object.keys(exp)) {
+      if (exp[k] !== act[k]) mismatches.push(`${s.name}: ${k} is ${act[k]}, the CLI says ${exp[k]}`);
+    }
+  }
+  return mismatches;
+}
+
+function assertClean(problems, csp) {
+  assert.deepEqual(problems, [], 'page errors, dialogs or console errors');
+  assert.deepEqual(csp, [], 'Content-Security-Policy violations');
+}
+
+test('served page: every fixture gives the CLI\'s verdict, intactness and digests', { timeout: 170000 }, async () => {
+  const sets = fixtureSets();
+  assert.ok(sets.length >= 10, `too few fixtures (${sets.length}): run tests/fixtures/generate.sh`);
+  const { page, context, problems } = await open(server.url, served);
+  // The target selector's contract.
+  assert.equal(await page.locator('select[name="target"]').inputValue(), 'configmgr');
+  const values = await page.locator('select[name="target"] option').evaluateAll((o) => o.map((x) => x.value));
+  assert.deepEqual(values, ['configmgr', 'configmgr2007-unpatched', 'configmgr2007-patched', 'wds', 'usb-fat32']);
+  const t0 = Date.now();
+  const results = await verifyOnPage(page, sets);
+  const mismatches = compareWithCli(results, sets);
+  assert.deepEqual(mismatches, []);
+  console.log(`# served: ${sets.length} images verified in ${((Date.now() - t0) / 1000).toFixed(1)} s, all equal to the CLI`);
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+test('single file from file:// gives the CLI\'s results', { timeout: 120000 }, async () => {
+  const pick = [
+    'none.wim', 'none--blob-data.wim', 'none-check--integrity.wim', 'lzx.wim', 'lzx-check--compressed-chunk.wim',
+    'lzms.wim', 'solid.wim', 'solid--blob-data.wim', 'xpress.wim', 'pipable.wim', 'multi.wim', 'split.swm',
+  ];
+  const sets = fixtureSets().filter((s) => pick.includes(s.name) || s.files[0].startsWith(WIMLIB_FIXTURES));
+  assert.ok(sets.length >= 6);
+  const url = pathToFileURL(join(DIST, 'wimproof.html')).href;
+  const { page, context, problems } = await open(url, fromFile);
+  const results = await verifyOnPage(page, sets);
+  assert.deepEqual(compareWithCli(results, sets), []);
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  // Blob-URL workers and inline wasm: nothing but the file itself was loaded.
+  const bad = fromFile.filter((u) => !u.startsWith('file://') && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(bad, []);
+  console.log(`# file://: ${sets.length} images, all equal to the CLI`);
+  await context.close();
+});
+
+test('cancel mid-way stops every worker; verifying again gives the CLI\'s result', { timeout: 120000 }, async () => {
+  const large = largeFixture();
+  const { page, context, problems } = await open(server.url, served);
+  await page.setInputFiles(INPUT, [large]);
+  const card = page.locator('[data-wim-result]').first();
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-wim-result] [role=progressbar]');
+    return b && Number(b.getAttribute('aria-valuenow')) >= 5;
+  }, null, { timeout: 60000, polling: 20 });
+  assert.ok(page.workers().length >= 2, 'workers are running');
+  await card.getByRole('button', { name: /Cancel/ }).click();
+  assert.equal(await card.getAttribute('data-state'), 'cancelled');
+  await page.waitForFunction(() => true);
+  const deadline = Date.now() + 5000;
+  while (page.workers().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(page.workers().length, 0, 'every worker was terminated');
+
+  await card.getByRole('button', { name: /Verify .* again/ }).click();
+  await page.waitForFunction(() => document.querySelector('[data-wim-result]').dataset.state !== 'running', null, { timeout: 90000, polling: 100 });
+  const want = cliReport([large]);
+  assert.equal(await card.getAttribute('data-state'), 'done');
+  assert.equal(await card.getAttribute('data-verdict'), want.verdict);
+  assert.equal(await card.getAttribute('data-intact'), intactAttr(want.intact));
+  assert.equal(await card.getAttribute('data-sha256'), want.digests.sha256);
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+for (const mode of ['served', 'file']) {
+  test(`markup in image names renders as text and runs nothing (${mode})`, { timeout: 60000 }, async () => {
+    const x = xssFixture();
+    const url = mode === 'served' ? server.url : pathToFileURL(join(DIST, 'wimproof.html')).href;
+    const { page, context, problems } = await open(url, mode === 'served' ? served : fromFile);
+    const [r] = await verifyOnPage(page, [{ name: 'x.wim', files: [x] }]);
+    assert.equal(r.state, 'done');
+    await page.evaluate(() => document.querySelectorAll('wim-verifier details').forEach((d) => { d.open = true; }));
+    const text = await page.locator('[data-wim-result]').innerText();
+    assert.ok(text.includes(XSS_NAME), 'the image name is shown literally');
+    assert.ok(text.includes(XSS_DESCRIPTION), 'the description is shown literally');
+    const injected = await page.evaluate(() => ({
+      img: document.querySelectorAll('wim-verifier img').length,
+      script: document.querySelectorAll('wim-verifier script').length,
+      b: document.querySelectorAll('wim-verifier b[onmouseover]').length,
+      pwned: window.__pwned === 1,
+    }));
+    assert.deepEqual(injected, { img: 0, script: 0, b: 0, pwned: false });
+    // The printed view too.
+    await page.emulateMedia({ media: 'print' });
+    await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+    assert.equal(await page.evaluate(() => document.querySelectorAll('img, [onerror]').length), 0);
+    assertClean(problems, await page.evaluate(() => window.__csp));
+    await context.close();
+  });
+}
+
+test('verifyFiles API, wim-verified event, samples and the target selector', { timeout: 60000 }, async () => {
+  const { page, context, problems } = await open(server.url, served);
+  const out = await page.evaluate(async () => {
+    const { verifyFiles } = await import('./verify.js');
+    const get = async (n) => new File([await (await fetch(`samples/${n}`)).blob()], n);
+    const files = [await get('sample-intact.wim'), await get('sample-corrupt.wim')];
+    const seen = [];
+    const reports = await verifyFiles(files, { target: 'wds', digests: 'both', onProgress: (p) => seen.push(p.phase) });
+    const ctl = new AbortController();
+    ctl.abort();
+    let aborted = null;
+    try {
+      await verifyFiles(files, { signal: ctl.signal });
+    } catch (e) {
+      aborted = e.name;
+    }
+    return { reports, phases: [...new Set(seen)], aborted };
+  });
+  assert.equal(out.reports.length, 2);
+  assert.deepEqual(out.reports[0].selected, ['wds']);
+  assert.equal(out.reports[0].intact, true);
+  assert.equal(out.reports[1].intact, false);
+  assert.match(out.reports[0].digests.sha1, /^[0-9a-f]{40}$/);
+  assert.ok(out.phases.includes('reading') && out.phases.includes('done'), out.phases.join());
+  assert.equal(out.aborted, 'AbortError');
+  const cli = cliReport([join(GENERATED, 'none.wim')], ['--target', 'wds', '--digest', 'both']);
+  assert.equal(out.reports[0].verdict, cli.verdict);
+  assert.equal(out.reports[0].digests.sha256, cli.digests.sha256);
+  assert.equal(out.reports[0].digests.sha1, cli.digests.sha1);
+
+  // The page: a sample link, the event, then another target (remembered).
+  await page.evaluate(() => {
+    window.__events = [];
+    document.querySelector('wim-verifier').addEventListener('wim-verified', (e) => window.__events.push(e.detail));
+  });
+  await page.getByRole('button', { name: 'a corrupted one' }).click();
+  await page.waitForSelector('[data-wim-result][data-state="done"]');
+  const card = page.locator('[data-wim-result]');
+  assert.equal(await card.getAttribute('data-verdict'), 'corrupt');
+  assert.equal(await card.getAttribute('data-intact'), 'false');
+  assert.equal(await page.evaluate(() => window.__events.length), 1);
+  assert.equal(await page.evaluate(() => window.__events[0].verdict), 'corrupt');
+  await page.selectOption('select[name="target"]', 'usb-fat32');
+  await page.reload();
+  assert.equal(await page.locator('select[name="target"]').inputValue(), 'usb-fat32');
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+const BIG = join(GENERATED, 'big', 'big-corrupt.wim');
+test('the > 4 GiB image with its corruption above 4 GiB', {
+  timeout: 600000,
+  skip: process.env.WIMPROOF_BROWSER_BIG === '1' && existsSync(BIG) ? false : 'set WIMPROOF_BROWSER_BIG=1 (needs tests/fixtures/big.sh)',
+}, async () => {
+  const { page, context, problems } = await open(server.url, served);
+  const sets = [{ name: 'big-corrupt.wim', files: [BIG] }];
+  const results = await verifyOnPage(page, sets, 590000);
+  assert.deepEqual(compareWithCli(results, sets), []);
+  const offsets = await page.evaluate(() => document.querySelector('wim-verifier').reports[0].integrity.bad_chunks.map((b) => b.offset));
+  assert.ok(offsets.some((o) => o > 2 ** 32), `a bad chunk above 4 GiB: ${offsets}`);
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+test('no request left the page\'s origin', () => {
+  assert.ok(served.length > 0);
+  const foreign = served.filter((u) => !u.startsWith(server.origin + '/') && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, []);
+  const foreignFile = fromFile.filter((u) => !u.startsWith('file://') && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreignFile, []);
+  // The server saw only the page's own files.
+  const unexpected = server.requests.filter((p) => !/^\/(|index\.html|[\w-]+\.js|favicon\.svg|pkg\/wimproof(_bg\.wasm|\.js)|samples\/sample-(intact|corrupt)\.wim)$/.test(p));
+  assert.deepEqual(unexpected, []);
+});
