@@ -64,22 +64,28 @@ impl Verifier {
         self.opened.parts.iter().map(|p| p.size).collect()
     }
 
-    /// Splits the tasks over `lanes` workers, balancing estimated CPU cost.
-    /// The whole-file digests go to lane 0 (one sequential hash cannot be
-    /// split); the rest go, in file order, to the least loaded lane.
+    /// Splits the tasks over `lanes` workers, balancing estimated CPU cost
+    /// along the file: the whole-file digests go to lane 0 (one sequential
+    /// hash cannot be split), and each other task, in file order, goes to
+    /// the lane with the least work up to that point of the file. Lanes are
+    /// fed in file order with short queues, so what matters is that their
+    /// work stays even at every position, not just in total.
     pub fn assign_lanes(&self, lanes: usize) -> Vec<Vec<TaskSpec>> {
         let lanes = lanes.max(1);
         let mut out: Vec<Vec<TaskSpec>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
         let mut tasks: Vec<&TaskSpec> = self.opened.tasks.iter().collect();
         tasks.sort_by_key(|t| (t.part, t.start, t.id));
+        // Cost units per byte: SHA-1 1, SHA-256 2, decoding ~4 per output byte.
+        let mut digest_rate = 0u64;
         for t in &tasks {
             if let TaskKind::FileDigest { sha256, sha1 } = t.kind {
-                // SHA-256 costs about twice SHA-1 per byte.
-                load[0] += (t.end - t.start) * (2 * sha256 as u64 + sha1 as u64);
+                digest_rate = digest_rate.max(2 * sha256 as u64 + sha1 as u64);
                 out[0].push((*t).clone());
             }
         }
+        let sizes = self.part_sizes();
+        let base_of = |part: u16| sizes.iter().take(part as usize).sum::<u64>();
         for t in tasks {
             let cost = match &t.kind {
                 TaskKind::FileDigest { .. } => continue,
@@ -88,16 +94,13 @@ impl Verifier {
                     let out_bytes: u64 = blobs.iter().map(|b| b.size).sum();
                     match layout {
                         resource::Layout::Stored => out_bytes,
-                        // Decoding costs several times hashing per byte.
-                        _ => out_bytes * 4 + (t.end - t.start),
+                        _ => out_bytes.saturating_mul(5),
                     }
                 }
             };
-            let (k, _) = load
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, l)| **l)
-                .unwrap_or((0, &0));
+            let digest_so_far = (base_of(t.part) + t.start).saturating_mul(digest_rate);
+            let effective = |k: usize| load[k] + if k == 0 { digest_so_far } else { 0 };
+            let k = (0..lanes).min_by_key(|&k| effective(k)).unwrap_or(0);
             load[k] += cost;
             out[k].push(t.clone());
         }
