@@ -17,14 +17,18 @@ impl ReadAt for Sparse {
         self.size
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        let end = offset.checked_add(buf.len() as u64).filter(|&e| e <= self.size).ok_or_else(|| ReadError::new(offset, buf.len() as u64, "past end"))?;
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|&e| e <= self.size)
+            .ok_or_else(|| ReadError::new(offset, buf.len() as u64, "past end"))?;
         buf.fill(0);
         for (at, data) in &self.regions {
             let r_end = at + data.len() as u64;
             let s = offset.max(*at);
             let e = end.min(r_end);
             if s < e {
-                buf[(s - offset) as usize..(e - offset) as usize].copy_from_slice(&data[(s - at) as usize..(e - at) as usize]);
+                buf[(s - offset) as usize..(e - offset) as usize]
+                    .copy_from_slice(&data[(s - at) as usize..(e - at) as usize]);
             }
         }
         Ok(())
@@ -65,15 +69,33 @@ fn wim_with_blobs(a: u64, b: u64, table_at: u64) -> (Sparse, Vec<Vec<u8>>) {
     h[0x18] = 0x42; // a non-zero GUID
     h[0x28..0x2A].copy_from_slice(&1u16.to_le_bytes());
     h[0x2A..0x2C].copy_from_slice(&1u16.to_le_bytes());
-    h[0x30..0x48].copy_from_slice(&reshdr(table.len() as u64, 0x2, table_at, table.len() as u64));
+    h[0x30..0x48].copy_from_slice(&reshdr(
+        table.len() as u64,
+        0x2,
+        table_at,
+        table.len() as u64,
+    ));
     h[0x48..0x60].copy_from_slice(&reshdr(xml.len() as u64, 0x2, xml_at, xml.len() as u64));
     let size = xml_at + xml.len() as u64;
-    let file = Sparse { size, regions: vec![(0, h), (a, blob_a.clone()), (b, blob_b.clone()), (table_at, table), (xml_at, xml)] };
+    let file = Sparse {
+        size,
+        regions: vec![
+            (0, h),
+            (a, blob_a.clone()),
+            (b, blob_b.clone()),
+            (table_at, table),
+            (xml_at, xml),
+        ],
+    };
     (file, vec![blob_a, blob_b])
 }
 
 fn run(file: &Sparse) -> wimproof::report::Report {
-    let opts = Options { sha256: false, sha1: false, ..Options::default() };
+    let opts = Options {
+        sha256: false,
+        sha1: false,
+        ..Options::default()
+    };
     let v = Verifier::open(&[("synthetic.wim", file as &dyn ReadAt)], opts).expect("open");
     let res = run_serial(&v, &[file as &dyn ReadAt], 1 << 20).expect("run");
     v.finish(res, "test".into())
@@ -98,9 +120,17 @@ fn corruption_above_4_gib_is_reported_at_its_resource() {
     file.regions[2].1[1234] ^= 0x01;
     let r = run(&file);
     assert_eq!(r.intact, Some(false));
-    let f = r.findings.iter().find(|f| f.code == "resource.hash_mismatch").expect("mismatch");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "resource.hash_mismatch")
+        .expect("mismatch");
     assert_eq!(f.offset, Some(G4 + 1000));
-    assert!(f.message.contains(&(G4 + 1000).to_string()), "{}", f.message);
+    assert!(
+        f.message.contains(&(G4 + 1000).to_string()),
+        "{}",
+        f.message
+    );
     // The first blob, whose bytes are the same modulo 2^32 elsewhere, is fine.
     assert_eq!(r.checked.blobs_verified, 1);
 }
@@ -119,5 +149,9 @@ fn offsets_that_overflow_are_findings_not_panics() {
     let (file, _) = wim_with_blobs(u64::MAX - 10, G4, G4 + 10_000);
     let r = run(&file);
     assert_eq!(r.intact, Some(false));
-    assert!(r.findings.iter().any(|f| f.code == "blobtable.out_of_file"), "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f.code == "blobtable.out_of_file"),
+        "{:?}",
+        r.findings
+    );
 }
