@@ -21,6 +21,8 @@ export const DEFAULT_TARGET = 'configmgr';
 
 // Bytes per read of the main pass.
 const SLICE_BYTES = 8 * 1024 * 1024;
+// Whether the reader worker also hashes (see worker.js).
+const READER_LANE = true;
 // Most workers per image, whatever the machine reports.
 const MAX_WORKERS = 16;
 
@@ -309,6 +311,7 @@ export async function verifySet(files, opts = {}) {
         options,
         ports,
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
+        readerLane: opts.readerLane !== undefined ? !!opts.readerLane : READER_LANE,
       },
       ports,
     );

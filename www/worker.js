@@ -85,7 +85,7 @@ function runLane(port) {
 // ---- reader ----------------------------------------------------------------
 
 async function runReader(msg) {
-  const { files, names, options, ports, sliceBytes } = msg;
+  const { files, names, options, ports, sliceBytes, readerLane } = msg;
   const started = Date.now();
   let session;
   try {
@@ -95,8 +95,13 @@ async function runReader(msg) {
     return;
   }
   workerScope.postMessage({ type: 'opened', ms: Date.now() - started });
-  const plan = JSON.parse(session.plan(ports.length, sliceBytes));
+  // With readerLane the reader also runs the last lane itself, between
+  // reads, so that all of navigator.hardwareConcurrency cores hash.
+  const laneCount = ports.length + (readerLane ? 1 : 0);
+  const plan = JSON.parse(session.plan(laneCount, sliceBytes));
   const partNames = session.partNames();
+  const localIndex = readerLane ? ports.length : -1;
+  const local = readerLane ? new WebLane(session.laneTasks(localIndex), partNames) : null;
 
   // Per lane: unacknowledged slices, and who waits for an acknowledgement.
   const inFlight = ports.map(() => 0);
@@ -162,8 +167,11 @@ async function runReader(msg) {
       });
       return;
     }
-    s.lanes.forEach((k, i) => {
-      const last = i === s.lanes.length - 1;
+    const remote = s.lanes.filter((k) => k !== localIndex);
+    const feedLocal = remote.length !== s.lanes.length;
+    remote.forEach((k, i) => {
+      // The last consumer gets the buffer itself, the others copies.
+      const last = i === remote.length - 1 && !feedLocal;
       const data = last ? buffer : buffer.slice(0);
       ports[k].postMessage(
         { type: 'slice', part: s.part, offset: s.start, buffer: data },
@@ -171,6 +179,7 @@ async function runReader(msg) {
       );
       inFlight[k] += 1;
     });
+    if (feedLocal) local.feed(s.part, s.start, new Uint8Array(buffer));
     done = partStart[s.part] + s.end;
     const now = Date.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -188,6 +197,10 @@ async function runReader(msg) {
   if (laneError) {
     workerScope.postMessage({ type: 'error', error: laneError });
     return;
+  }
+  if (local) {
+    results.push(local.finish());
+    local.free();
   }
   workerScope.postMessage({ type: 'progress', done: total, total });
   const report = session.finish(results);

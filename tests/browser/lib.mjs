@@ -109,6 +109,9 @@ export function fixtureSets() {
       }
     }
   }
+  if (!sets.some((s) => s.files.length > 1) && existsSync(join(GENERATED, 'lzx.wim'))) {
+    sets.push(splitFixture());
+  }
   if (existsSync(WIMLIB_FIXTURES)) {
     for (const n of readdirSync(WIMLIB_FIXTURES).sort()) {
       if (n.endsWith('.wim')) sets.push({ name: n, files: [join(WIMLIB_FIXTURES, n)] });
@@ -152,6 +155,22 @@ export function largeFixture(mib = 384) {
   run('wimlib-imagex', ['capture', src, out, 'large', '--compress=none', '--check']);
   spawnSync('rm', ['-rf', src]);
   return out;
+}
+
+/**
+ * A split set made from lzx.wim when the generated fixtures have none:
+ * [{name, files}] of its parts, first part first.
+ */
+export function splitFixture() {
+  const dir = join(SCRATCH, 'split');
+  const first = join(dir, 'scratch-split.swm');
+  if (!existsSync(first)) {
+    mkdirSync(dir, { recursive: true });
+    run('wimlib-imagex', ['split', join(GENERATED, 'lzx.wim'), first, '1']);
+  }
+  const files = [first];
+  for (let i = 2; existsSync(join(dir, `scratch-split${i}.swm`)); i++) files.push(join(dir, `scratch-split${i}.swm`));
+  return { name: 'scratch-split.swm', files };
 }
 
 export { basename };

@@ -141,6 +141,7 @@ test('single file from file:// gives the CLI\'s results', { timeout: 120000 }, a
   const pick = [
     'none.wim', 'none--blob-data.wim', 'none-check--integrity.wim', 'lzx.wim', 'lzx-check--compressed-chunk.wim',
     'lzms.wim', 'solid.wim', 'solid--blob-data.wim', 'xpress.wim', 'pipable.wim', 'multi.wim', 'split.swm',
+    'scratch-split.swm',
   ];
   const sets = fixtureSets().filter((s) => pick.includes(s.name) || s.files[0].startsWith(WIMLIB_FIXTURES));
   assert.ok(sets.length >= 6);
