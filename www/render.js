@@ -213,7 +213,7 @@ export function renderMatrix(report, target) {
     const own = t.reasons.filter((r) => !commonKeys.has(reasonKey(r)));
     const reasons = h('ul', { class: 'wp-reasons' }, own.map(renderReason));
     if (!own.length) {
-      const text = common.some((r) => r.verdict !== 'safe') ? 'Only what applies to every target (above).' : 'Nothing stands in the way.';
+      const text = common.some((r) => r.verdict !== 'safe') ? 'As above.' : 'Nothing stands in the way.';
       reasons.appendChild(h('li', { class: 'wp-reason wp-reason-muted' }, text));
     }
     const selected = t.id === target;

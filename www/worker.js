@@ -153,7 +153,10 @@ async function runReader(msg) {
       buffer = reader.readAsArrayBuffer(files[s.part].slice(s.start, s.end));
     } catch (e) {
       const d = describeError(e);
-      d.message = `${names[s.part]}: could not read ${s.end - s.start} bytes at offset ${s.start}: ${d.message}`;
+      const why = d.name === 'NotReadableError'
+        ? 'the file changed, moved or became unreadable after it was chosen'
+        : 'the browser could not read it';
+      d.message = `${names[s.part]}: could not read ${s.end - s.start} bytes at offset ${s.start} (${why}): ${d.name}: ${d.message}`;
       workerScope.postMessage({ type: 'error', error: d });
       return;
     }

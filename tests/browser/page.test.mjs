@@ -6,12 +6,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   DIST, CLI, GENERATED, WIMLIB_FIXTURES, serve, launch, cliReport, intactAttr, fixtureSets,
-  xssFixture, largeFixture, XSS_NAME, XSS_DESCRIPTION, basename,
+  xssFixture, largeFixture, XSS_NAME, XSS_DESCRIPTION, basename, SCRATCH,
 } from './lib.mjs';
 
 const INPUT = 'wim-verifier input[type=file][multiple]';
@@ -182,6 +182,32 @@ test('cancel mid-way stops every worker; verifying again gives the CLI\'s result
   assert.equal(await card.getAttribute('data-intact'), intactAttr(want.intact));
   assert.equal(await card.getAttribute('data-sha256'), want.digests.sha256);
   assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+test('a file changed while it is read is an error state, never a verdict', { timeout: 90000 }, async () => {
+  const changing = join(SCRATCH, 'changing.wim');
+  copyFileSync(largeFixture(), changing);
+  const { page, context } = await open(server.url, served);
+  await page.evaluate(() => {
+    window.__errors = [];
+    document.querySelector('wim-verifier').addEventListener('wim-verify-error', (e) => window.__errors.push(e.detail));
+  });
+  await page.setInputFiles(INPUT, [changing]);
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-wim-result] [role=progressbar]');
+    return b && Number(b.getAttribute('aria-valuenow')) >= 5;
+  }, null, { timeout: 60000, polling: 20 });
+  appendFileSync(changing, 'changed');
+  await page.waitForFunction(() => document.querySelector('[data-wim-result]').dataset.state !== 'running', null, { timeout: 60000, polling: 50 });
+  const card = page.locator('[data-wim-result]');
+  assert.equal(await card.getAttribute('data-state'), 'error');
+  assert.equal(await card.getAttribute('data-verdict'), null);
+  assert.equal(await card.getAttribute('data-intact'), null);
+  const errors = await page.evaluate(() => window.__errors);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /NotReadableError|changed|truncated/);
+  assert.ok((await card.innerText()).includes('no verdict'));
   await context.close();
 });
 
