@@ -15,6 +15,8 @@
 
 mod blob;
 mod schedule;
+#[cfg(test)]
+mod tests;
 
 pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use schedule::{plan_slices, SliceSpec};

@@ -1,0 +1,101 @@
+//! Tests of the browser driver in a real browser (a dedicated worker, where
+//! `FileReaderSync` exists): `wasm-pack test --headless --chrome --lib`.
+
+use super::*;
+use crate::verify::task::TaskKind;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+fn blob_of(bytes: &[u8]) -> Blob {
+    let parts = js_sys::Array::new();
+    parts.push(&js_sys::Uint8Array::from(bytes));
+    Blob::new_with_u8_array_sequence(&parts).expect("a Blob")
+}
+
+#[wasm_bindgen_test]
+fn offsets_convert_exactly_up_to_2_pow_53() {
+    assert_eq!(f64_to_offset(0.0), Some(0));
+    assert_eq!(f64_to_offset(4_294_967_296.0 + 5.0), Some((1 << 32) + 5));
+    assert_eq!(f64_to_offset(MAX_SAFE_OFFSET as f64), Some(MAX_SAFE_OFFSET));
+    assert_eq!(f64_to_offset(MAX_SAFE_OFFSET as f64 + 1.0), None);
+    assert_eq!(f64_to_offset(-1.0), None);
+    assert_eq!(f64_to_offset(1.5), None);
+    assert_eq!(f64_to_offset(f64::NAN), None);
+}
+
+#[wasm_bindgen_test]
+fn blob_reader_reads_by_offset_and_refuses_past_the_end() {
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let r = BlobReader::new(blob_of(&data)).expect("reader");
+    assert_eq!(r.size(), data.len() as u64);
+    let mut buf = [0u8; 1000];
+    r.read_at(65_000, &mut buf).expect("read");
+    assert_eq!(&buf[..], &data[65_000..66_000]);
+    assert!(r.read_at(99_500, &mut buf).is_err());
+    assert!(r.read_at(u64::MAX - 10, &mut buf).is_err());
+}
+
+#[wasm_bindgen_test]
+fn slices_cover_every_needed_byte_once_in_order() {
+    // Lane 0 needs all of part 0; lane 1 two stretches of it and part 1.
+    let needs = vec![
+        vec![(0u16, 0u64, 100u64)],
+        vec![(0, 10, 20), (0, 70, 95), (1, 5, 30)],
+    ];
+    let s = plan_slices(&needs, &[100, 40], 32);
+    let got: Vec<(u16, u64, u64, Vec<u32>)> = s.into_iter().map(|x| (x.part, x.start, x.end, x.lanes)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, 0, 32, vec![0, 1]),
+            (0, 32, 64, vec![0]),
+            (0, 64, 96, vec![0, 1]),
+            (0, 96, 100, vec![0]),
+            (1, 5, 37, vec![1]),
+        ]
+    );
+    // Nothing needed: nothing read.
+    assert!(plan_slices(&[vec![]], &[1 << 40], 8 << 20).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn session_and_lanes_produce_a_report_for_any_bytes() {
+    // Not a WIM: phase 1 reports it, and the whole-file digest is still
+    // computed through the lanes.
+    let data = vec![0u8; 1 << 20];
+    let blobs = js_sys::Array::new();
+    blobs.push(&blob_of(&data));
+    let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
+    let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts).expect("open");
+    let plan: serde_json::Value = serde_json::from_str(&s.plan(2, 300_000.0).expect("plan")).expect("json");
+    assert_eq!(plan["total"], 1 << 20);
+    let mut results = Vec::new();
+    for k in 0..2 {
+        let tasks: Vec<TaskSpec> = serde_json::from_str(&s.lane_tasks(k).expect("tasks")).expect("json");
+        if k == 0 {
+            assert!(tasks.iter().any(|t| matches!(t.kind, TaskKind::FileDigest { .. })));
+        }
+        let mut lane = WebLane::new(&s.lane_tasks(k).expect("tasks"), s.part_names()).expect("lane");
+        for sl in plan["slices"].as_array().expect("slices") {
+            let lanes: Vec<u64> = sl["lanes"].as_array().expect("lanes").iter().filter_map(|v| v.as_u64()).collect();
+            if !lanes.contains(&(k as u64)) {
+                continue;
+            }
+            let (a, b) = (sl["start"].as_u64().expect("start") as usize, sl["end"].as_u64().expect("end") as usize);
+            lane.feed(0, a as f64, &data[a..b]).expect("feed");
+        }
+        if k == 0 {
+            // Going backwards is refused rather than misfed.
+            assert!(lane.feed(0, 0.0, &data[..10]).is_err());
+        }
+        results.push(lane.finish().expect("finish"));
+    }
+    let report: serde_json::Value = serde_json::from_str(&s.finish(results).expect("report")).expect("json");
+    assert_eq!(
+        report["digests"]["sha256"],
+        "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58"
+    );
+    assert_ne!(report["verdict"], "safe");
+    assert!(s.finish(Vec::new()).is_err(), "a session finishes once");
+}
