@@ -447,6 +447,17 @@ fn in_file(r: &ResHdr, size: u64) -> bool {
     matches!(r.end(), Some(e) if e <= size)
 }
 
+/// A header resource (blob table, XML, integrity table) flagged SOLID:
+/// readers then take its first bytes for a solid resource header and fail,
+/// so it is unreadable. Reports it and returns true.
+fn solid_header_resource(field: &str, at: u64, r: &ResHdr, ctx: &mut Ctx) -> bool {
+    if !r.is_solid() {
+        return false;
+    }
+    ctx.push(Finding::corruption("header.solid_resource", format!("header: the {field} at offset {} carries the SOLID resource flag, which only blob table entries may have; readers cannot read it", r.offset)).at(at).remedy(remedies::RECOPY));
+    true
+}
+
 fn read_blob_table(
     r: &dyn ReadAt,
     h: &Header,
@@ -454,7 +465,7 @@ fn read_blob_table(
     ctx: &mut Ctx,
 ) -> Result<Vec<BlobEntry>, ReadError> {
     let t = &h.blob_table;
-    if t.is_zero() || !in_file(t, size) {
+    if t.is_zero() || !in_file(t, size) || solid_header_resource("blob table", 0x30, t, ctx) {
         return Ok(Vec::new());
     }
     if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
@@ -499,7 +510,7 @@ fn read_integrity(
         ctx.push(Finding::info("integrity.absent", "the WIM has no integrity table; its data is checked through the blob SHA-1s instead").remedy("Capture or export with `/CheckIntegrity` (DISM) or `--check` (wimlib) to add one."));
         return Ok(None);
     }
-    if !in_file(t, size) {
+    if !in_file(t, size) || solid_header_resource("integrity table", 0x7C, t, ctx) {
         return Ok(None);
     }
     let limit = 12 + 20 * crate::format::integrity::MAX_INTEGRITY_CHUNKS as u64;
@@ -572,7 +583,7 @@ fn read_xml(
     ctx: &mut Ctx,
 ) -> Result<Option<XmlInfo>, ReadError> {
     let t = &h.xml;
-    if t.is_zero() || !in_file(t, size) {
+    if t.is_zero() || !in_file(t, size) || solid_header_resource("XML data", 0x48, t, ctx) {
         return Ok(None);
     }
     if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
@@ -729,6 +740,12 @@ fn plan_blobs(
             rc.zero_hash_entries += 1;
             continue;
         }
+        // An entry of another part is ignored, as readers do, before it can
+        // count as present: a blob only listed that way is missing.
+        if e.part_number != part_no {
+            ctx.push(Finding::warning("blobtable.wrong_part", format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
+            continue;
+        }
         if let Some(prev) = seen_hash.insert(e.sha1, i) {
             rc.duplicate_hashes += 1;
             ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
@@ -746,10 +763,6 @@ fn plan_blobs(
                 rc.uncompressed_over_4gib += 1;
             }
             solid_blobs.push((i, e));
-            continue;
-        }
-        if e.part_number != part_no {
-            ctx.push(Finding::warning("blobtable.wrong_part", format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
             continue;
         }
         if r.is_metadata() {
@@ -1068,7 +1081,9 @@ fn check_trees(
         {
             if s.complete {
                 if let (Some(xf), Some(xd)) = (x.file_count, x.dir_count) {
-                    if xf != s.files || xd != s.dirs {
+                    // wimlib counts the root directory, 7-Zip does not;
+                    // both conventions are in use.
+                    if xf != s.files || (xd != s.dirs && xd + 1 != s.dirs) {
                         o.findings.push(Finding::warning("xml.counts", format!("image {image}: the XML says {xf} files and {xd} directories, the directory tree holds {} and {}", s.files, s.dirs)).at(h.xml.offset));
                     }
                 }

@@ -44,7 +44,10 @@ fn slices_cover_every_needed_byte_once_in_order() {
         vec![(0, 10, 20), (0, 70, 95), (1, 5, 30)],
     ];
     let s = plan_slices(&needs, &[100, 40], 32);
-    let got: Vec<(u16, u64, u64, Vec<u32>)> = s.into_iter().map(|x| (x.part, x.start, x.end, x.lanes)).collect();
+    let got: Vec<(u16, u64, u64, Vec<u32>)> = s
+        .into_iter()
+        .map(|x| (x.part, x.start, x.end, x.lanes))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -68,21 +71,34 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     blobs.push(&blob_of(&data));
     let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
     let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts).expect("open");
-    let plan: serde_json::Value = serde_json::from_str(&s.plan(2, 300_000.0).expect("plan")).expect("json");
+    let plan: serde_json::Value =
+        serde_json::from_str(&s.plan(2, 300_000.0).expect("plan")).expect("json");
     assert_eq!(plan["total"], 1 << 20);
     let mut results = Vec::new();
     for k in 0..2 {
-        let tasks: Vec<TaskSpec> = serde_json::from_str(&s.lane_tasks(k).expect("tasks")).expect("json");
+        let tasks: Vec<TaskSpec> =
+            serde_json::from_str(&s.lane_tasks(k).expect("tasks")).expect("json");
         if k == 0 {
-            assert!(tasks.iter().any(|t| matches!(t.kind, TaskKind::FileDigest { .. })));
+            assert!(tasks
+                .iter()
+                .any(|t| matches!(t.kind, TaskKind::FileDigest { .. })));
         }
-        let mut lane = WebLane::new(&s.lane_tasks(k).expect("tasks"), s.part_names()).expect("lane");
+        let mut lane =
+            WebLane::new(&s.lane_tasks(k).expect("tasks"), s.part_names()).expect("lane");
         for sl in plan["slices"].as_array().expect("slices") {
-            let lanes: Vec<u64> = sl["lanes"].as_array().expect("lanes").iter().filter_map(|v| v.as_u64()).collect();
+            let lanes: Vec<u64> = sl["lanes"]
+                .as_array()
+                .expect("lanes")
+                .iter()
+                .filter_map(|v| v.as_u64())
+                .collect();
             if !lanes.contains(&(k as u64)) {
                 continue;
             }
-            let (a, b) = (sl["start"].as_u64().expect("start") as usize, sl["end"].as_u64().expect("end") as usize);
+            let (a, b) = (
+                sl["start"].as_u64().expect("start") as usize,
+                sl["end"].as_u64().expect("end") as usize,
+            );
             lane.feed(0, a as f64, &data[a..b]).expect("feed");
         }
         if k == 0 {
@@ -91,7 +107,8 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
         }
         results.push(lane.finish().expect("finish"));
     }
-    let report: serde_json::Value = serde_json::from_str(&s.finish(results).expect("report")).expect("json");
+    let report: serde_json::Value =
+        serde_json::from_str(&s.finish(results).expect("report")).expect("json");
     assert_eq!(
         report["digests"]["sha256"],
         "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58"
