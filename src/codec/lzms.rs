@@ -92,8 +92,8 @@ const POWER_REBUILD: u32 = 512;
 
 /// Primary-table index widths. They change speed only, not the format.
 const LITERAL_TABLE_BITS: u32 = 10;
-const OFFSET_TABLE_BITS: u32 = 10;
-const LENGTH_TABLE_BITS: u32 = 10;
+const OFFSET_TABLE_BITS: u32 = 9;
+const LENGTH_TABLE_BITS: u32 = 8;
 /// Eight symbols never need more than 7 bits, so this table has no
 /// second level.
 const POWER_TABLE_BITS: u32 = 7;
@@ -117,44 +117,17 @@ const POWER_TABLE_SIZE: usize = table_size(POWER_TABLE_BITS, NUM_POWER_SYMS);
 // offset slot ends at 0x465BE4A5 and the last length slot at 0x400108AB, the
 // format's maximum offset and length plus one (checked by a test).
 
+#[rustfmt::skip]
 const OFFSET_EXTRA_RUNS: [(u8, u16); 21] = [
-    (0, 8),
-    (2, 9),
-    (3, 7),
-    (4, 10),
-    (5, 15),
-    (6, 15),
-    (7, 20),
-    (8, 20),
-    (9, 30),
-    (10, 33),
-    (11, 40),
-    (12, 42),
-    (13, 45),
-    (14, 60),
-    (15, 73),
-    (16, 80),
-    (17, 85),
-    (18, 95),
-    (19, 105),
-    (20, 6),
-    (30, 1),
+    (0, 8), (2, 9), (3, 7), (4, 10), (5, 15), (6, 15), (7, 20), (8, 20),
+    (9, 30), (10, 33), (11, 40), (12, 42), (13, 45), (14, 60), (15, 73),
+    (16, 80), (17, 85), (18, 95), (19, 105), (20, 6), (30, 1),
 ];
 
+#[rustfmt::skip]
 const LENGTH_EXTRA_RUNS: [(u8, u16); 13] = [
-    (0, 26),
-    (1, 4),
-    (2, 6),
-    (3, 4),
-    (4, 5),
-    (5, 2),
-    (6, 1),
-    (7, 1),
-    (8, 1),
-    (9, 1),
-    (10, 1),
-    (16, 1),
-    (30, 1),
+    (0, 26), (1, 4), (2, 6), (3, 4), (4, 5), (5, 2), (6, 1), (7, 1),
+    (8, 1), (9, 1), (10, 1), (16, 1), (30, 1),
 ];
 
 /// Expands extra-bit runs into `(base, extra_bits)` per slot, plus the end
@@ -254,11 +227,14 @@ impl<'a> RangeDecoder<'a> {
 }
 
 /// One adaptive probability: the last 64 bits decoded with it (newest in
-/// the low bit) and how many of them were zeros.
+/// the low bit), how many of them were zeros, and that count kept within
+/// 1..=63 (a probability of 0 or 1 would make one outcome impossible). The
+/// clamped value is stored at update time, off the decoder's critical path.
 #[derive(Clone, Copy)]
 struct Prob {
     history: u64,
     zeros: u32,
+    prob: u32,
 }
 
 /// Every entry starts with 48 zeros in its history (ones and zeros
@@ -266,30 +242,31 @@ struct Prob {
 const INITIAL_PROB: Prob = Prob {
     history: 0x0000_0000_5555_5555,
     zeros: 48,
+    prob: 48,
 };
 
 /// A family of probability entries for one kind of decision, indexed by the
-/// last `log2(N)` bits decided in this family.
+/// last `log2(N)` bits decided in this family. That index (the state) lives
+/// in a local of the decode loop so it stays in a register.
 #[derive(Clone, Copy)]
 struct BitModel<const N: usize> {
-    state: usize,
     probs: [Prob; N],
 }
 
 impl<const N: usize> BitModel<N> {
     const INITIAL: Self = BitModel {
-        state: 0,
         probs: [INITIAL_PROB; N],
     };
 
     #[inline(always)]
-    fn decode(&mut self, rd: &mut RangeDecoder) -> u32 {
-        let p = &mut self.probs[self.state & (N - 1)];
-        // A probability of 0 or 1 would make one outcome impossible.
-        let bit = rd.decode(p.zeros.clamp(1, 63));
-        p.zeros = p.zeros + (p.history >> 63) as u32 - bit;
+    fn decode(&mut self, state: &mut usize, rd: &mut RangeDecoder) -> u32 {
+        let p = &mut self.probs[*state & (N - 1)];
+        let bit = rd.decode(p.prob);
+        let zeros = p.zeros + (p.history >> 63) as u32 - bit;
+        p.zeros = zeros;
+        p.prob = zeros.clamp(1, 63);
         p.history = (p.history << 1) | bit as u64;
-        self.state = ((self.state << 1) | bit as usize) & (N - 1);
+        *state = ((*state << 1) | bit as usize) & (N - 1);
         bit
     }
 }
@@ -394,7 +371,8 @@ const SUBTABLE: u32 = 1 << 8;
 /// Scratch space for rebuilding a code, shared by the five codes.
 struct CodeBuilder {
     /// `freq << 10 | symbol`, sorted: the order lengths are handed out in.
-    keys: [u32; MAX_SYMS],
+    /// One extra element for a sentinel.
+    keys: [u32; MAX_SYMS + 1],
     /// Internal nodes of the Huffman tree: weight, then parent index.
     node_weight: [u32; MAX_SYMS],
     node_parent: [u16; MAX_SYMS],
@@ -409,12 +387,40 @@ const SYMBOL_BITS: u32 = 10;
 impl CodeBuilder {
     fn new() -> Self {
         CodeBuilder {
-            keys: [0; MAX_SYMS],
+            keys: [0; MAX_SYMS + 1],
             node_weight: [0; MAX_SYMS],
             node_parent: [0; MAX_SYMS],
             node_depth: [0; MAX_SYMS],
             lens: [0; MAX_SYMS],
             by_len: [0; MAX_SYMS],
+        }
+    }
+
+    /// Fills `keys[..n]` with `freq << 10 | symbol` in increasing order.
+    /// Most frequencies are small, so a counting sort places those, and
+    /// only the few large ones are compared.
+    fn sort_symbols(&mut self, freqs: &[u32]) {
+        const BUCKETS: usize = 256;
+        let mut start = [0u16; BUCKETS];
+        for &f in freqs {
+            start[(f as usize).min(BUCKETS - 1)] += 1;
+        }
+        let mut total = 0u16;
+        for s in start.iter_mut() {
+            let c = *s;
+            *s = total;
+            total += c;
+        }
+        let big_from = start[BUCKETS - 1] as usize;
+        for (sym, &f) in freqs.iter().enumerate() {
+            let b = &mut start[(f as usize).min(BUCKETS - 1)];
+            if let Some(k) = self.keys.get_mut(*b as usize) {
+                *k = (f << SYMBOL_BITS) | sym as u32;
+            }
+            *b += 1;
+        }
+        if let Some(big) = self.keys.get_mut(big_from..freqs.len()) {
+            big.sort_unstable();
         }
     }
 
@@ -430,28 +436,26 @@ impl CodeBuilder {
     fn compute_lengths(&mut self, freqs: &[u32]) -> [u32; MAX_CODEWORD_LEN + 1] {
         let n = freqs.len();
         debug_assert!((2..=MAX_SYMS).contains(&n));
-        for (sym, &f) in freqs.iter().enumerate() {
-            self.keys[sym] = (f << SYMBOL_BITS) | sym as u32;
-        }
-        self.keys[..n].sort_unstable();
+        self.sort_symbols(freqs);
 
-        let leaf_weight = |keys: &[u32; MAX_SYMS], i: usize| keys[i] >> SYMBOL_BITS;
+        // A sentinel after the last leaf, heavier than any node, lets the
+        // choice below be made without branches (it is unpredictable).
+        self.keys[n] = u32::MAX;
         let mut next_leaf = 0;
         let mut next_node = 0;
         for new in 0..n - 1 {
             let mut weight = 0;
             for _ in 0..2 {
-                if next_leaf < n
-                    && (next_node == new
-                        || leaf_weight(&self.keys, next_leaf) <= self.node_weight[next_node])
-                {
-                    weight += leaf_weight(&self.keys, next_leaf);
-                    next_leaf += 1;
-                } else {
-                    weight += self.node_weight[next_node];
-                    self.node_parent[next_node] = new as u16;
-                    next_node += 1;
-                }
+                let leaf = self.keys[next_leaf] >> SYMBOL_BITS;
+                let node = self.node_weight[next_node];
+                // With no unmerged node yet, a real leaf is always left.
+                let take_leaf = (next_node == new) | (leaf <= node);
+                weight += if take_leaf { leaf } else { node };
+                // Right if the node is taken; otherwise overwritten when the
+                // node is taken later (only the root is never taken).
+                self.node_parent[next_node] = new as u16;
+                next_leaf += take_leaf as usize;
+                next_node += !take_leaf as usize;
             }
             self.node_weight[new] = weight;
         }
@@ -682,8 +686,8 @@ struct State {
     delta_is_rep: BitModel<64>,
     delta_rep: [BitModel<64>; 2],
 
-    /// x86 filter: last position at which each 16-bit target was seen.
-    last_target_use: Box<[i32; 1 << 16]>,
+    /// x86 filter memory, kept across chunks; see [`X86Targets`].
+    x86: X86Targets,
 }
 
 /// Decoder for LZMS chunks of up to the size given to [`LzmsDecompressor::new`].
@@ -699,8 +703,8 @@ impl LzmsDecompressor {
         if max_chunk_size == 0 || max_chunk_size > MAX_CHUNK_SIZE {
             return None;
         }
-        let last_target_use: Box<[i32; 1 << 16]> =
-            vec![0i32; 1 << 16].into_boxed_slice().try_into().ok()?;
+        let last_use: Box<[u32; 1 << 16]> =
+            vec![0u32; 1 << 16].into_boxed_slice().try_into().ok()?;
         let state = Box::new(State {
             builder: CodeBuilder::new(),
             literal: AdaptiveCode::new(LITERAL_REBUILD),
@@ -714,7 +718,10 @@ impl LzmsDecompressor {
             lz_rep: [BitModel::INITIAL; 2],
             delta_is_rep: BitModel::INITIAL,
             delta_rep: [BitModel::INITIAL; 2],
-            last_target_use,
+            x86: X86Targets {
+                last_use,
+                base: X86_TARGET_RESET_BASE,
+            },
         });
         Some(LzmsDecompressor {
             max_chunk_size,
@@ -741,7 +748,7 @@ impl Decompressor for LzmsDecompressor {
         let st = &mut *self.state;
         st.reset(output.len());
         st.decode_items(input, output)?;
-        undo_x86_filter(output, &mut st.last_target_use);
+        undo_x86_filter(output, &mut st.x86);
         Ok(())
     }
 }
@@ -780,28 +787,40 @@ impl State {
         let mut delta_pending = 0u64;
         let mut delta_pending_end = 0usize;
 
+        // Bit-model states: the last decisions in each family.
+        let mut match_state = 0usize;
+        let mut delta_state = 0usize;
+        let mut lz_rep_state = 0usize;
+        let mut lz_rep_states = [0usize; 2];
+        let mut delta_rep_state = 0usize;
+        let mut delta_rep_states = [0usize; 2];
+
         while pos < end {
-            if self.is_match.decode(&mut rd) == 0 {
+            // Runs of literals get their own loop, which keeps the match
+            // path's index arithmetic out of it.
+            while self.is_match.decode(&mut match_state, &mut rd) == 0 {
                 bits.ensure(MAX_CODEWORD_LEN as u32);
                 let sym = self.literal.decode(&mut bits, &mut self.builder);
                 out[pos] = sym as u8;
                 pos += 1;
-                continue;
+                if pos == end {
+                    return Ok(());
+                }
             }
 
-            if self.is_delta.decode(&mut rd) == 0 {
+            if self.is_delta.decode(&mut delta_state, &mut rd) == 0 {
                 // LZ match.
                 if lz_pending != 0 && pos != lz_pending_end {
                     queue_push(&mut lz_recent, lz_pending);
                     lz_pending = 0;
                 }
-                let offset = if self.lz_is_rep.decode(&mut rd) == 0 {
+                let offset = if self.lz_is_rep.decode(&mut lz_rep_state, &mut rd) == 0 {
                     bits.ensure(MAX_CODEWORD_LEN as u32 + 30);
                     let slot = self.lz_offset.decode(&mut bits, &mut self.builder);
                     OFFSET_BASE[slot] + bits.take(OFFSET_EXTRA[slot] as u32)
-                } else if self.lz_rep[0].decode(&mut rd) == 0 {
+                } else if self.lz_rep[0].decode(&mut lz_rep_states[0], &mut rd) == 0 {
                     queue_take(&mut lz_recent, 0)
-                } else if self.lz_rep[1].decode(&mut rd) == 0 {
+                } else if self.lz_rep[1].decode(&mut lz_rep_states[1], &mut rd) == 0 {
                     queue_take(&mut lz_recent, 1)
                 } else {
                     queue_take(&mut lz_recent, 2)
@@ -832,16 +851,16 @@ impl State {
                     queue_push(&mut delta_recent, delta_pending);
                     delta_pending = 0;
                 }
-                let pair = if self.delta_is_rep.decode(&mut rd) == 0 {
+                let pair = if self.delta_is_rep.decode(&mut delta_rep_state, &mut rd) == 0 {
                     bits.ensure(MAX_CODEWORD_LEN as u32);
                     let power = self.delta_power.decode(&mut bits, &mut self.builder) as u64;
                     bits.ensure(MAX_CODEWORD_LEN as u32 + 30);
                     let slot = self.delta_offset.decode(&mut bits, &mut self.builder);
                     let raw = OFFSET_BASE[slot] + bits.take(OFFSET_EXTRA[slot] as u32);
                     (power << 32) | raw as u64
-                } else if self.delta_rep[0].decode(&mut rd) == 0 {
+                } else if self.delta_rep[0].decode(&mut delta_rep_states[0], &mut rd) == 0 {
                     queue_take(&mut delta_recent, 0)
-                } else if self.delta_rep[1].decode(&mut rd) == 0 {
+                } else if self.delta_rep[1].decode(&mut delta_rep_states[1], &mut rd) == 0 {
                     queue_take(&mut delta_recent, 1)
                 } else {
                     queue_take(&mut delta_recent, 2)
@@ -868,12 +887,7 @@ impl State {
                         "LZMS delta match reaches before start of chunk",
                     ));
                 }
-                let offset = offset as usize;
-                for i in pos..pos + length {
-                    out[i] = out[i - offset]
-                        .wrapping_add(out[i - span])
-                        .wrapping_sub(out[i - offset - span]);
-                }
+                copy_delta_match(out, pos, offset as usize, span, length);
                 pos += length;
                 delta_pending_end = pos;
             }
@@ -894,8 +908,17 @@ impl State {
 #[inline(always)]
 fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
     let src = pos - offset;
-    if offset >= length {
-        out.copy_within(src..src + length, pos);
+    if offset >= 8 && out.len() - pos >= length + 8 {
+        // Eight bytes at a time, possibly writing up to 7 bytes past the
+        // match; later items overwrite them. Each load reads only bytes
+        // already final, since it ends at least 8 bytes behind its store.
+        let mut k = 0;
+        while k < length {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(&out[src + k..src + k + 8]);
+            out[pos + k..pos + k + 8].copy_from_slice(&v);
+            k += 8;
+        }
     } else if offset == 1 {
         let b = out[src];
         out[pos..pos + length].fill(b);
@@ -903,6 +926,17 @@ fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
         for i in pos..pos + length {
             out[i] = out[i - offset];
         }
+    }
+}
+
+/// Copies a delta match whose bounds were checked: `offset + span <= pos`
+/// and `pos + length <= out.len()`.
+#[inline(never)]
+fn copy_delta_match(out: &mut [u8], pos: usize, offset: usize, span: usize, length: usize) {
+    for i in pos..pos + length {
+        out[i] = out[i - offset]
+            .wrapping_add(out[i - span])
+            .wrapping_sub(out[i - offset - span]);
     }
 }
 
@@ -914,17 +948,55 @@ const X86_MAX_TRANSLATION_OFFSET: i32 = 1023;
 /// Two uses of one target within this many bytes mark likely x86 code.
 const X86_ID_WINDOW: i32 = 65535;
 
-/// Byte values that can start a translated instruction.
-static X86_CANDIDATE: [bool; 256] = {
-    let mut t = [false; 256];
-    t[0x48] = true; // REX.W prefix: LEA / MOV with RIP-relative operand
-    t[0x4C] = true; // REX.WR prefix: same
-    t[0xE8] = true; // CALL rel32
-    t[0xE9] = true; // JMP rel32: recognised only to be skipped
-    t[0xF0] = true; // LOCK prefix: LOCK ADD [rip+disp32], imm8
-    t[0xFF] = true; // group 5: CALL [rip+disp32]
-    t
-};
+/// Marks (high bit of each byte) the bytes of `w`, eight little-endian
+/// bytes of data, that may start an instruction the filter acts on, judged
+/// by each byte and the one after it (`next` holds the same bytes shifted by
+/// one): E8 and E9 (CALL, and JMP which is skipped), FF 15, F0 83, and 48 or
+/// 4C followed by 8B or 8D. Marks may be false, which costs only an exact
+/// check, but no such byte goes unmarked; most 48 and FF bytes in code do
+/// not qualify, so pairing them with the next byte skips them here.
+#[inline(always)]
+fn x86_candidates(w: u64, next: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in every zero byte (and possibly in bytes above one).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let call_or_jmp = zero_bytes((w & !ONES) ^ (0xE8 * ONES));
+    let rex = zero_bytes((w & !(0x04 * ONES)) ^ (0x48 * ONES))
+        & zero_bytes((next & !(0x06 * ONES)) ^ (0x89 * ONES));
+    let call_indirect = zero_bytes(w ^ (0xFF * ONES)) & zero_bytes(next ^ (0x15 * ONES));
+    let lock = zero_bytes(w ^ (0xF0 * ONES)) & zero_bytes(next ^ (0x83 * ONES));
+    call_or_jmp | rex | call_indirect | lock
+}
+
+/// Where each 16-bit target was last used, for the x86 filter.
+///
+/// The format starts every chunk with all targets unused. Rather than clear
+/// 256 KiB per chunk, positions are stored as `base + position`, and `base`
+/// moves past the previous chunk plus a full window, so older entries always
+/// look out of the window. The table is cleared only when `base` would
+/// overflow.
+struct X86Targets {
+    last_use: Box<[u32; 1 << 16]>,
+    base: u32,
+}
+
+/// First base after a clear: zero entries are then a full window away.
+const X86_TARGET_RESET_BASE: u32 = X86_ID_WINDOW as u32 + 1;
+
+impl X86Targets {
+    /// Returns the base for a chunk of `size` (at most 1 GiB) bytes.
+    fn start_chunk(&mut self, size: usize) -> u32 {
+        let span = size as u64 + X86_TARGET_RESET_BASE as u64;
+        if self.base as u64 + 2 * span > u32::MAX as u64 {
+            self.last_use.fill(0);
+            self.base = X86_TARGET_RESET_BASE;
+        }
+        let base = self.base;
+        self.base += span as u32;
+        base
+    }
+}
 
 /// Undoes the compressor's x86 translation in place.
 ///
@@ -935,46 +1007,62 @@ static X86_CANDIDATE: [bool; 256] = {
 /// because the target is computed from the relative form here and the
 /// absolute form there. No site starts in the first byte or in the last 16,
 /// which also keeps every read below inside the buffer.
-fn undo_x86_filter(data: &mut [u8], last_target_use: &mut [i32; 1 << 16]) {
+fn undo_x86_filter(data: &mut [u8], targets: &mut X86Targets) {
     let size = data.len();
     if size <= 17 {
         return;
     }
-    last_target_use.fill(-X86_ID_WINDOW - 1);
+    let base = targets.start_chunk(size);
+    let last_use = &mut *targets.last_use;
     let mut last_x86_pos = -X86_MAX_TRANSLATION_OFFSET - 1;
     let limit = size - 16;
     let mut p = 1usize;
     while p < limit {
-        let b = data[p];
-        if !X86_CANDIDATE[b as usize] {
-            p += 1;
+        // Skip eight bytes at a time to the next possible site; p < limit
+        // leaves at least 16 bytes to read.
+        let mut w = [0u8; 9];
+        w.copy_from_slice(&data[p..p + 9]);
+        let mut next = [0u8; 8];
+        next.copy_from_slice(&w[1..]);
+        w[8] = 0;
+        let mut this = [0u8; 8];
+        this.copy_from_slice(&w[..8]);
+        let marks = x86_candidates(u64::from_le_bytes(this), u64::from_le_bytes(next));
+        if marks == 0 {
+            p += 8;
             continue;
         }
-        // (bytes before the displacement, how far from the last likely
-        // instruction a translation is still trusted)
-        let (opcode_len, max_offset) = match b {
-            // CALL is so common in any data that it needs more evidence.
-            0xE8 => (1, X86_MAX_TRANSLATION_OFFSET >> 1),
-            0xE9 => {
-                // The format skips JMP and its operand without translating.
-                p += 5;
-                continue;
-            }
-            0xFF if data[p + 1] == 0x15 => (2, X86_MAX_TRANSLATION_OFFSET),
-            0xF0 if data[p + 1] == 0x83 && data[p + 2] == 0x05 => (3, X86_MAX_TRANSLATION_OFFSET),
-            // ModR/M with r/m = 101 (the format ignores the mod bits), and
-            // LEA, or MOV without REX.R and with a small reg field.
-            0x48 | 0x4C
-                if data[p + 2] & 0x07 == 0x05
-                    && (data[p + 1] == 0x8D
-                        || (data[p + 1] == 0x8B && b & 0x04 == 0 && data[p + 2] & 0xF0 == 0)) =>
-            {
-                (3, X86_MAX_TRANSLATION_OFFSET)
-            }
-            _ => {
-                p += 1;
-                continue;
-            }
+        p += (marks.trailing_zeros() / 8) as usize;
+        if p >= limit {
+            break;
+        }
+        // Decide whether this is a translated site with flags rather than
+        // branches: candidate bytes are common in code and the outcome is
+        // hard to predict.
+        let (b, b1, b2) = (data[p], data[p + 1], data[p + 2]);
+        // CALL rel32. It is so common in any data that it needs closer
+        // evidence of code (half the usual distance).
+        let call = b == 0xE8;
+        // CALL [rip+disp32].
+        let call_indirect = (b == 0xFF) & (b1 == 0x15);
+        // LOCK ADD [rip+disp32], imm8.
+        let lock_add = (b == 0xF0) & (b1 == 0x83) & (b2 == 0x05);
+        // REX.W(R) LEA or MOV with ModR/M r/m = 101 (the format ignores the
+        // mod bits); MOV also wants no REX.R and a small reg field.
+        let rex_rip = ((b & 0xFB) == 0x48)
+            & ((b2 & 0x07) == 0x05)
+            & ((b1 == 0x8D) | ((b1 == 0x8B) & (b & 0x04 == 0) & (b2 & 0xF0 == 0)));
+        let opcode_len =
+            call as usize | ((call_indirect as usize) << 1) | (3 * (lock_add | rex_rip) as usize);
+        if opcode_len == 0 {
+            // JMP rel32 is skipped with its operand, untranslated.
+            p += if b == 0xE9 { 5 } else { 1 };
+            continue;
+        }
+        let max_offset = if call {
+            X86_MAX_TRANSLATION_OFFSET >> 1
+        } else {
+            X86_MAX_TRANSLATION_OFFSET
         };
         let i = p as i32;
         let d = p + opcode_len;
@@ -983,14 +1071,15 @@ fn undo_x86_filter(data: &mut [u8], last_target_use: &mut [i32; 1 << 16]) {
         let mut value = u32::from_le_bytes(disp);
         if i - last_x86_pos <= max_offset {
             value = value.wrapping_sub(i as u32);
-            data[d..d + 4].copy_from_slice(&value.to_le_bytes());
         }
+        data[d..d + 4].copy_from_slice(&value.to_le_bytes());
         let target = (i as u32).wrapping_add(value) as u16 as usize;
         let site_end = i + opcode_len as i32 + 3;
-        if site_end - last_target_use[target] <= X86_ID_WINDOW {
+        let stamp = base + site_end as u32;
+        if stamp - last_use[target] <= X86_ID_WINDOW as u32 {
             last_x86_pos = site_end;
         }
-        last_target_use[target] = site_end;
+        last_use[target] = stamp;
         p = d + 4;
     }
 }
@@ -998,6 +1087,136 @@ fn undo_x86_filter(data: &mut [u8], last_target_use: &mut [i32; 1 << 16]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // ---- Test helpers
+
+    /// Small deterministic PRNG (xorshift64) so the tests need no crates.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// The data behind `SAMPLE_LZMS`: text, x86-like code whose call and
+    /// RIP-relative targets repeat (so the compressor's x86 filter rewrites
+    /// them), 16- and 32-bit ramps (which it codes with delta matches), and
+    /// noise.
+    fn sample_data() -> Vec<u8> {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        const WORDS: [&str; 12] = [
+            "the", "chunk", "offset", "length", "match", "literal", "range", "code", "window",
+            "stream", "symbol", "delta",
+        ];
+        let mut out = Vec::new();
+        while out.len() < 2500 {
+            out.extend_from_slice(WORDS[rng.below(12)].as_bytes());
+            out.push(if rng.below(9) == 0 { b'\n' } else { b' ' });
+        }
+        const TARGETS: [u32; 4] = [0x1234, 0x2345, 0x40, 0x7788];
+        while out.len() < 5000 {
+            let target = TARGETS[rng.below(4)];
+            let (opcode, imm): (&[u8], bool) = match rng.next() % 6 {
+                0 => (&[0xE8], false),
+                1 => (&[0x48, 0x8D, 0x05], false),
+                2 => (&[0x48, 0x8B, 0x05], false),
+                3 => (&[0xFF, 0x15], false),
+                4 => (&[0xF0, 0x83, 0x05], true),
+                _ => {
+                    let filler = [0x55, 0x48, 0x89, 0xE5, 0x90, 0xC3];
+                    out.extend_from_slice(&filler[..rng.below(6) + 1]);
+                    continue;
+                }
+            };
+            out.extend_from_slice(opcode);
+            let after = out.len() as u32 + 4 + imm as u32;
+            out.extend_from_slice(&target.wrapping_sub(after).to_le_bytes());
+            if imm {
+                out.push(1);
+            }
+        }
+        for i in 0..600u32 {
+            out.extend_from_slice(&((i * 5 + 7) as u16).to_le_bytes());
+        }
+        for i in 0..300u32 {
+            out.extend_from_slice(&i.wrapping_mul(0x0102_0305).to_le_bytes());
+        }
+        for _ in 0..300 {
+            out.push(rng.next() as u8);
+        }
+        out
+    }
+
+    /// `sample_data()` (7701 bytes) as compressed by wimlib-imagex 1.13.5
+    /// (`capture --compress=lzms --chunk-size=32K`): the one chunk of that
+    /// file's resource. It uses literals, LZ and delta matches with explicit
+    /// and repeated offsets, and x86 translations of every kind.
+    const SAMPLE_LZMS: &str = "
+        3300df795c4b9697863b670dc37d3c15f01fe0c5821e3db9d09d5e62f38e464d033e7a6a805c2ab1df020642730ca0db
+        30dae2c2a24db2dd138989361e07c9edd6223617334c05ee3ae48250edad85e1f0c49faf62cc9d7233b5de985c432508
+        36915acf8d6c8a729ece000000000000ffe426bbb483416105ba5826065a780aadf866d786bd757f7f9636b9117ff49f
+        03e222d380b9a47edfdc0436f792fb965850edd8185c5e3c9fa2bd2d2bc29963b8bb8464951719e848dfcc0a9157d2e5
+        2f710f8a3c958878ff651994706260f9e478cb4575676fac0e046a68b307793d9ecd178c165a2cc9f2eb5715a2dfecc3
+        8e74df57aea79883c4e957e6c57fae9f4f7f962000360462d9a091b0324ead17d6c56de88b5f4db8fd0d27a8384a5666
+        56d596bfea369d65a0bf3fee66321e10f1355ff452d9bc8f6f7f80e5e0d5518a50f935b0140ed7cac127e2189fb46c5e
+        30dd73ace137f42ea9d46ebdc2f361b44268c157ecbd17118683847a103499299068c79e70a9965656dbacd798423a50
+        9f1d61fc0ef3072f11c4d1e21cb5cc4ccd47d6586487fcb15529d48d253fe6193ee3ab7dc68754866ff475e0d2775387
+        df9a57cb3e68eef4f9790a1018c059a3b3fb9b7e9b7fd37f334bdfcd20fd008300f018807d9dcf0b03c081e9f020ced0
+        b131993a957d79ad83387657634ce3126135a6dbd93fd2de7825f5e4af4a003663c6d979693498b7c30856b46865f6d8
+        e51305c3ab59f8ee2cdad2ab26dd2ae608cd59b093de9bc50ab8f1355669c7d14bf32446c7466ea25deb74639919b583
+        efa293d7823fa4a35c68314d3bb476c05d3ce9da0c63d3cb393498cb5384fe0131a7d36240af5e8aebbc49f84030520b
+        a81d602d21a7d631a23f123f5636c76606d46cbb36cfb92c76e90a38146a16b7b172278d35156df39dc66cabd6c6aeb3
+        9aa616c98b2527d414bd246ef3acb355f7e22af7c0b7ef6e4330b4737c8e494c7ef4eea33b6b9e3575ce7d6f76668d82
+        b7e56ab81361d08c8f06bdd9b3367283a911ba3175ccab1a09cf82db58bfb782cedbcbe8db5e33901d16639676690533
+        b8d6e12fe6c2e1470ba0ab86bfa16e85fcb24d6d118d6fc36d26c66727d96d53d086b7e3eda69be5f01084c193fee9ac
+        77b853e751b13935b9cefd091b373b8735ad6641c55ea614b9cc5d09457be69e17237901aa21166b891577d3e02b98cd
+        b909b32659ecd10ea628b4bda3627c7a696ab9cdf9d67a9bd427f3e8ceb45e175b1a393eb1e98a22af473b8ad650c3f9
+        dd249b656ad5eed4fcaa4dc4808bf9efe65a6cd8cd35832dd62946c41bcb970db1dd4a8ccdcfa918a4199a1f6a3321c6
+        96da712f865b488de40b7a25bec9d5af66592ca3e5d202c0d974ab09af375b416c2610ba262916548ece1cefd06d2506
+        bc9b5c2f6dd3ebb9195231a8727c768ddc5631de266a92e5546a966a1a53b1a272906e19ab1e56d59f8eab569f3b975d
+        477ab29383e8d7cc0cd2aba3440bb8d2123622592a032deb579e7801e458312d09166cce6ce29d20e652f15f49b45880
+        225555233e058b48005550a7e2dfba03b4869749212c2382123a6479225295955186516c83450fa88408610583f00000
+        197a058d485f4d7fc6150d5be33463df90ae24366f16b70066597b66d6100968c39091434ec60ccdecbac86928d44686
+        a15c73e5b1d38331ad49f460b888ca5e63b579eee1561bf4ebebda46f0b8834f1e841912f99a30ccf06173c3b2d6386a
+        cdbe0673d3d8d9f89e6cbfcdbe09c103dff530bad5b0a9e09fe72e3becde8fb0bdf90d9ef8106c87fc3c1ce6a015ff68
+        fb897277b533a168d73d4c8ed6b202c6e7b7717b0916717089c313ff1957a308aa75dbf83df583664dd14e66c8594fc9
+        cf7533ace1360345fa0b6c50857f7776b80d9bbaf7bec1de7e8b82bd5c8b19161755e9ed518f7f3f65cef2aa2d17d464
+        d0a237d182077c657a49dc5e5627c3fdcd89d430f58258d4e45c317ba3b5226a9a5e420d21fdd044859e5915bc575600
+        1542b7f6b85843e935afe6dccc4d8ea1c142b3a067c619c8ef9d418d6043679f82995b132a7c22c5b6829e5b731393dc
+        e12d6b6405f517abe84ca247a95627c659852cb1605a3f3743c76a3337f9cd3acf66836a8a9ad9253d6ac24fa8971b7f
+        a0bcd1569b13f3aa56320b6678667d7e20b5e37a070c1e725632c38861976a6facb9a909c337bdd062806a1d43ebdd80
+        9b71cc143635438dd85535d56a6c625fdd869c9c994266552da9e29f59b652b3b8e1297615832ee85b8de35629265985
+        106686284758052dce32343a6d4e108d6326dc1045a33b732bab86e9488c4d858d235dd99c99d99bc61626574697c6a6
+        b5cc2a2ab0bd89b5e55542ccceb98c24da185d581b48181d5b1999165c73ab43d38065646f6320776f646e6977206567
+        6e61720a6d6165727473
+    ";
+
+    fn sample_chunk() -> Vec<u8> {
+        let digits: Vec<u8> = SAMPLE_LZMS.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn decode(
+        d: &mut LzmsDecompressor,
+        input: &[u8],
+        size: usize,
+    ) -> Result<Vec<u8>, DecompressError> {
+        let mut out = vec![0xAA; size];
+        d.decompress(input, &mut out).map(|()| out)
+    }
+
+    // ---- Tables
 
     #[test]
     fn slot_tables_end_at_format_limits() {
@@ -1014,10 +1233,242 @@ mod tests {
     fn offset_slot_counts() {
         assert_eq!(num_offset_slots(0), 2);
         assert_eq!(num_offset_slots(5), 4);
-        // 32 KiB: largest offset 32767.
-        let n = num_offset_slots(32768);
-        assert!(OFFSET_BASE[n - 1] <= 32767 && OFFSET_BASE[n] > 32767);
-        assert_eq!(num_offset_slots(1 << 30), num_offset_slots(1 << 30));
-        assert!(num_offset_slots(1 << 30) <= MAX_OFFSET_SYMS);
+        for size in [32768usize, 131072, 1 << 26, 1 << 30] {
+            let n = num_offset_slots(size);
+            let largest = size as u32 - 1;
+            assert!(OFFSET_BASE[n - 1] <= largest && OFFSET_BASE[n] > largest);
+        }
+    }
+
+    /// Every code built from positive frequencies must be complete, at most
+    /// 15 bits long, give shorter codewords to more frequent symbols, and its
+    /// table must decode each canonical codeword to its symbol.
+    #[test]
+    fn huffman_codes_are_complete_and_decode() {
+        let mut rng = Rng(7);
+        let mut builder = CodeBuilder::new();
+        let mut table = vec![0u32; OFFSET_TABLE_SIZE];
+        for round in 0..400 {
+            let n = match round % 4 {
+                0 => 2 + rng.below(10),
+                1 => NUM_LENGTH_SYMS,
+                2 => NUM_LITERAL_SYMS,
+                _ => 2 + rng.below(MAX_SYMS - 1),
+            };
+            // Skewed frequencies in the range adaptive codes reach.
+            let freqs: Vec<u32> = (0..n)
+                .map(|_| {
+                    let r = rng.next();
+                    1 + ((r % 2050) >> (r >> 60)) as u32
+                })
+                .collect();
+            let table_bits = if round % 2 == 0 { OFFSET_TABLE_BITS } else { 7 };
+            builder.build(&freqs, table_bits, &mut table);
+            let lens = &builder.lens[..n];
+            let kraft: u64 = lens.iter().map(|&l| 1u64 << (15 - l)).sum();
+            assert_eq!(kraft, 1 << 15, "incomplete code, round {round}");
+            assert!(lens.iter().all(|&l| (1..=15).contains(&l)));
+            for a in 0..n {
+                for b in 0..n {
+                    if freqs[a] > freqs[b] {
+                        assert!(lens[a] <= lens[b]);
+                    }
+                }
+            }
+            // Canonical codewords, then look each one up.
+            let mut next_code = [0u32; 17];
+            let mut count = [0u32; 16];
+            for &l in lens {
+                count[l as usize] += 1;
+            }
+            for l in 1..=15 {
+                next_code[l + 1] = (next_code[l] + count[l]) << 1;
+            }
+            for (sym, &l) in lens.iter().enumerate() {
+                let code = next_code[l as usize];
+                next_code[l as usize] += 1;
+                let mut bits = BitReader {
+                    input: &[],
+                    pos: 0,
+                    buf: (code as u64) << (64 - l),
+                    avail: 64,
+                };
+                let tb = table_bits;
+                let mut entry = table[(bits.buf >> (64 - tb)) as usize];
+                if entry & SUBTABLE != 0 {
+                    bits.consume(tb);
+                    entry = table[(entry >> 16) as usize + bits.peek(entry & 0xFF) as usize];
+                    assert_eq!(entry & 0xFF, l as u32 - tb);
+                } else {
+                    assert_eq!(entry & 0xFF, l as u32);
+                }
+                assert_eq!((entry >> 16) as usize, sym);
+            }
+        }
+    }
+
+    // ---- Real data
+
+    #[test]
+    fn decodes_wimlib_sample() {
+        let chunk = sample_chunk();
+        let expected = sample_data();
+        assert_eq!(chunk.len(), 1738);
+        assert_eq!(expected.len(), 7701);
+        let mut d = LzmsDecompressor::new(32768).unwrap();
+        // Twice, and after a failed chunk: nothing may carry over.
+        assert_eq!(decode(&mut d, &chunk, expected.len()).unwrap(), expected);
+        let _ = decode(&mut d, &chunk[..1000], 30000);
+        assert_eq!(decode(&mut d, &chunk, expected.len()).unwrap(), expected);
+    }
+
+    #[test]
+    fn sample_exercises_the_x86_filter() {
+        // The filter changes this data, so the decode above checks it.
+        let mut data = sample_data();
+        let original = data.clone();
+        let d = LzmsDecompressor::new(32768).unwrap();
+        let mut state = d.state;
+        undo_x86_filter(&mut data, &mut state.x86);
+        assert_ne!(data, original);
+    }
+
+    #[test]
+    fn x86_table_survives_many_chunks() {
+        // Enough chunks to wrap the target-table base several times.
+        let mut targets = X86Targets {
+            last_use: vec![0u32; 1 << 16].into_boxed_slice().try_into().unwrap(),
+            base: X86_TARGET_RESET_BASE,
+        };
+        let reference = {
+            let mut data = sample_data();
+            let mut fresh = X86Targets {
+                last_use: vec![0u32; 1 << 16].into_boxed_slice().try_into().unwrap(),
+                base: X86_TARGET_RESET_BASE,
+            };
+            undo_x86_filter(&mut data, &mut fresh);
+            data
+        };
+        for round in 0..40 {
+            // Big chunks push the base towards overflow, quickly.
+            let _ = targets.start_chunk(1 << 28);
+            let mut data = sample_data();
+            undo_x86_filter(&mut data, &mut targets);
+            assert_eq!(data, reference, "round {round}");
+        }
+    }
+
+    // ---- Errors and hostile input
+
+    #[test]
+    fn sizes_outside_the_limits() {
+        assert!(LzmsDecompressor::new(0).is_none());
+        assert!(LzmsDecompressor::new(MAX_CHUNK_SIZE + 1).is_none());
+        assert!(LzmsDecompressor::new(u32::MAX).is_none());
+        assert!(LzmsDecompressor::new(MAX_CHUNK_SIZE).is_some());
+        let mut d = LzmsDecompressor::new(1000).unwrap();
+        assert!(decode(&mut d, &[0; 100], 1001).is_err());
+    }
+
+    #[test]
+    fn malformed_framing_is_rejected() {
+        let mut d = LzmsDecompressor::new(65536).unwrap();
+        for len in 0..4 {
+            assert!(decode(&mut d, &vec![0; len], 10).is_err());
+        }
+        assert!(decode(&mut d, &[0; 5], 10).is_err());
+        let chunk = sample_chunk();
+        assert!(decode(&mut d, &chunk[..chunk.len() - 1], 7701).is_err());
+        // Nothing to produce: fine, as in wimlib.
+        assert!(decode(&mut d, &[0; 4], 0).is_ok());
+    }
+
+    #[test]
+    fn wrong_sizes_and_truncation_do_not_panic() {
+        let chunk = sample_chunk();
+        let mut d = LzmsDecompressor::new(65536).unwrap();
+        // Whatever the result, each call returns.
+        for size in [1, 2, 3, 17, 18, 100, 7700, 7702, 8000, 65536] {
+            let _ = decode(&mut d, &chunk, size);
+        }
+        for cut in (4..chunk.len()).step_by(2) {
+            let _ = decode(&mut d, &chunk[..cut], 7701);
+        }
+        // (A shorter output is not a prefix: the offset codes' size follows
+        // the chunk size, so the whole decode changes.)
+    }
+
+    #[test]
+    fn mutated_chunks_do_not_panic() {
+        let chunk = sample_chunk();
+        let expected = sample_data();
+        let mut rng = Rng(0xC0FFEE);
+        let mut d = LzmsDecompressor::new(65536).unwrap();
+        let mut failures = 0;
+        for _ in 0..3000 {
+            let mut input = chunk.clone();
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(input.len());
+                match rng.below(3) {
+                    0 => input[i] ^= 1 << rng.below(8),
+                    1 => input[i] = rng.next() as u8,
+                    _ => {
+                        let j = rng.below(input.len());
+                        input.swap(i, j);
+                    }
+                }
+            }
+            let size = if rng.below(4) == 0 {
+                rng.below(20000)
+            } else {
+                expected.len()
+            };
+            if decode(&mut d, &input, size).is_err() {
+                failures += 1;
+            }
+        }
+        // Most damage is caught as a bad match (the rest shows as a SHA-1
+        // mismatch in the caller).
+        assert!(failures > 0);
+        assert_eq!(decode(&mut d, &chunk, expected.len()).unwrap(), expected);
+    }
+
+    #[test]
+    fn random_input_does_not_panic() {
+        let mut rng = Rng(0x5EED_1234_ABCD);
+        let mut d = LzmsDecompressor::new(1 << 20).unwrap();
+        let mut out = vec![0u8; 1 << 20];
+        for round in 0..3000 {
+            let len = 4 + 2 * rng.below(if round % 10 == 0 { 20000 } else { 300 });
+            let input: Vec<u8> = match round % 4 {
+                // Uniform bytes.
+                0 | 1 => (0..len).map(|_| rng.next() as u8).collect(),
+                // Mostly zeros or ones: long runs of one decision.
+                2 => (0..len)
+                    .map(|_| {
+                        if rng.below(16) == 0 {
+                            rng.next() as u8
+                        } else {
+                            0
+                        }
+                    })
+                    .collect(),
+                _ => (0..len)
+                    .map(|_| {
+                        if rng.below(16) == 0 {
+                            rng.next() as u8
+                        } else {
+                            0xFF
+                        }
+                    })
+                    .collect(),
+            };
+            let size = match round % 3 {
+                0 => rng.below(64),
+                1 => rng.below(70000),
+                _ => 1 + rng.below(1 << 20),
+            };
+            let _ = d.decompress(&input, &mut out[..size]);
+        }
     }
 }
