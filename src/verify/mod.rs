@@ -234,9 +234,12 @@ pub fn run_serial(
 ) -> Result<Vec<TaskResult>, ReadError> {
     let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
     let mut lane = Lane::new(v.opened.tasks.clone(), names);
-    let mut buf = vec![0u8; piece.max(1)];
+    let ranges = lane.needed_ranges();
+    // No bigger than the longest range: small inputs get small buffers.
+    let longest = ranges.iter().map(|r| r.2 - r.1).max().unwrap_or(0);
+    let mut buf = vec![0u8; (piece as u64).min(longest).max(1) as usize];
     // Only the bytes some task needs are read, each once.
-    for (part, start, end) in lane.needed_ranges() {
+    for (part, start, end) in ranges {
         let Some(r) = files.get(part as usize) else {
             continue;
         };

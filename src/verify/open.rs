@@ -208,7 +208,11 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
             o.facts.integrity_present = true;
         }
         // XML (every part has one; the first part's is the one reported).
+        // Each part's XML must agree with that part's header.
         if let Some(x) = read_xml(*r, &hdr, size, &mut ctx)? {
+            let mut mismatch = Vec::new();
+            check_xml_vs_header(&hdr, &x, &mut mismatch);
+            mismatch.into_iter().for_each(|f| ctx.push(f));
             if o.xml.is_none() {
                 o.xml = Some(x);
             }
@@ -231,9 +235,6 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
 
     if let Some(h) = &first_header {
         check_split_set(h, &seen_parts, files.len(), &mut o.findings);
-    }
-    if let (Some(h), Some(x)) = (&first_header, &o.xml) {
-        check_xml_vs_header(h, x, &mut o.findings);
     }
     if let Some(h) = &first_header {
         load_metadata(files, h, &metadata_entries, &mut o)?;
@@ -736,6 +737,12 @@ fn plan_blobs(
             continue;
         }
         rc.blob_entries += 1;
+        // Readers reject this before looking at anything else of the entry
+        // (hash, part, kind), so it is checked first.
+        if !r.is_solid() && !r.is_compressed() && r.size_in_wim != r.uncompressed_size {
+            ctx.push(Finding::corruption("blobtable.size_mismatch", format!("blob table entry {i} (offset {at}): uncompressed blob {} has stored size {} but size {}", hex(&e.sha1), r.size_in_wim, r.uncompressed_size)).at(at));
+            continue;
+        }
         if e.has_zero_hash() {
             rc.zero_hash_entries += 1;
             continue;
@@ -791,10 +798,6 @@ fn plan_blobs(
         };
         if r.offset < HEADER_SIZE as u64 {
             ctx.push(Finding::corruption("blobtable.overlaps_header", format!("blob table entry {i} (offset {at}): blob {} starts at offset {} inside the header", hex(&e.sha1), r.offset)).at(at));
-            continue;
-        }
-        if !r.is_compressed() && r.size_in_wim != r.uncompressed_size {
-            ctx.push(Finding::corruption("blobtable.size_mismatch", format!("blob table entry {i} (offset {at}): uncompressed blob {} has stored size {} but size {}", hex(&e.sha1), r.size_in_wim, r.uncompressed_size)).at(at));
             continue;
         }
         note_4g(r, rc);
