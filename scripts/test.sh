@@ -20,6 +20,7 @@ count() { # count LOG: add the cargo/node test result lines of a log
 echo "== fixtures (wimlib-imagex, 7zz)"
 bash tests/fixtures/generate.sh
 bash tests/fixtures/big.sh
+bash tests/fixtures/big-blob.sh
 
 echo "== cargo test"
 status=0

@@ -108,3 +108,56 @@ fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
     let (rc, _) = wimlib(&["verify", dir.join("big-corrupt.wim").to_str().unwrap()]);
     assert_ne!(rc, 0, "wimlib agrees it is corrupt");
 }
+
+/// One blob of 4.7 GB of zeros, LZX-compressed: its uncompressed size is
+/// over 4 GiB, so its chunk table has 8-byte entries.
+#[test]
+fn a_blob_over_4_gib_uses_8_byte_chunk_entries_and_verifies() {
+    let out = Command::new("bash")
+        .arg(root().join("tests/fixtures/big-blob.sh"))
+        .output()
+        .expect("run big-blob.sh");
+    assert!(
+        out.status.success(),
+        "big-blob.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = root().join("tests/fixtures/generated/big/zeros-lzx.wim");
+    let r = verify(&[path.clone()]);
+    assert_eq!(r.intact, Some(true), "{:?}", codes(&r));
+    assert_eq!(r.resources.uncompressed_over_4gib, 1);
+    assert!(r.checked.uncompressed_bytes >= 4_700_000_000);
+    assert_eq!(r.checked.blobs_corrupt, 0);
+
+    // Shift one 8-byte chunk-table entry three quarters into the table by 3
+    // bytes: that chunk then starts mid-stream and cannot decode (wimlib
+    // agrees: "invalid compressed data"). The entry lies where a 4-byte
+    // reading of the table would not look.
+    let mut data = std::fs::read(&path).unwrap();
+    let h = wimproof::format::header::Header::parse(data[..208].try_into().unwrap());
+    let table = &data
+        [h.blob_table.offset as usize..(h.blob_table.offset + h.blob_table.size_in_wim) as usize];
+    let (entries, _) = wimproof::format::blob_table::parse_table(table);
+    let big = entries
+        .iter()
+        .find(|e| e.reshdr.uncompressed_size > G4)
+        .expect("the big blob")
+        .clone();
+    let n_chunks = big.reshdr.uncompressed_size.div_ceil(h.chunk_size as u64);
+    let at = (big.reshdr.offset + (n_chunks * 3 / 4) * 8) as usize;
+    let v = u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
+    data[at..at + 8].copy_from_slice(&(v + 3).to_le_bytes());
+    let opts = wimproof::verify::Options {
+        sha256: false,
+        ..Default::default()
+    };
+    let r =
+        wimproof::verify::verify_bytes(&[("zeros-lzx-damaged.wim", &data)], opts, "test").unwrap();
+    assert_eq!(r.intact, Some(false), "{:?}", codes(&r));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "resource.undecodable")
+        .expect("a decode failure");
+    assert!(f.offset.unwrap() > big.reshdr.offset, "{}", f.message);
+}
