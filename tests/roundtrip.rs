@@ -12,10 +12,26 @@ use wimproof::read::{read_vec, ReadAt};
 use wimproof::verify::resource::{CollectSink, Layout, ResourceDecoder, Scratch};
 use wimproof::verify::{Options, Verifier};
 
-fn decode(data: &[u8], layout: Layout, offset: u64, stored: u64, usize: u64, scratch: &mut Scratch) -> Vec<u8> {
+fn decode(
+    data: &[u8],
+    layout: Layout,
+    offset: u64,
+    stored: u64,
+    usize: u64,
+    scratch: &mut Scratch,
+) -> Vec<u8> {
     let mut dec = ResourceDecoder::new(layout, offset, stored);
-    let mut sink = CollectSink { bytes: Vec::new(), limit: usize.max(1 << 30), gap: None, overflow: false };
-    dec.feed(&data[offset as usize..(offset + stored) as usize], scratch, &mut sink);
+    let mut sink = CollectSink {
+        bytes: Vec::new(),
+        limit: usize.max(1 << 30),
+        gap: None,
+        overflow: false,
+    };
+    dec.feed(
+        &data[offset as usize..(offset + stored) as usize],
+        scratch,
+        &mut sink,
+    );
     dec.finish(&mut sink);
     assert!(sink.gap.is_none(), "decode failed: {:?}", sink.gap);
     sink.bytes
@@ -24,7 +40,9 @@ fn decode(data: &[u8], layout: Layout, offset: u64, stored: u64, usize: u64, scr
 /// Source file bytes by path inside the image, skipping symlinks (their
 /// blob is reparse data, not file content).
 fn source(path: &str) -> Option<Vec<u8>> {
-    let p = generated().join("src/main").join(path.trim_start_matches('\\').replace('\\', "/"));
+    let p = generated()
+        .join("src/main")
+        .join(path.trim_start_matches('\\').replace('\\', "/"));
     let meta = std::fs::symlink_metadata(&p).ok()?;
     if meta.file_type().is_symlink() || !meta.is_file() {
         return None;
@@ -35,8 +53,26 @@ fn source(path: &str) -> Option<Vec<u8>> {
 #[test]
 fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
     let names = [
-        "xpress-4k", "xpress-8k", "xpress-16k", "xpress", "xpress-64k", "lzx", "lzx-64k", "lzx-128k", "lzx-256k", "lzx-512k",
-        "lzx-1m", "lzx-2m", "lzms-32k", "lzms", "lzms-1m", "solid", "solid-256k", "solid-lzx", "solid-xpress", "pipable",
+        "xpress-4k",
+        "xpress-8k",
+        "xpress-16k",
+        "xpress",
+        "xpress-64k",
+        "lzx",
+        "lzx-64k",
+        "lzx-128k",
+        "lzx-256k",
+        "lzx-512k",
+        "lzx-1m",
+        "lzx-2m",
+        "lzms-32k",
+        "lzms",
+        "lzms-1m",
+        "solid",
+        "solid-256k",
+        "solid-lzx",
+        "solid-xpress",
+        "pipable",
     ];
     let mut scratch = Scratch::default();
     let mut compared_bytes = 0u64;
@@ -55,7 +91,13 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
             h = Header::parse(&hb);
         }
         let codec = h.codec().unwrap();
-        let table = read_vec(&data, h.blob_table.offset, h.blob_table.size_in_wim, 1 << 30).unwrap();
+        let table = read_vec(
+            &data,
+            h.blob_table.offset,
+            h.blob_table.size_in_wim,
+            1 << 30,
+        )
+        .unwrap();
         let (entries, _) = parse_table(&table);
         // Solid runs: decode each resource once, blobs are slices of the
         // concatenated data.
@@ -65,18 +107,43 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
         for e in &entries {
             let r = &e.reshdr;
             if e.is_solid_resource() {
-                solid_data.extend(decode(&data, Layout::Solid, r.offset, r.size_in_wim, 0, &mut scratch));
+                solid_data.extend(decode(
+                    &data,
+                    Layout::Solid,
+                    r.offset,
+                    r.size_in_wim,
+                    0,
+                    &mut scratch,
+                ));
             } else if r.is_solid() {
                 solid_blobs.push(e);
             } else if !r.is_metadata() && r.uncompressed_size > 0 {
                 let layout = if !r.is_compressed() {
                     Layout::Stored
                 } else if h.is_pipable() {
-                    Layout::Pipable { codec, chunk_size: h.chunk_size, usize: r.uncompressed_size }
+                    Layout::Pipable {
+                        codec,
+                        chunk_size: h.chunk_size,
+                        usize: r.uncompressed_size,
+                    }
                 } else {
-                    Layout::Chunked { codec, chunk_size: h.chunk_size, usize: r.uncompressed_size }
+                    Layout::Chunked {
+                        codec,
+                        chunk_size: h.chunk_size,
+                        usize: r.uncompressed_size,
+                    }
                 };
-                blobs.insert(e.sha1, decode(&data, layout, r.offset, r.size_in_wim, r.uncompressed_size, &mut scratch));
+                blobs.insert(
+                    e.sha1,
+                    decode(
+                        &data,
+                        layout,
+                        r.offset,
+                        r.size_in_wim,
+                        r.uncompressed_size,
+                        &mut scratch,
+                    ),
+                );
             }
         }
         for e in solid_blobs {
@@ -88,12 +155,19 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
         for (sha, bytes) in &blobs {
             let Some(p) = paths.get(sha) else { continue };
             let Some(src) = source(p) else { continue };
-            assert!(src == *bytes, "{name}: {p}: decoded {} bytes differ from the source file's {}", bytes.len(), src.len());
+            assert!(
+                src == *bytes,
+                "{name}: {p}: decoded {} bytes differ from the source file's {}",
+                bytes.len(),
+                src.len()
+            );
             compared_bytes += src.len() as u64;
             files_here += 1;
         }
         assert!(files_here >= 10, "{name}: only {files_here} files compared");
         compared_files += files_here;
     }
-    println!("{compared_files} files, {compared_bytes} bytes decoded and compared with their sources");
+    println!(
+        "{compared_files} files, {compared_bytes} bytes decoded and compared with their sources"
+    );
 }
