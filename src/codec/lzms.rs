@@ -17,8 +17,8 @@
 //!   words). Two streams share it: a range-coded stream read forwards from
 //!   the first word, and a Huffman/verbatim bit stream read backwards from
 //!   the last word. Within a word, bits go from the most significant down.
-//!   Neither stream may fail by running out: past its end it reads zeros,
-//!   and the two are allowed to meet in the middle.
+//!   Neither stream fails by running out: past its end it reads zeros, and
+//!   nothing stops the two from meeting in the middle.
 //! * The range decoder keeps a 32-bit range (starting at all ones) and a
 //!   32-bit code (starting with the first two words). Before a bit is
 //!   decoded, a range of 0xFFFF or less is shifted up by 16 and the next
@@ -34,19 +34,20 @@
 //!   length and either an explicit offset or a reference to one of three
 //!   recent offsets. LZ offsets and delta (power, offset) pairs each keep a
 //!   four-entry queue, initially 1, 2, 3, 4 (delta: power 0 with those
-//!   offsets). Using a queued entry takes it out, and a new offset enters
-//!   the front only when the next match of the same kind is decoded, and
-//!   then only after that match's own repeat choice if no other item came
-//!   between the two.
+//!   offsets); only the first three can be referenced. Using an entry takes
+//!   it out. The offset a match used, explicit or repeated, goes to the
+//!   front when the next match of the same kind is decoded: before that
+//!   match reads the queue if another item came between them, after it if
+//!   not.
 //! * Five adaptive Huffman codes read the backward stream: literals (256
 //!   symbols, rebuilt every 1024 uses), LZ offset slots and delta offset
 //!   slots (as many as the chunk size needs, up to 799, rebuilt every 1024),
 //!   length slots (54, every 512) and delta powers (8, every 512). Each
 //!   starts with every frequency 1. A rebuild makes the Huffman code that
 //!   the textbook two-queue construction gives when frequency ties go to
-//!   leaves, assigns lengths in order of (frequency, symbol), makes it
-//!   canonical, and then halves the frequencies (`f / 2 + 1`). Codewords
-//!   never exceed 15 bits. Offset and length slots are followed by
+//!   leaves, hands the longest lengths to the lowest (frequency, symbol),
+//!   makes it canonical, and then halves the frequencies (`f / 2 + 1`).
+//!   Codewords never exceed 15 bits. Offset and length slots are followed by
 //!   verbatim bits from the same backward stream.
 //! * A delta match with power `k` and offset `o` rebuilds each byte as
 //!   `out[i - o*2^k] + out[i - 2^k] - out[i - o*2^k - 2^k]`, byte-wise.
@@ -73,9 +74,9 @@
 
 use super::{DecompressError, Decompressor};
 
-/// Largest chunk accepted. wimlib refuses LZMS chunk sizes above 1 GiB, and
-/// the x86 filter's positions are 32-bit signed numbers, so this also keeps
-/// its arithmetic in range.
+/// Largest chunk accepted: WIM allows LZMS chunks of up to 1 GiB (wimlib's
+/// limit). The x86 filter's positions are 32-bit signed numbers, which this
+/// also keeps in range.
 pub const MAX_CHUNK_SIZE: u32 = 1 << 30;
 
 const NUM_LITERAL_SYMS: usize = 256;
@@ -99,10 +100,13 @@ const LENGTH_TABLE_BITS: u32 = 8;
 const POWER_TABLE_BITS: u32 = 7;
 
 /// Table sizes: the primary table plus room for second-level tables. A
-/// second-level table of `2^b` entries holds at least `b + 1` codewords and
-/// `b <= 5`, so it never needs more than 6 entries per symbol.
+/// second-level table of `2^b` entries (`b` at most `15 - table_bits`)
+/// holds at least `b + 1` codewords, the fewest a complete subtree of depth
+/// `b` can have, so each symbol needs at most `2^b / (b + 1)` entries there.
 const fn table_size(table_bits: u32, num_syms: usize) -> usize {
-    (1 << table_bits) + 6 * num_syms
+    let b = MAX_CODEWORD_LEN as u32 - table_bits;
+    let per_symbol = (1usize << b).div_ceil(b as usize + 1);
+    (1 << table_bits) + per_symbol * num_syms
 }
 const LITERAL_TABLE_SIZE: usize = table_size(LITERAL_TABLE_BITS, NUM_LITERAL_SYMS);
 const OFFSET_TABLE_SIZE: usize = table_size(OFFSET_TABLE_BITS, MAX_OFFSET_SYMS);
@@ -690,7 +694,8 @@ struct State {
     x86: X86Targets,
 }
 
-/// Decoder for LZMS chunks of up to the size given to [`LzmsDecompressor::new`].
+/// Decoder for LZMS chunks of up to the size given to
+/// [`LzmsDecompressor::new`]; a larger output is refused as an error.
 pub struct LzmsDecompressor {
     max_chunk_size: u32,
     state: Box<State>,
@@ -1247,7 +1252,7 @@ mod tests {
     fn huffman_codes_are_complete_and_decode() {
         let mut rng = Rng(7);
         let mut builder = CodeBuilder::new();
-        let mut table = vec![0u32; OFFSET_TABLE_SIZE];
+        let mut table = vec![0u32; table_size(7, MAX_SYMS)];
         for round in 0..400 {
             let n = match round % 4 {
                 0 => 2 + rng.below(10),
@@ -1305,6 +1310,28 @@ mod tests {
                 assert_eq!((entry >> 16) as usize, sym);
             }
         }
+    }
+
+    /// Frequencies that grow like Fibonacci numbers make a tree deeper than
+    /// 15 levels; the length limit must still give a complete code.
+    #[test]
+    fn deep_trees_are_limited_to_15_bits() {
+        let mut builder = CodeBuilder::new();
+        let mut table = vec![0u32; table_size(LITERAL_TABLE_BITS, NUM_LITERAL_SYMS)];
+        let mut freqs = vec![1u32, 1];
+        while freqs.len() < 24 {
+            let next = freqs[freqs.len() - 1] + freqs[freqs.len() - 2];
+            freqs.push(next);
+        }
+        for n in [16, 17, 18, 20, 24] {
+            builder.build(&freqs[..n], LITERAL_TABLE_BITS, &mut table);
+            let lens = &builder.lens[..n];
+            assert!(lens.iter().all(|&l| (1..=15).contains(&l)));
+            let kraft: u64 = lens.iter().map(|&l| 1u64 << (15 - l)).sum();
+            assert_eq!(kraft, 1 << 15);
+        }
+        // 24 such weights would need 23 levels; the limit was reached.
+        assert!(builder.lens[..24].iter().filter(|&&l| l == 15).count() >= 2);
     }
 
     // ---- Real data
