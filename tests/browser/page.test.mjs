@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -280,6 +280,20 @@ test('verifyFiles API, wim-verified event, samples and the target selector', { t
   assert.equal(await card.getAttribute('data-intact'), 'false');
   assert.equal(await page.evaluate(() => window.__events.length), 1);
   assert.equal(await page.evaluate(() => window.__events[0].verdict), 'corrupt');
+  // A sha256sum list and a pasted hash: green or red.
+  const corruptSha = cliReport([join(GENERATED, 'none--blob-data.wim')]).digests.sha256;
+  mkdirSync(SCRATCH, { recursive: true });
+  const list = join(SCRATCH, 'SHA256SUMS');
+  writeFileSync(list, `${corruptSha}  sample-corrupt.wim\n${'0'.repeat(64)} *other.wim\n`);
+  await page.setInputFiles('wim-verifier .wp-toolbar input[type=file]', [list]);
+  await page.waitForSelector('[data-wim-result] .wp-match-ok');
+  assert.match(await card.locator('.wp-match-ok').innerText(), /SHA256SUMS: SHA-256 matches/);
+  await card.getByRole('textbox', { name: /Expected SHA-256/ }).fill(corruptSha.toUpperCase());
+  assert.match(await card.locator('.wp-compare [role=status]').innerText(), /matches/);
+  await card.getByRole('textbox', { name: /Expected SHA-256/ }).fill('ab'.repeat(32));
+  assert.match(await card.locator('.wp-compare [role=status]').innerText(), /differs/);
+  assert.equal(await card.locator('.wp-compare .wp-match-bad').count(), 1);
+
   await page.selectOption('select[name="target"]', 'usb-fat32');
   await page.reload();
   assert.equal(await page.locator('select[name="target"]').inputValue(), 'usb-fat32');
