@@ -288,6 +288,8 @@ class ResultCard {
     json.addEventListener('click', () => downloadJson(reportForTarget(r, this.owner.target), this.name));
     const print = h('button', { type: 'button', class: 'wp-btn' }, 'Print');
     print.addEventListener('click', () => window.print());
+    // A re-render (another target chosen) keeps the sections the user opened.
+    const wasOpen = [...this.body.querySelectorAll('.wp-details details')].map((d) => d.open);
     fill(this.body,
       renderHeadline(r, target),
       h('p', { class: 'wp-summary' }, checkedSummary(r)),
@@ -299,6 +301,11 @@ class ResultCard {
       h('div', { class: 'wp-actions' }, json, print,
         h('span', { class: 'wp-card-meta' },
           `Verified in ${formatDuration(this.elapsed) || '0 s'} on ${r.checked_at.replace('T', ' ').replace('Z', ' UTC')} \u00b7 wimproof ${r.tool.version}`)));
+    if (wasOpen.length) {
+      this.body.querySelectorAll('.wp-details details').forEach((d, i) => {
+        if (i < wasOpen.length) d.open = wasOpen[i];
+      });
+    }
   }
 
   renderDigests() {
