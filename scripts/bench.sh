@@ -24,9 +24,7 @@ wimproof=target/release/wimproof
 make_random() { # make_random FILE MIB
     python3 - "$1" "$2" <<'PY'
 import os, sys, hashlib
-# Fast, incompressible, deterministic: SHA-256 in counter mode is too slow in
-# Python, so expand a seed with os.urandom-free AES-like mixing: use
-# hashlib.shake_256 per 1 MiB block.
+# Incompressible and deterministic: SHAKE-256 of the block number, 1 MiB a block.
 path, mib = sys.argv[1], int(sys.argv[2])
 with open(path, "wb") as f:
     for i in range(mib):
@@ -61,9 +59,9 @@ make_image() { # make_image KIND -> path
 }
 
 measure() { # measure LABEL CMD...: prints "wall rss_kib"
-    local out
-    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    echo "$out"
+    local t; t=$(mktemp)
+    /usr/bin/time -o "$t" -f "%e %M" "${@:2}" >/dev/null 2>&1 || true
+    tail -1 "$t"; rm -f "$t"
 }
 
 printf '%-10s %-22s %9s %9s %8s %10s\n' image tool wall_s MiB/s ratio peak_MiB
