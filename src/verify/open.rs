@@ -354,11 +354,14 @@ fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Facts) {
                     );
                 }
                 if h.chunk_size != 0 {
+                    // The data is unaffected, but wimlib 1.13 refuses to
+                    // open such a file ("compression chunk size was
+                    // unrecognized"), so it is not a clean image.
                     ctx.push(
-                        Finding::info(
+                        Finding::warning(
                             "header.chunk_size",
                             format!(
-                                "header: chunk size is {} in an uncompressed WIM (wimlib writes 0)",
+                                "header: chunk size is {} in an uncompressed WIM (writers put 0 there); wimlib 1.13 refuses to open it",
                                 h.chunk_size
                             ),
                         )
@@ -751,6 +754,14 @@ fn plan_blobs(
         // count as present: a blob only listed that way is missing.
         if e.part_number != part_no {
             ctx.push(Finding::warning("blobtable.wrong_part", format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
+            continue;
+        }
+        // Image metadata cannot live in a solid resource: readers refuse
+        // it (and ignore such an entry with no references).
+        if r.is_solid() && r.is_metadata() && h.version == header::VERSION_SOLID {
+            if e.refcount != 0 {
+                ctx.push(Finding::corruption("blobtable.solid_metadata", format!("blob table entry {i} (offset {at}): a metadata resource inside a solid resource, which readers refuse")).at(at));
+            }
             continue;
         }
         if let Some(prev) = seen_hash.insert(e.sha1, i) {

@@ -6,7 +6,7 @@
 
 use crate::codec::{decoder_for, Codec, Decompressor};
 use crate::format::resource::{
-    chunk_count, chunk_entry_width, solid_codec, MAX_CHUNKS_PER_RESOURCE, MAX_CHUNK_SIZE,
+    chunk_count, chunk_entry_width, chunk_size_problem, solid_codec, MAX_CHUNKS_PER_RESOURCE, MAX_CHUNK_SIZE,
     PIPABLE_CHUNK_PREFIX, SOLID_HEADER_SIZE,
 };
 use serde::{Deserialize, Serialize};
@@ -417,15 +417,19 @@ impl ResourceDecoder {
             return;
         }
         let mut out = std::mem::take(&mut scratch.outbuf);
-        if out.len() < usz_us {
-            out.resize(usz_us, 0);
-        }
         let codec = self.codec;
         let chunk_size = self.chunk_size;
         let result = match scratch.decoder(codec, chunk_size) {
-            Some(d) => d
-                .decompress(input, &mut out[..usz_us])
-                .map_err(|e| (e.detail.to_string(), true)),
+            Some(d) => {
+                // Sized only once a decoder exists; a fresh zeroed buffer
+                // (not a resize) leaves untouched pages unallocated, so a
+                // forged huge chunk that fails early costs little memory.
+                if out.len() < usz_us {
+                    out = vec![0u8; usz_us];
+                }
+                d.decompress(input, &mut out[..usz_us])
+                    .map_err(|e| (e.detail.to_string(), true))
+            }
             None => Err((
                 format!("no {codec} decoder for {chunk_size}-byte chunks"),
                 false,
@@ -525,16 +529,26 @@ impl ResourceDecoder {
                 self.chunk_size = chunk_size;
                 self.usize = usize;
                 self.n_chunks = chunk_count(usize, chunk_size.max(1));
-                if let Err(f) = self.check_chunk_params(at) {
-                    self.abort(f);
-                    return;
-                }
                 if codec == Codec::None {
                     self.abort(fail(
                         at,
                         None,
                         "solid resource header says uncompressed, which no writer produces",
                     ));
+                    return;
+                }
+                // The codec's own chunk size range (LZX at most 2 MiB,
+                // XPRESS 64 KiB): a forged size must not size buffers.
+                if let Some(p) = chunk_size_problem(codec, chunk_size) {
+                    self.abort(fail(
+                        at,
+                        None,
+                        format!("solid resource header: {codec} chunk size {chunk_size} {p}"),
+                    ));
+                    return;
+                }
+                if let Err(f) = self.check_chunk_params(at) {
+                    self.abort(f);
                     return;
                 }
                 self.solid_stage = 1;
@@ -567,7 +581,9 @@ impl ResourceDecoder {
 }
 
 /// A sink that keeps the bytes (for metadata resources), refusing more than
-/// `limit` bytes.
+/// `limit` bytes. After a gap the data is incomplete and useless, so it
+/// stops collecting and frees what it has: a forged size with undecodable
+/// chunks must not make it allocate (and zero) up to `limit` bytes.
 pub struct CollectSink {
     pub bytes: Vec<u8>,
     pub limit: u64,
@@ -577,17 +593,19 @@ pub struct CollectSink {
 
 impl Sink for CollectSink {
     fn data(&mut self, b: &[u8]) {
+        if self.gap.is_some() {
+            return;
+        }
         if self.bytes.len() as u64 + b.len() as u64 > self.limit {
             self.overflow = true;
             return;
         }
         self.bytes.extend_from_slice(b);
     }
-    fn gap(&mut self, len: u64, why: &Failure) {
+    fn gap(&mut self, _len: u64, why: &Failure) {
         if self.gap.is_none() {
             self.gap = Some(why.clone());
         }
-        let n = len.min(self.limit.saturating_sub(self.bytes.len() as u64));
-        self.bytes.resize(self.bytes.len() + n as usize, 0);
+        self.bytes = Vec::new();
     }
 }
