@@ -705,7 +705,7 @@ fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
         return;
     }
     let p = out.as_mut_ptr();
-    // SAFETY: stores cover [pos, pos + max(len, 16) rounded up to 8) which
+    // SAFETY: stores cover [pos, pos + max(len, 16) rounded up to 16) which
     // ends before pos + len + 16 <= out.len(); loads start at pos - offset
     // >= 0 and each ends at most at the start of its own store (offset >= 8),
     // so it is in bounds and reads bytes already written. Bytes stored past
@@ -722,8 +722,9 @@ fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
             dst = dst.add(16);
             loop {
                 dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
-                dst = dst.add(8);
-                src = src.add(8);
+                dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+                dst = dst.add(16);
+                src = src.add(16);
                 if dst >= end {
                     break;
                 }
