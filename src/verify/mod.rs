@@ -91,7 +91,7 @@ impl Verifier {
                 TaskKind::FileDigest { .. } => continue,
                 TaskKind::Integrity { .. } => t.end - t.start,
                 TaskKind::Resource { layout, blobs } => {
-                    let out_bytes: u64 = blobs.iter().map(|b| b.size).sum();
+                    let out_bytes = blobs.iter().fold(0u64, |a, b| a.saturating_add(b.size));
                     match layout {
                         resource::Layout::Stored => out_bytes,
                         _ => out_bytes.saturating_mul(5),
@@ -99,9 +99,9 @@ impl Verifier {
                 }
             };
             let digest_so_far = (base_of(t.part) + t.start).saturating_mul(digest_rate);
-            let effective = |k: usize| load[k] + if k == 0 { digest_so_far } else { 0 };
+            let effective = |k: usize| load[k].saturating_add(if k == 0 { digest_so_far } else { 0 });
             let k = (0..lanes).min_by_key(|&k| effective(k)).unwrap_or(0);
-            load[k] += cost;
+            load[k] = load[k].saturating_add(cost);
             out[k].push(t.clone());
         }
         out
@@ -341,7 +341,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         checked.blobs_verified += r.blobs_ok;
         checked.blobs_corrupt += r.blobs_bad;
         checked.blobs_unverified += r.blobs_unverified;
-        checked.uncompressed_bytes += r.bytes_out;
+        checked.uncompressed_bytes = checked.uncompressed_bytes.saturating_add(r.bytes_out);
         findings.extend(
             r.findings
                 .iter()

@@ -729,7 +729,7 @@ fn plan_blobs(
                 plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
             }
             rc.solid_resources += 1;
-            rc.stored_bytes += r.size_in_wim;
+            rc.stored_bytes = rc.stored_bytes.saturating_add(r.size_in_wim);
             if !in_file(r, size) {
                 ctx.push(Finding::corruption("blobtable.out_of_file", format!("blob table entry {i} (offset {at}): solid resource at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
                 continue;
@@ -776,7 +776,7 @@ fn plan_blobs(
                 continue;
             }
             rc.blobs_in_solid_resources += 1;
-            rc.uncompressed_bytes += r.size_in_wim;
+            rc.uncompressed_bytes = rc.uncompressed_bytes.saturating_add(r.size_in_wim);
             if r.size_in_wim > FOUR_GIB {
                 rc.uncompressed_over_4gib += 1;
             }
@@ -793,8 +793,9 @@ fn plan_blobs(
         if r.size_in_wim == 0 && r.uncompressed_size == 0 {
             continue;
         }
-        rc.stored_bytes += r.size_in_wim;
-        rc.uncompressed_bytes += r.uncompressed_size;
+        // Sizes are as declared (forged ones included): totals saturate.
+        rc.stored_bytes = rc.stored_bytes.saturating_add(r.size_in_wim);
+        rc.uncompressed_bytes = rc.uncompressed_bytes.saturating_add(r.uncompressed_size);
         if r.is_compressed() {
             rc.compressed += 1;
         } else {
