@@ -12,10 +12,11 @@ use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// Bytes per read of the main pass.
-pub const SLICE: usize = 4 << 20;
-/// Slices queued per lane before the reader waits; bounds memory to about
-/// `lanes * LANE_QUEUE * SLICE`.
+/// Bytes per read of the main pass. Small slices keep memory low; the
+/// buffers are reused, so their number costs nothing per byte.
+pub const SLICE: usize = 256 << 10;
+/// Slices queued per lane before the reader waits; bounds the buffers to
+/// about `lanes * LANE_QUEUE + 2` slices.
 pub const LANE_QUEUE: usize = 4;
 
 /// A file read by absolute offset.
@@ -188,6 +189,9 @@ fn run_lanes(
             }));
         }
         let mut cursor = vec![0usize; needs.len()];
+        // Buffers come back when every lane has dropped its handle; reusing
+        // them avoids a fresh (page-faulting) allocation per slice.
+        let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
         let mut done = 0u64;
         let mut read_result = Ok(());
         'parts: for (pi, r) in readers.iter().enumerate() {
@@ -210,8 +214,23 @@ fn run_lanes(
                     break;
                 }
                 let len = ((r.size - start) as usize).min(SLICE);
-                let mut buf = vec![0u8; len];
-                if let Err(error) = r.read_at(start, &mut buf) {
+                let mut buf = match pool.iter().position(|b| Arc::strong_count(b) == 1) {
+                    Some(i) => pool.swap_remove(i),
+                    None => Arc::new(vec![0u8; SLICE]),
+                };
+                let Some(bytes) = Arc::get_mut(&mut buf) else {
+                    read_result = Err(DriverError::Read {
+                        name: r.name.clone(),
+                        error: ReadError::new(
+                            start,
+                            len as u64,
+                            "internal error: a read buffer is still in use",
+                        ),
+                    });
+                    break 'parts;
+                };
+                bytes.resize(len, 0);
+                if let Err(error) = r.read_at(start, bytes) {
                     read_result = Err(DriverError::Read {
                         name: r.name.clone(),
                         error,
@@ -219,7 +238,6 @@ fn run_lanes(
                     break 'parts;
                 }
                 let end = start + len as u64;
-                let buf = Arc::new(buf);
                 for (k, tx) in senders.iter().enumerate() {
                     while cursor[k] < needs[k].len()
                         && (needs[k][cursor[k]].0 < pi
@@ -237,6 +255,7 @@ fn run_lanes(
                         let _ = tx.send((pi, start, Arc::clone(&buf)));
                     }
                 }
+                pool.push(buf);
                 done += end - off;
                 progress(done, total);
                 off = end;
