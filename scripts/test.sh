@@ -34,13 +34,15 @@ exe=target/x86_64-pc-windows-gnu/fast/wimproof.exe
 [[ "$(head -c2 "$exe")" == MZ ]] || { echo "Windows build is not a PE executable"; status=1; }
 bash tests/wine/smoke.sh "$exe" || status=1
 
-if [[ -x tests/browser/run.sh ]]; then
-    echo "== browser tests"
-    bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
-    p=$(grep -E '^# pass ' "$log" | awk '{s+=$3} END {print s+0}')
-    f=$(grep -E '^# fail ' "$log" | awk '{s+=$3} END {print s+0}')
-    passed=$((passed + p)); failed=$((failed + f))
-fi
+echo "== the core's web driver tests in headless Chromium (wasm-bindgen-test)"
+bash tests/browser/wasm-tests.sh 2>&1 | tee "$log" || status=1
+count "$log"
+
+echo "== browser tests (page served on 127.0.0.1 and single file from file://)"
+bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
+p=$(awk '/^(# |ℹ )pass / { s += $3 } END { print s+0 }' "$log")
+f=$(awk '/^(# |ℹ )fail / { s += $3 } END { print s+0 }' "$log")
+passed=$((passed + p)); failed=$((failed + f))
 
 echo "summary: $passed passed, $failed failed"
 [[ $status == 0 && $failed == 0 ]]
