@@ -1223,7 +1223,9 @@ mod tests {
 
     // ---- Tables
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn slot_tables_end_at_format_limits() {
         // Maximum offset 1180427428 and length 1073809578, each plus one.
         assert_eq!(OFFSET_BASE[MAX_OFFSET_SYMS], 0x465B_E4A5);
@@ -1234,7 +1236,9 @@ mod tests {
         assert_eq!(LENGTH_BASE[27], 0x1D);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn offset_slot_counts() {
         assert_eq!(num_offset_slots(0), 2);
         assert_eq!(num_offset_slots(5), 4);
@@ -1248,7 +1252,8 @@ mod tests {
     /// Every code built from positive frequencies must be complete, at most
     /// 15 bits long, give shorter codewords to more frequent symbols, and its
     /// table must decode each canonical codeword to its symbol.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn huffman_codes_are_complete_and_decode() {
         let mut rng = Rng(7);
         let mut builder = CodeBuilder::new();
@@ -1314,7 +1319,8 @@ mod tests {
 
     /// Frequencies that grow like Fibonacci numbers make a tree deeper than
     /// 15 levels; the length limit must still give a complete code.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn deep_trees_are_limited_to_15_bits() {
         let mut builder = CodeBuilder::new();
         let mut table = vec![0u32; table_size(LITERAL_TABLE_BITS, NUM_LITERAL_SYMS)];
@@ -1336,7 +1342,9 @@ mod tests {
 
     // ---- Real data
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_wimlib_sample() {
         let chunk = sample_chunk();
         let expected = sample_data();
@@ -1349,7 +1357,9 @@ mod tests {
         assert_eq!(decode(&mut d, &chunk, expected.len()).unwrap(), expected);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sample_exercises_the_x86_filter() {
         // The filter changes this data, so the decode above checks it.
         let mut data = sample_data();
@@ -1360,7 +1370,9 @@ mod tests {
         assert_ne!(data, original);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn x86_table_survives_many_chunks() {
         // Enough chunks to wrap the target-table base several times.
         let mut targets = X86Targets {
@@ -1387,7 +1399,9 @@ mod tests {
 
     // ---- Errors and hostile input
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sizes_outside_the_limits() {
         assert!(LzmsDecompressor::new(0).is_none());
         assert!(LzmsDecompressor::new(MAX_CHUNK_SIZE + 1).is_none());
@@ -1397,7 +1411,9 @@ mod tests {
         assert!(decode(&mut d, &[0; 100], 1001).is_err());
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn malformed_framing_is_rejected() {
         let mut d = LzmsDecompressor::new(65536).unwrap();
         for len in 0..4 {
@@ -1410,7 +1426,9 @@ mod tests {
         assert!(decode(&mut d, &[0; 4], 0).is_ok());
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn wrong_sizes_and_truncation_do_not_panic() {
         let chunk = sample_chunk();
         let mut d = LzmsDecompressor::new(65536).unwrap();
@@ -1425,7 +1443,9 @@ mod tests {
         // the chunk size, so the whole decode changes.)
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn mutated_chunks_do_not_panic() {
         let chunk = sample_chunk();
         let expected = sample_data();
@@ -1460,7 +1480,9 @@ mod tests {
         assert_eq!(decode(&mut d, &chunk, expected.len()).unwrap(), expected);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn random_input_does_not_panic() {
         let mut rng = Rng(0x5EED_1234_ABCD);
         let mut d = LzmsDecompressor::new(1 << 20).unwrap();

@@ -639,7 +639,9 @@ mod tests {
         d
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn hand_built_all_literal_chunk() {
         // Literals 0..=255 with 8-bit codes fill the code space exactly;
         // each codeword is then the byte itself, so the stream is the
@@ -663,7 +665,9 @@ mod tests {
         assert_eq!(decode(&input, 5).unwrap(), &text[..5]);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn hand_built_match_with_byte_escape() {
         // 9-bit flat code: codeword == symbol. "ab", then a match of
         // length 3 + 15 + 7 = 25 at offset 2 (symbol 256 + (1 << 4) + 15,
@@ -683,7 +687,9 @@ mod tests {
         assert_eq!(decode(&input, 27).unwrap(), want);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn round_trips() {
         let mut rng = Rng(0x5EED_0001);
         let mut dec = XpressDecompressor::new();
@@ -716,7 +722,9 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn long_codes_use_subtables() {
         // Chain of six gives codewords of up to 15 bits, beyond TABLE_BITS.
         let chain = [b'e' as usize, 256, b' ' as usize, 258, b't' as usize, 300];
@@ -730,14 +738,18 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn longest_match_uses_u16_escape() {
         let data = vec![b'z'; 65536];
         let input = encode(&data, &code_lengths(&[]), true);
         assert_eq!(decode(&input, 65536).unwrap(), data);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn bad_tables() {
         assert_eq!(decode(&[0x11; 255], 1), Err(ERR_SHORT_HEADER));
         // 512 one-bit codes.
@@ -760,7 +772,9 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn match_errors() {
         let lens = code_lengths(&[]);
         // A match as the very first symbol reaches before the chunk.
@@ -791,7 +805,9 @@ mod tests {
         assert_eq!(decode(&input[..256 + 4], 219), Err(ERR_EXHAUSTED));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn truncated_and_padded_streams() {
         let mut rng = Rng(42);
         let lens = code_lengths(&[]);
@@ -812,7 +828,8 @@ mod tests {
     /// Thousands of damaged chunks: whatever the bytes, the decoder returns
     /// (Ok or Err) without panicking and without touching memory outside
     /// the slices (guaranteed by safe Rust; a panic would be the symptom).
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn damaged_input_never_panics() {
         let mut rng = Rng(0xBAD_C0DE);
         let mut dec = XpressDecompressor::new();

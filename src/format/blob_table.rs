@@ -69,7 +69,9 @@ pub fn parse_table(data: &[u8]) -> (Vec<BlobEntry>, usize) {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn entry_fields_and_remainder() {
         let mut data = vec![0u8; BLOB_ENTRY_SIZE * 2 + 7];
         data[0] = 10; // size_in_wim

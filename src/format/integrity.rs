@@ -92,7 +92,9 @@ mod tests {
         v
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn parses_and_rejects() {
         let t = IntegrityTable::parse(&table(3, 100)).unwrap();
         assert_eq!(t.digests.len(), 3);

@@ -252,7 +252,9 @@ mod tests {
         v
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_a_dentry_and_the_end_marker() {
         let mut data = vec![0u8; 8];
         data[0] = 8; // security block of 8 bytes, no descriptors

@@ -88,7 +88,9 @@ pub fn chunk_size_problem(codec: Codec, chunk_size: u32) -> Option<&'static str>
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn layout_rules() {
         assert_eq!(chunk_count(0, 32768), 0);
         assert_eq!(chunk_count(32769, 32768), 2);

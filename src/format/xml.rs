@@ -276,7 +276,9 @@ mod tests {
         v
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn parses_images() {
         let xml = "<WIM><TOTALBYTES>560</TOTALBYTES><IMAGE INDEX=\"1\"><NAME>a &lt;b&gt;</NAME><DIRCOUNT>3</DIRCOUNT><FILECOUNT>7</FILECOUNT>\
                    <CREATIONTIME><HIGHPART>0x01D9A1B2</HIGHPART><LOWPART>0x3C4D5E6F</LOWPART></CREATIONTIME>\
@@ -291,7 +293,9 @@ mod tests {
         assert!(i.creation_time.as_deref().unwrap().starts_with("2023-"));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn rejects_bad_text() {
         assert_eq!(parse(b"<WIM/>"), Err(XmlError::NoBom));
         assert_eq!(
