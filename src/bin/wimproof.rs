@@ -431,7 +431,9 @@ fn main() -> ExitCode {
         None => None,
     };
     let tty = std::io::stderr().is_terminal() && args.progress;
-    let mut reports = Vec::new();
+    // JSON values in order: reports, or error objects for files that could
+    // not be read (never a verdict).
+    let mut outputs: Vec<serde_json::Value> = Vec::new();
     let mut worst = 0i32;
     let rank = |c: i32| match c {
         2 => 5,
@@ -500,34 +502,36 @@ fn main() -> ExitCode {
                         }
                     }
                 }
-                reports.push(r);
+                if args.json {
+                    match serde_json::to_value(&r) {
+                        Ok(v) => outputs.push(v),
+                        Err(e) => {
+                            eprintln!("wimproof: cannot write JSON: {e}");
+                            worst = 2;
+                        }
+                    }
+                }
             }
             Err(e) => {
                 eprintln!("wimproof: {e}");
-                if args.json {
-                    let kind = match &e {
-                        DriverError::Open { .. } => "open",
-                        DriverError::Read { .. } => "read",
-                        DriverError::Changed { .. } => "changed",
-                    };
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"file": display, "error": kind, "message": e.to_string()})
-                    );
-                }
+                let kind = match &e {
+                    DriverError::Open { .. } => "open",
+                    DriverError::Read { .. } => "read",
+                    DriverError::Changed { .. } => "changed",
+                };
+                outputs.push(serde_json::json!({"file": {"name": display}, "error": kind, "message": e.to_string()}));
                 worst = 2;
             }
         }
     }
     if args.json {
-        let out = if reports.len() == 1 && args.files.len() == 1
-            || (reports.len() == 1 && group_sets(&args.files).len() == 1)
-        {
-            serde_json::to_string_pretty(&reports[0])
+        // One image (or split set): its report; several: an array.
+        let value = if outputs.len() == 1 {
+            outputs.remove(0)
         } else {
-            serde_json::to_string_pretty(&reports)
+            serde_json::Value::Array(outputs)
         };
-        match out {
+        match serde_json::to_string_pretty(&value) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("wimproof: cannot write JSON: {e}");
