@@ -1224,7 +1224,6 @@ mod tests {
     // ---- Tables
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn slot_tables_end_at_format_limits() {
         // Maximum offset 1180427428 and length 1073809578, each plus one.
@@ -1237,7 +1236,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn offset_slot_counts() {
         assert_eq!(num_offset_slots(0), 2);
@@ -1343,7 +1341,6 @@ mod tests {
     // ---- Real data
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_wimlib_sample() {
         let chunk = sample_chunk();
@@ -1358,7 +1355,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sample_exercises_the_x86_filter() {
         // The filter changes this data, so the decode above checks it.
@@ -1371,7 +1367,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn x86_table_survives_many_chunks() {
         // Enough chunks to wrap the target-table base several times.
@@ -1400,7 +1395,6 @@ mod tests {
     // ---- Errors and hostile input
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sizes_outside_the_limits() {
         assert!(LzmsDecompressor::new(0).is_none());
@@ -1412,7 +1406,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn malformed_framing_is_rejected() {
         let mut d = LzmsDecompressor::new(65536).unwrap();
@@ -1427,7 +1420,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn wrong_sizes_and_truncation_do_not_panic() {
         let chunk = sample_chunk();
@@ -1444,7 +1436,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn mutated_chunks_do_not_panic() {
         let chunk = sample_chunk();
@@ -1481,7 +1472,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn random_input_does_not_panic() {
         let mut rng = Rng(0x5EED_1234_ABCD);

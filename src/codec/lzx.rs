@@ -1477,7 +1477,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn window_sizes() {
         for bad in [0, 1, 4096, 16384, 32767, 32769, 49152, 1 << 22, u32::MAX] {
@@ -1491,7 +1490,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn slot_tables() {
         assert_eq!(&SLOT_BASE[..10], &[0, 1, 2, 3, 4, 6, 8, 12, 16, 24]);
@@ -1575,7 +1573,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn roundtrip_all_windows_and_block_types() {
         let mut rng = Rng(7);
@@ -1619,7 +1616,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn invalid_streams() {
         let mut d = LzxDecompressor::new(1 << 15).unwrap();

@@ -640,7 +640,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn hand_built_all_literal_chunk() {
         // Literals 0..=255 with 8-bit codes fill the code space exactly;
@@ -666,7 +665,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn hand_built_match_with_byte_escape() {
         // 9-bit flat code: codeword == symbol. "ab", then a match of
@@ -688,7 +686,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn round_trips() {
         let mut rng = Rng(0x5EED_0001);
@@ -723,7 +720,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn long_codes_use_subtables() {
         // Chain of six gives codewords of up to 15 bits, beyond TABLE_BITS.
@@ -739,7 +735,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn longest_match_uses_u16_escape() {
         let data = vec![b'z'; 65536];
@@ -748,7 +743,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn bad_tables() {
         assert_eq!(decode(&[0x11; 255], 1), Err(ERR_SHORT_HEADER));
@@ -773,7 +767,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn match_errors() {
         let lens = code_lengths(&[]);
@@ -806,7 +799,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn truncated_and_padded_streams() {
         let mut rng = Rng(42);

@@ -70,7 +70,6 @@ mod tests {
     use super::*;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn entry_fields_and_remainder() {
         let mut data = vec![0u8; BLOB_ENTRY_SIZE * 2 + 7];

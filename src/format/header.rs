@@ -147,7 +147,6 @@ mod tests {
     use super::*;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_fields_at_their_offsets() {
         let mut b = [0u8; HEADER_SIZE];

@@ -93,7 +93,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn parses_and_rejects() {
         let t = IntegrityTable::parse(&table(3, 100)).unwrap();

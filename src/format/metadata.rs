@@ -253,7 +253,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_a_dentry_and_the_end_marker() {
         let mut data = vec![0u8; 8];

@@ -74,7 +74,6 @@ mod tests {
     use super::*;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn parses_56_bit_size_and_64_bit_offset() {
         let mut b = [0u8; 24];

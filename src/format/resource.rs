@@ -89,7 +89,6 @@ mod tests {
     use super::*;
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn layout_rules() {
         assert_eq!(chunk_count(0, 32768), 0);

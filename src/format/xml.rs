@@ -277,7 +277,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn parses_images() {
         let xml = "<WIM><TOTALBYTES>560</TOTALBYTES><IMAGE INDEX=\"1\"><NAME>a &lt;b&gt;</NAME><DIRCOUNT>3</DIRCOUNT><FILECOUNT>7</FILECOUNT>\
@@ -294,7 +293,6 @@ mod tests {
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn rejects_bad_text() {
         assert_eq!(parse(b"<WIM/>"), Err(XmlError::NoBom));
