@@ -741,16 +741,40 @@ fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
 }
 
 /// `copy_match` for offsets under 8 (overlapping patterns) and for matches
-/// near the end of the chunk.
+/// near the end of the block.
 #[inline(never)]
 fn copy_match_slow(out: &mut [u8], pos: usize, offset: usize, len: usize) {
     if offset == 1 {
         let b = out[pos - 1];
         out[pos..pos + len].fill(b);
-    } else {
+        return;
+    }
+    if pos + len + 16 > out.len() {
         for i in pos..pos + len {
             out[i] = out[i - offset];
         }
+        return;
+    }
+    // Offsets 2 to 7: copy the first eight bytes one at a time. From there
+    // on the output also repeats with any multiple of `offset`, so the rest
+    // goes by words from the smallest multiple that is at least 8 back.
+    for i in pos..pos + 8 {
+        out[i] = out[i - offset];
+    }
+    if len <= 8 {
+        return;
+    }
+    const STRIDE: [usize; 8] = [0, 0, 8, 9, 8, 10, 12, 14];
+    let stride = STRIDE[offset & 7];
+    let end = pos + len;
+    let mut dst = pos + 8;
+    // Room for whole words was checked above; `dst - stride` is at least
+    // `pos + 8 - 14 >= pos - 6 >= 1` because `pos >= offset`, and the
+    // longest stride (14) goes with offset 7.
+    while dst < end {
+        let w: [u8; 8] = out[dst - stride..dst - stride + 8].try_into().unwrap();
+        out[dst..dst + 8].copy_from_slice(&w);
+        dst += 8;
     }
 }
 
