@@ -3,6 +3,11 @@
 
 /// Largest XML resource accepted. Real ones are tens of kilobytes per image.
 pub const MAX_XML_SIZE: u64 = 32 * 1024 * 1024;
+/// Most XML nodes (elements, text, attributes' owners) parsed: about 100
+/// per image, so room for some 10,000 images. Bounds the parser's memory
+/// for a forged XML of millions of tiny elements (each node costs tens of
+/// bytes, far more than its text).
+pub const MAX_XML_NODES: u32 = 1 << 20;
 /// Most images described (wimlib's own limit on image count).
 pub const MAX_IMAGES: u32 = 65535;
 
@@ -60,6 +65,7 @@ pub enum XmlError {
     Parse(String),
     RootNotWim(String),
     TooManyImages,
+    TooManyNodes,
 }
 
 impl std::fmt::Display for XmlError {
@@ -73,6 +79,9 @@ impl std::fmt::Display for XmlError {
             XmlError::Parse(e) => write!(f, "is not well-formed XML: {e}"),
             XmlError::RootNotWim(r) => write!(f, "has root element <{r}>, not <WIM>"),
             XmlError::TooManyImages => write!(f, "describes more than {MAX_IMAGES} images"),
+            XmlError::TooManyNodes => {
+                write!(f, "has more than {MAX_XML_NODES} XML nodes or attributes")
+            }
         }
     }
 }
@@ -186,12 +195,21 @@ fn arch_name(v: &str) -> String {
 /// Parses the XML resource's bytes.
 pub fn parse(data: &[u8]) -> Result<XmlInfo, XmlError> {
     let text_doc = decode_utf16le(data)?;
+    // The parser sizes its node and attribute tables from the counts of `<`
+    // and `=` before it starts (and before its own node limit applies), so
+    // they are bounded here.
+    let count = |ch: u8| text_doc.bytes().filter(|&c| c == ch).count();
+    if count(b'<') > MAX_XML_NODES as usize || count(b'=') > MAX_XML_NODES as usize {
+        return Err(XmlError::TooManyNodes);
+    }
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
-        ..Default::default()
+        nodes_limit: MAX_XML_NODES,
     };
-    let doc = roxmltree::Document::parse_with_options(&text_doc, opts)
-        .map_err(|e| XmlError::Parse(e.to_string()))?;
+    let doc = roxmltree::Document::parse_with_options(&text_doc, opts).map_err(|e| match e {
+        roxmltree::Error::NodesLimitReached => XmlError::TooManyNodes,
+        e => XmlError::Parse(e.to_string()),
+    })?;
     let root = doc.root_element();
     if root.tag_name().name() != "WIM" {
         return Err(XmlError::RootNotWim(

@@ -2,6 +2,7 @@
 //! a message naming the structure and file offset, and a remedy.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// How bad a finding is. Ordered from least to most severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -83,6 +84,52 @@ impl Finding {
     pub fn in_part(mut self, part: Option<&str>) -> Self {
         self.part = part.map(str::to_string);
         self
+    }
+}
+
+/// Findings of one code listed in a report; beyond that they are counted
+/// in one summary finding, so a file with millions of bad entries, blobs or
+/// chunks gives a report (and a memory footprint) of bounded size.
+pub const MAX_FINDINGS_PER_CODE: usize = 200;
+
+/// Collects findings, keeping at most [`MAX_FINDINGS_PER_CODE`] of each code.
+#[derive(Default)]
+pub struct Capped {
+    /// Per code: how many were kept, and the first dropped one with the
+    /// number dropped.
+    codes: HashMap<String, (usize, Option<(Finding, u64)>)>,
+}
+
+impl Capped {
+    pub fn push(&mut self, out: &mut Vec<Finding>, f: Finding) {
+        let e = self.codes.entry(f.code.clone()).or_insert((0, None));
+        if e.0 < MAX_FINDINGS_PER_CODE {
+            e.0 += 1;
+            out.push(f);
+        } else {
+            match &mut e.1 {
+                Some((_, n)) => *n += 1,
+                None => e.1 = Some((f, 1)),
+            }
+        }
+    }
+
+    /// One finding per code that overflowed, saying how many were dropped
+    /// (with the severity of the dropped ones).
+    pub fn summaries(self) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .codes
+            .into_iter()
+            .filter_map(|(code, (kept, dropped))| {
+                let (first, n) = dropped?;
+                Some(Finding {
+                    message: format!("{n} more findings like the {kept} above ({code}) are not listed; the first of them: {}", first.message),
+                    ..first
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
     }
 }
 

@@ -99,7 +99,8 @@ impl Verifier {
                 }
             };
             let digest_so_far = (base_of(t.part) + t.start).saturating_mul(digest_rate);
-            let effective = |k: usize| load[k].saturating_add(if k == 0 { digest_so_far } else { 0 });
+            let effective =
+                |k: usize| load[k].saturating_add(if k == 0 { digest_so_far } else { 0 });
             let k = (0..lanes).min_by_key(|&k| effective(k)).unwrap_or(0);
             load[k] = load[k].saturating_add(cost);
             out[k].push(t.clone());
@@ -319,6 +320,8 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     };
     let mut zero_blocks = 0u64;
     let mut have_zero = false;
+    // Phase 2's findings, at most MAX_FINDINGS_PER_CODE of each code.
+    let mut capped = finding::Capped::default();
     for r in &results {
         let Some(spec) = tasks.get(r.id as usize) else {
             continue;
@@ -342,13 +345,11 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         checked.blobs_corrupt += r.blobs_bad;
         checked.blobs_unverified += r.blobs_unverified;
         checked.uncompressed_bytes = checked.uncompressed_bytes.saturating_add(r.bytes_out);
-        findings.extend(
-            r.findings
-                .iter()
-                .cloned()
-                .map(|f| name_blob_user(f, &opened.paths)),
-        );
+        for f in &r.findings {
+            capped.push(&mut findings, name_blob_user(f.clone(), &opened.paths));
+        }
     }
+    findings.extend(capped.summaries());
     // Every task must report back; a missing result is work not done.
     if results.len() < tasks.len() {
         findings.push(Finding::unverified(

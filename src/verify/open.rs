@@ -2,7 +2,7 @@
 //! (header, blob table, XML, integrity table, metadata), check them, and
 //! plan the tasks of phase 2.
 
-use super::finding::{remedies, Finding};
+use super::finding::{remedies, Capped, Finding};
 use super::resource::{CollectSink, Layout, ResourceDecoder, Scratch};
 use super::task::{BlobTarget, TaskKind, TaskSpec};
 use super::Options;
@@ -22,8 +22,15 @@ use std::collections::{BTreeMap, HashMap};
 /// install image's metadata is 50–150 MB; the cap bounds memory for a
 /// forged size.
 pub const MAX_METADATA_SIZE: u64 = 1 << 30;
-/// Integrity chunks per task: tasks of ~80 MiB spread evenly over lanes.
-const INTEGRITY_CHUNKS_PER_TASK: usize = 8;
+/// Bytes of integrity chunks per task: tasks of ~80 MiB (8 chunks of the
+/// usual 10 MiB) spread evenly over lanes; tiny forged chunk sizes get many
+/// chunks per task instead of millions of tasks.
+const INTEGRITY_TASK_BYTES: u64 = 80 << 20;
+/// Most integrity chunks in one task.
+const INTEGRITY_MAX_CHUNKS_PER_TASK: u64 = 1 << 16;
+/// Consecutive stored blobs share a task up to this many blobs and bytes.
+const MAX_BLOBS_PER_STORED_TASK: usize = 4096;
+const STORED_TASK_BYTES: u64 = 16 << 20;
 const FOUR_GIB: u64 = 1 << 32;
 
 /// One file of the set, after phase 1.
@@ -95,11 +102,14 @@ pub struct Opened {
 struct Ctx<'a> {
     findings: &'a mut Vec<Finding>,
     part: Option<String>,
+    /// Shared by all parts: at most MAX_FINDINGS_PER_CODE of each code.
+    capped: &'a mut Capped,
 }
 
 impl Ctx<'_> {
     fn push(&mut self, f: Finding) {
-        self.findings.push(f.in_part(self.part.as_deref()));
+        self.capped
+            .push(self.findings, f.in_part(self.part.as_deref()));
     }
 }
 
@@ -121,6 +131,7 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
     let mut metadata_entries: Vec<(usize, BlobEntry)> = Vec::new();
     let mut first_header: Option<Header> = None;
     let mut seen_parts: BTreeMap<u16, String> = BTreeMap::new();
+    let mut capped = Capped::default();
 
     for (pi, (name, r)) in files.iter().enumerate() {
         let size = r.size();
@@ -129,6 +140,7 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
         let mut ctx = Ctx {
             findings: &mut o.findings,
             part: split.then(|| name.to_string()),
+            capped: &mut capped,
         };
         let mut part = PartState {
             name: name.to_string(),
@@ -188,7 +200,9 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
             let chunks = t.digests.len();
             let mut first = 0usize;
             while first < chunks {
-                let n = INTEGRITY_CHUNKS_PER_TASK.min(chunks - first);
+                let per_task = (INTEGRITY_TASK_BYTES / t.chunk_size.max(1) as u64)
+                    .clamp(1, INTEGRITY_MAX_CHUNKS_PER_TASK);
+                let n = (per_task as usize).min(chunks - first);
                 let start = HEADER_SIZE as u64 + first as u64 * t.chunk_size as u64;
                 let end = (start + n as u64 * t.chunk_size as u64).min(part.integrity_end);
                 o.tasks.push(TaskSpec {
@@ -233,6 +247,7 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
         o.parts.push(part);
     }
 
+    o.findings.extend(capped.summaries());
     if let Some(h) = &first_header {
         check_split_set(h, &seen_parts, files.len(), &mut o.findings);
     }
@@ -713,7 +728,6 @@ fn plan_blobs(
     let table_at = h.blob_table.offset;
     let entry_at = |i: usize| table_at.saturating_add(i as u64 * BLOB_ENTRY_SIZE as u64);
 
-    let mut seen_hash: HashMap<[u8; 20], usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         let r = &e.reshdr;
         let at = entry_at(i);
@@ -764,12 +778,19 @@ fn plan_blobs(
             }
             continue;
         }
-        if let Some(prev) = seen_hash.insert(e.sha1, i) {
-            rc.duplicate_hashes += 1;
-            ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
-            continue;
+        // One map for the set and for duplicates (a second map would double
+        // phase 1's memory for millions of entries).
+        match blob_hashes.entry(e.sha1) {
+            std::collections::hash_map::Entry::Occupied(prev) => {
+                let prev = prev.get().0;
+                rc.duplicate_hashes += 1;
+                ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((i as u32, e.refcount));
+            }
         }
-        blob_hashes.entry(e.sha1).or_insert((i as u32, e.refcount));
         if r.is_solid() {
             if h.version != header::VERSION_SOLID {
                 ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid blob in a version {:#x} WIM", h.version)).at(at));
@@ -835,6 +856,37 @@ fn plan_blobs(
                 usize: r.uncompressed_size,
             }
         };
+        // A stored blob right after the previous stored blob joins its task:
+        // millions of tiny blobs make a few thousand tasks, not millions.
+        if layout == Layout::Stored {
+            if let Some(TaskSpec {
+                part,
+                start,
+                end: last_end,
+                kind:
+                    TaskKind::Resource {
+                        layout: Layout::Stored,
+                        blobs,
+                    },
+                ..
+            }) = tasks.last_mut()
+            {
+                if *part == pi as u16
+                    && *last_end == r.offset
+                    && blobs.len() < MAX_BLOBS_PER_STORED_TASK
+                    && end - *start <= STORED_TASK_BYTES
+                {
+                    blobs.push(BlobTarget {
+                        entry: i as u32,
+                        offset: r.offset - *start,
+                        size: r.uncompressed_size,
+                        sha1: e.sha1,
+                    });
+                    *last_end = end;
+                    continue;
+                }
+            }
+        }
         tasks.push(TaskSpec {
             id: 0,
             part: pi as u16,

@@ -6,8 +6,8 @@
 
 use crate::codec::{decoder_for, Codec, Decompressor};
 use crate::format::resource::{
-    chunk_count, chunk_entry_width, chunk_size_problem, solid_codec, MAX_CHUNKS_PER_RESOURCE, MAX_CHUNK_SIZE,
-    PIPABLE_CHUNK_PREFIX, SOLID_HEADER_SIZE,
+    chunk_count, chunk_entry_width, chunk_size_problem, solid_codec, MAX_CHUNKS_PER_RESOURCE,
+    MAX_CHUNK_SIZE, PIPABLE_CHUNK_PREFIX, SOLID_HEADER_SIZE,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -116,6 +116,7 @@ impl Runner {
                 decoder: ResourceDecoder::new(layout.clone(), spec.start, spec.end - spec.start),
                 sink: BlobSink::new(blobs.clone()),
                 start: spec.start,
+                stored: *layout == Layout::Stored,
             })),
         }
     }
@@ -247,7 +248,7 @@ impl IntegrityRunner {
 
     fn finish(self, res: &mut TaskResult) {
         res.integrity_checked = self.checked;
-        for b in &self.bad {
+        for b in self.bad.iter().take(MAX_FINDINGS_PER_TASK) {
             res.findings.push(
                 Finding::corruption(
                     "integrity.chunk_mismatch",
@@ -259,6 +260,22 @@ impl IntegrityRunner {
                     ),
                 )
                 .at(b.offset)
+                .remedy(remedies::RECOPY),
+            );
+        }
+        if self.bad.len() > MAX_FINDINGS_PER_TASK {
+            let first = &self.bad[MAX_FINDINGS_PER_TASK];
+            res.findings.push(
+                Finding::corruption(
+                    "integrity.chunk_mismatch",
+                    format!(
+                        "integrity table: {} more chunks from chunk {} (file bytes {}..) do not match their SHA-1 (not listed one by one)",
+                        self.bad.len() - MAX_FINDINGS_PER_TASK,
+                        first.index,
+                        first.offset
+                    ),
+                )
+                .at(first.offset)
                 .remedy(remedies::RECOPY),
             );
         }
@@ -373,7 +390,15 @@ pub struct ResourceRunner {
     decoder: ResourceDecoder,
     sink: BlobSink,
     start: u64,
+    /// Stored data: a blob's offset in the data is its offset in the file
+    /// (several consecutive stored blobs share one task).
+    stored: bool,
 }
+
+/// Findings of one kind (hash mismatch, undecodable, not verified) listed
+/// per resource task; the rest are counted in one summary finding, so a
+/// resource holding thousands of bad blobs cannot flood the report.
+pub const MAX_FINDINGS_PER_TASK: usize = 16;
 
 impl ResourceRunner {
     fn finish(mut self, res: &mut TaskResult) {
@@ -409,13 +434,35 @@ impl ResourceRunner {
         res.bytes_out = usize;
         let mut done = std::mem::take(&mut sink.done);
         done.sort_by_key(|(i, _)| *i);
+        // Per kind: how many were listed, and how many more there are.
+        let mut listed = [0usize; 3];
+        let mut more = [0u64; 3];
         for (i, state) in done {
             let b = &sink.blobs[i];
+            let kind = match &state {
+                BlobState::Ok => {
+                    res.blobs_ok += 1;
+                    continue;
+                }
+                BlobState::Mismatch(_) => 0,
+                BlobState::Failed(f) if f.corrupt => 1,
+                BlobState::Failed(_) => 2,
+            };
+            if kind < 2 {
+                res.blobs_bad += 1;
+            } else {
+                res.blobs_unverified += 1;
+            }
+            if listed[kind] >= MAX_FINDINGS_PER_TASK {
+                more[kind] += 1;
+                continue;
+            }
+            listed[kind] += 1;
+            let start = if self.stored { start + b.offset } else { start };
             let name = format!("blob {} (blob table entry {})", hex(&b.sha1), b.entry);
             match state {
-                BlobState::Ok => res.blobs_ok += 1,
+                BlobState::Ok => {}
                 BlobState::Mismatch(got) => {
-                    res.blobs_bad += 1;
                     res.bad_blobs.push(hex(&b.sha1));
                     res.findings.push(
                         Finding::corruption(
@@ -430,7 +477,6 @@ impl ResourceRunner {
                     );
                 }
                 BlobState::Failed(f) if f.corrupt => {
-                    res.blobs_bad += 1;
                     res.bad_blobs.push(hex(&b.sha1));
                     res.findings.push(
                         Finding::corruption(
@@ -442,7 +488,6 @@ impl ResourceRunner {
                     );
                 }
                 BlobState::Failed(f) => {
-                    res.blobs_unverified += 1;
                     res.findings.push(
                         Finding::unverified(
                             "resource.unverified",
@@ -455,6 +500,25 @@ impl ResourceRunner {
                     );
                 }
             }
+        }
+        let start = self.start;
+        for (kind, n) in more.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            let what = [
+                "have the wrong SHA-1",
+                "cannot be decoded",
+                "were not verified",
+            ][kind];
+            let msg = format!("{n} more blobs of the resource at file offset {start} {what} (not listed one by one)");
+            res.findings.push(
+                match kind {
+                    0 => {
+                        Finding::corruption("resource.hash_mismatch", msg).remedy(remedies::RECOPY)
+                    }
+                    1 => Finding::corruption("resource.undecodable", msg).remedy(remedies::RECOPY),
+                    _ => Finding::unverified("resource.unverified", msg),
+                }
+                .at(start),
+            );
         }
     }
 }
