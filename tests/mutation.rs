@@ -819,7 +819,12 @@ fn check_fixture(fx: &Fixture, res: &Mutex<Results>, groups: &Mutex<BTreeMap<Str
         Outcome::Panic(p) => panic!("{}: unmutated: panic {p}", fx.name),
     };
     let base_intact = base.intact;
-    let base_codes: BTreeSet<&str> = base.findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.code.as_str()).collect();
+    let base_codes: BTreeSet<&str> = base
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| f.code.as_str())
+        .collect();
     let mut local = Results::default();
     let mut count = 0;
     let mut buf = Vec::new();
@@ -921,7 +926,10 @@ fn check_fixture(fx: &Fixture, res: &Mutex<Results>, groups: &Mutex<BTreeMap<Str
             };
             // When wimlib rejects it, the change must at least show: a worse
             // verdict than the original's, or a new warning (never `safe`).
-            let new_warning = rep.findings.iter().any(|f| f.severity >= Severity::Warning && !base_codes.contains(f.code.as_str()));
+            let new_warning = rep
+                .findings
+                .iter()
+                .any(|f| f.severity >= Severity::Warning && !base_codes.contains(f.code.as_str()));
             let visible = rep.verdict > base.verdict || new_warning;
             match c.wimlib_accepts {
                 Some(true) => {}

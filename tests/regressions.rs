@@ -7,7 +7,9 @@ use wimproof::report::Report;
 use wimproof::verify::{verify_bytes, Options};
 
 fn input(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/regressions").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions")
+        .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -65,7 +67,18 @@ fn verify(data: &[u8]) -> Report {
 /// checks, a wrong total without). The totals now saturate.
 #[test]
 fn blob_table_resource_size_total_overflow() {
-    let rep = verify(&blob_table_wim(&input("blob_table-resource-size-total-overflow.bin")));
-    assert_eq!(rep.intact, Some(false), "forged sizes must be reported: {:?}", rep.findings);
-    assert_eq!(rep.resources.uncompressed_bytes, u64::MAX, "declared sizes past 2^64 must saturate, not wrap");
+    let rep = verify(&blob_table_wim(&input(
+        "blob_table-resource-size-total-overflow.bin",
+    )));
+    assert_eq!(
+        rep.intact,
+        Some(false),
+        "forged sizes must be reported: {:?}",
+        rep.findings
+    );
+    assert_eq!(
+        rep.resources.uncompressed_bytes,
+        u64::MAX,
+        "declared sizes past 2^64 must saturate, not wrap"
+    );
 }
