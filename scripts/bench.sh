@@ -7,6 +7,11 @@
 # Usage: scripts/bench.sh [KIND...]    KIND: none (5 GiB uncompressed, the default
 #        set has both), lzx (>= 4.5 GiB LZX capture of real trees + random data),
 #        none-1g none-2g none-4g none-8g (scaling series)
+# After the CLI lines of each image, tests/browser/bench.mjs adds the page's
+# lines (headless Chromium: served on http://127.0.0.1, the single file from
+# file://, digests off, and the floor: a worker reading and hashing with wasm
+# SHA-256), then '#' lines on responsiveness. BENCH_BROWSER=off skips them;
+# BENCH_BROWSER=http,file,nodigest,floor picks some.
 # Images are made with wimlib if absent, in $BENCH_DIR (default
 # tests/fixtures/generated/bench), measured, and deleted after measuring
 # unless BENCH_KEEP=1 (disk is limited). Needs GNU time (/usr/bin/time).
@@ -20,6 +25,16 @@ command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 scripts/deps.sh cli >/dev/null
 cargo build --release -q
 wimproof=target/release/wimproof
+browser=1
+if [[ "${BENCH_BROWSER:-}" == off ]]; then
+    browser=0
+elif ! command -v node >/dev/null || [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
+    echo "bench.sh: no node or chromium: the page's lines are left out" >&2
+    browser=0
+else
+    [[ -d tests/browser/node_modules/playwright-core ]] || (cd tests/browser && npm ci --no-audit --no-fund >&2)
+    scripts/build-web.sh >/dev/null 2>&1 || { echo "bench.sh: scripts/build-web.sh failed" >&2; exit 1; }
+fi
 
 make_random() { # make_random FILE MIB
     python3 - "$1" "$2" <<'PY'
@@ -80,5 +95,8 @@ for kind in "${kinds[@]}"; do
     line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
     read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --digest none "$img")
     line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
+    if ((browser)); then
+        node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
+    fi
     [[ "${BENCH_KEEP:-}" == 1 ]] || rm -f "$img"
 done

@@ -297,6 +297,16 @@ export async function verifySet(files, opts = {}) {
           return;
         }
         progress('done', total);
+        if (m.stats) {
+          const stats = { ...m.stats, wallMs: performance.now() - t0, bytes: total };
+          try {
+            if (opts.onStats) opts.onStats(stats);
+            // The benchmark (tests/browser/bench.mjs) collects these too.
+            if (Array.isArray(globalThis.__wimproofStats)) globalThis.__wimproofStats.push(stats);
+          } catch (e) {
+            console.error(e);
+          }
+        }
         settle(resolve, report);
       } else if (m.type === 'error') {
         failWith(m.error);
@@ -325,7 +335,10 @@ export async function verifySet(files, opts = {}) {
  * `digests` ('sha256' default, 'sha1', 'both', 'none'), `expect`
  * ({sha256, sha1}), `signal` (an AbortSignal: aborting cancels and rejects
  * with an AbortError), `onProgress` (called with {file, phase, done,
- * total, bytesPerSecond, secondsLeft, elapsed, index, count}).
+ * total, bytesPerSecond, secondsLeft, elapsed, index, count}),
+ * `onStats` (called once per image with where the time went, in ms: the
+ * reader's reads, own lane, waits for the lanes and posting, and each
+ * lane's feed time; for benchmarks, not a stable interface).
  * Rejects on the first image that cannot be read.
  */
 export async function verifyFiles(files, opts = {}) {

@@ -62,19 +62,26 @@ workerScope.onmessage = (ev) => {
 
 function runLane(port) {
   let lane = null;
+  // Milliseconds in WebLane.feed, and from the first slice to finish.
+  let feedMs = 0;
+  let firstAt = null;
   port.onmessage = (ev) => {
     const m = ev.data;
     try {
       if (m.type === 'tasks') {
         lane = new WebLane(m.tasks, m.names);
       } else if (m.type === 'slice') {
+        const t = performance.now();
+        if (firstAt === null) firstAt = t;
         lane.feed(m.part, m.offset, new Uint8Array(m.buffer));
+        feedMs += performance.now() - t;
         port.postMessage({ type: 'ack' });
       } else if (m.type === 'finish') {
         const results = lane.finish();
         lane.free();
         lane = null;
-        port.postMessage({ type: 'results', results });
+        const stats = { feedMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
+        port.postMessage({ type: 'results', results, stats });
       }
     } catch (e) {
       fail(port, e);
@@ -107,6 +114,9 @@ async function runReader(msg) {
   const inFlight = ports.map(() => 0);
   const waiting = ports.map(() => null);
   const results = ports.map(() => null);
+  // Where the reader's time goes (ms), and the lanes' own figures: posted
+  // with the report for benchmarks (verify.js passes them to onStats).
+  const stats = { readMs: 0, localFeedMs: 0, waitMs: 0, postMs: 0, passMs: 0, lanes: ports.map(() => null) };
   let laneError = null;
   let wakeOnResults = null;
   ports.forEach((port, k) => {
@@ -116,6 +126,7 @@ async function runReader(msg) {
         inFlight[k] -= 1;
       } else if (m.type === 'results') {
         results[k] = m.results;
+        stats.lanes[k] = m.stats || null;
       } else if (m.type === 'error') {
         laneError = m.error;
       }
@@ -138,12 +149,16 @@ async function runReader(msg) {
     partStart.push(acc);
     acc += f.size;
   }
+  const passStart = performance.now();
   for (const s of plan.slices) {
+    const tw = performance.now();
     for (const k of s.lanes) {
       while (inFlight[k] >= MAX_IN_FLIGHT && !laneError) {
         await new Promise((resolve) => { waiting[k] = resolve; });
       }
     }
+    const tr = performance.now();
+    stats.waitMs += tr - tw;
     if (laneError) {
       workerScope.postMessage({ type: 'error', error: laneError });
       return;
@@ -170,6 +185,8 @@ async function runReader(msg) {
       });
       return;
     }
+    const tp = performance.now();
+    stats.readMs += tp - tr;
     const remote = s.lanes.filter((k) => k !== localIndex);
     const feedLocal = remote.length !== s.lanes.length;
     remote.forEach((k, i) => {
@@ -182,7 +199,10 @@ async function runReader(msg) {
       );
       inFlight[k] += 1;
     });
+    const tl = performance.now();
+    stats.postMs += tl - tp;
     if (feedLocal) local.feed(s.part, s.start, new Uint8Array(buffer));
+    stats.localFeedMs += performance.now() - tl;
     done = partStart[s.part] + s.end;
     const now = Date.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -192,6 +212,7 @@ async function runReader(msg) {
   }
   // Chromium throws NotReadableError above if the file changed since it
   // was picked, so reaching here means every byte came from the same file.
+  stats.passMs = performance.now() - passStart;
   ports.forEach((port) => port.postMessage({ type: 'finish' }));
   while (results.some((r) => r === null) && !laneError) {
     await new Promise((resolve) => { wakeOnResults = resolve; });
@@ -208,5 +229,5 @@ async function runReader(msg) {
   workerScope.postMessage({ type: 'progress', done: total, total });
   const report = session.finish(results);
   session.free();
-  workerScope.postMessage({ type: 'done', report });
+  workerScope.postMessage({ type: 'done', report, stats });
 }

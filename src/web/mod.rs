@@ -14,11 +14,13 @@
 //! definition of them. File offsets cross as `f64`, exact below 2^53.
 
 mod blob;
+mod digest;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
+pub use digest::Sha256;
 pub use schedule::{plan_slices, SliceSpec};
 
 use crate::read::{ReadAt, ReadError};
