@@ -209,7 +209,8 @@ impl LzxDecompressor {
     /// A decoder for chunks of up to `max_chunk_size` bytes, which must be a
     /// power of two from 32 KiB to 2 MiB (the WIM header's chunk size).
     pub fn new(max_chunk_size: u32) -> Option<Self> {
-        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size) {
+        if !max_chunk_size.is_power_of_two() || !(MIN_WINDOW..=MAX_WINDOW).contains(&max_chunk_size)
+        {
             return None;
         }
         let window = max_chunk_size as usize;
@@ -269,7 +270,13 @@ struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(data: &'a [u8]) -> Self {
-        Bits { data, fast_end: data.len().saturating_sub(7), pos: 0, buf: 0, count: 0 }
+        Bits {
+            data,
+            fast_end: data.len().saturating_sub(7),
+            pos: 0,
+            buf: 0,
+            count: 0,
+        }
     }
 
     /// Tops the buffer up, in whole words, to at least 48 bits (at most 63):
@@ -278,7 +285,13 @@ impl<'a> Bits<'a> {
     fn refill(&mut self) {
         let w = if self.pos < self.fast_end {
             // SAFETY: pos < fast_end = len - 7, so pos + 8 <= len.
-            u64::from_be_bytes(unsafe { self.data.as_ptr().add(self.pos).cast::<[u8; 8]>().read_unaligned() })
+            u64::from_be_bytes(unsafe {
+                self.data
+                    .as_ptr()
+                    .add(self.pos)
+                    .cast::<[u8; 8]>()
+                    .read_unaligned()
+            })
         } else {
             0
         };
@@ -378,7 +391,11 @@ fn swap_words(src: &[u8], dst: &mut [u8]) {
         let x = u64::from_le_bytes(s.try_into().unwrap());
         d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
     }
-    for (d, s) in d8.into_remainder().chunks_exact_mut(2).zip(s8.remainder().chunks_exact(2)) {
+    for (d, s) in d8
+        .into_remainder()
+        .chunks_exact_mut(2)
+        .zip(s8.remainder().chunks_exact(2))
+    {
         d[0] = s[1];
         d[1] = s[0];
     }
@@ -388,7 +405,12 @@ fn swap_words(src: &[u8], dst: &mut [u8]) {
 
 /// Builds the decode table for the canonical code with the given lengths
 /// (each at most 16). Fails unless the code is complete or entirely empty.
-fn build_table(table: &mut [u32], tb: u32, lens: &[u8], sorted: &mut [u16]) -> Result<(), DecompressError> {
+fn build_table(
+    table: &mut [u32],
+    tb: u32,
+    lens: &[u8],
+    sorted: &mut [u16],
+) -> Result<(), DecompressError> {
     // 32 entries, indexed with `& 31`, so the per-symbol loops need no
     // bounds checks (lengths never exceed 16).
     let mut count = [0u16; 32];
@@ -557,7 +579,12 @@ fn read_lens(
 impl Tables {
     /// Reads the aligned (if `aligned`), main and length codes of a block
     /// and builds their tables.
-    fn read_block_codes(&mut self, bits: &mut Bits, aligned: bool, n: usize) -> Result<(), DecompressError> {
+    fn read_block_codes(
+        &mut self,
+        bits: &mut Bits,
+        aligned: bool,
+        n: usize,
+    ) -> Result<(), DecompressError> {
         let t = self;
         if aligned {
             bits.refill();
@@ -568,10 +595,31 @@ impl Tables {
         }
         // The main code's lengths come in two runs, literals then matches;
         // a spill from the first run lands in the second, as in wimlib.
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens, NUM_CHARS)?;
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.main_lens[NUM_CHARS..], n - NUM_CHARS)?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.main_lens,
+            NUM_CHARS,
+        )?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.main_lens[NUM_CHARS..],
+            n - NUM_CHARS,
+        )?;
         build_table(&mut t.main, MAIN_TB, &t.main_lens[..n], &mut t.sorted)?;
-        read_lens(bits, &mut t.pre, &mut t.pre_lens, &mut t.sorted, &mut t.len_lens, LEN_SYMS)?;
+        read_lens(
+            bits,
+            &mut t.pre,
+            &mut t.pre_lens,
+            &mut t.sorted,
+            &mut t.len_lens,
+            LEN_SYMS,
+        )?;
         build_table(&mut t.len, LEN_TB, &t.len_lens[..LEN_SYMS], &mut t.sorted)?;
         Ok(())
     }
@@ -723,15 +771,21 @@ fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
         let mut src = p.add(pos - offset);
         let mut dst = p.add(pos);
         // Most matches are at most 16 bytes: two words, no loop branch.
-        dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
-        dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+        dst.cast::<u64>()
+            .write_unaligned(src.cast::<u64>().read_unaligned());
+        dst.add(8)
+            .cast::<u64>()
+            .write_unaligned(src.add(8).cast::<u64>().read_unaligned());
         if len > 16 {
             let end = dst.add(len);
             src = src.add(16);
             dst = dst.add(16);
             loop {
-                dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
-                dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+                dst.cast::<u64>()
+                    .write_unaligned(src.cast::<u64>().read_unaligned());
+                dst.add(8)
+                    .cast::<u64>()
+                    .write_unaligned(src.add(8).cast::<u64>().read_unaligned());
                 dst = dst.add(16);
                 src = src.add(16);
                 if dst >= end {
@@ -832,7 +886,9 @@ fn undo_e8(data: &mut [u8]) {
 fn e8_mask32(block: &[u8; 32]) -> u32 {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
-        use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        use core::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
         // SAFETY: SSE2 is enabled for this target; each load reads 16 bytes
         // inside `block` and has no alignment requirement.
         unsafe {
@@ -873,7 +929,11 @@ fn translate_e8_target(data: &mut [u8], i: usize) {
     let abs = i32::from_le_bytes(t);
     let here = i as i32;
     if abs >= -here && abs < E8_FILE_SIZE {
-        let rel = if abs >= 0 { abs - here } else { abs + E8_FILE_SIZE };
+        let rel = if abs >= 0 {
+            abs - here
+        } else {
+            abs + E8_FILE_SIZE
+        };
         data[i + 1..i + 5].copy_from_slice(&rel.to_le_bytes());
     }
 }
@@ -935,7 +995,9 @@ impl Decompressor for LzxDecompressor {
                     return Err(err::ZERO_REPEAT_OFFSET);
                 }
                 let data_start = start + 12;
-                let data = input.get(data_start..data_start + size).ok_or(err::TRUNCATED_STORED)?;
+                let data = input
+                    .get(data_start..data_start + size)
+                    .ok_or(err::TRUNCATED_STORED)?;
                 output[pos..end].copy_from_slice(data);
                 // An odd-sized block is followed by one pad byte, which may be
                 // missing at the end of the chunk.
@@ -1049,8 +1111,12 @@ mod tests {
         }
         loop {
             // Merge the two lightest nodes until one is left; depths = lengths.
-            let mut nodes: Vec<(u64, Vec<usize>)> =
-                f.iter().enumerate().filter(|(_, &x)| x > 0).map(|(s, &x)| (x, vec![s])).collect();
+            let mut nodes: Vec<(u64, Vec<usize>)> = f
+                .iter()
+                .enumerate()
+                .filter(|(_, &x)| x > 0)
+                .map(|(s, &x)| (x, vec![s]))
+                .collect();
             let mut lens = vec![0u8; f.len()];
             while nodes.len() > 1 {
                 nodes.sort_by_key(|n| std::cmp::Reverse(n.0));
@@ -1080,12 +1146,22 @@ mod tests {
 
     /// Greedy LZ parse of `data[start..end]`, preferring repeat offsets;
     /// matches never cross `end`.
-    fn parse(data: &[u8], start: usize, end: usize, reps: &mut [usize; 3], rng: &mut Rng) -> Vec<Tok> {
+    fn parse(
+        data: &[u8],
+        start: usize,
+        end: usize,
+        reps: &mut [usize; 3],
+        rng: &mut Rng,
+    ) -> Vec<Tok> {
         let mut toks = Vec::new();
         let mut i = start;
         while i < end {
             let max = (end - i).min(257);
-            let mlen = |o: usize| (0..max).take_while(|&k| data[i + k] == data[i + k - o]).count();
+            let mlen = |o: usize| {
+                (0..max)
+                    .take_while(|&k| data[i + k] == data[i + k - o])
+                    .count()
+            };
             let mut best = (0, 0);
             for &o in reps.iter() {
                 if o <= i {
@@ -1098,7 +1174,11 @@ mod tests {
             if best.0 < 4 {
                 // Try some nearby and some far offsets.
                 for _ in 0..24 {
-                    let o = 1 + if rng.below(2) == 0 { rng.below(64) } else { rng.below(i.max(1)) };
+                    let o = 1 + if rng.below(2) == 0 {
+                        rng.below(64)
+                    } else {
+                        rng.below(i.max(1))
+                    };
                     if o <= i {
                         let l = mlen(o);
                         if l >= 3 && l > best.0 {
@@ -1147,7 +1227,11 @@ mod tests {
                 ops.push(vec![(17, (r - 4) as u32, 4)]);
                 i += r;
             } else if run >= 4 && (i..i + 4).all(|k| prev[k] == prev[i]) {
-                let r = if run >= 5 && prev[i + 4] == prev[i] { 5 } else { 4 };
+                let r = if run >= 5 && prev[i + 4] == prev[i] {
+                    5
+                } else {
+                    4
+                };
                 ops.push(vec![(19, (r - 4) as u32, 1), (delta(i), 0, 0)]);
                 i += r;
             } else {
@@ -1175,7 +1259,10 @@ mod tests {
     }
 
     fn slot_of(formatted: usize) -> usize {
-        (0..MAX_SLOTS).rev().find(|&s| SLOT_BASE[s] as usize <= formatted).unwrap()
+        (0..MAX_SLOTS)
+            .rev()
+            .find(|&s| SLOT_BASE[s] as usize <= formatted)
+            .unwrap()
     }
 
     /// Forward E8 translation, as an encoder applies it before compressing.
@@ -1189,7 +1276,11 @@ mod tests {
                 let rel = i32::from_le_bytes(data[i + 1..i + 5].try_into().unwrap());
                 let here = i as i32;
                 if rel >= -here && rel < E8_FILE_SIZE {
-                    let abs = if rel < E8_FILE_SIZE - here { rel + here } else { rel - E8_FILE_SIZE };
+                    let abs = if rel < E8_FILE_SIZE - here {
+                        rel + here
+                    } else {
+                        rel - E8_FILE_SIZE
+                    };
                     data[i + 1..i + 5].copy_from_slice(&abs.to_le_bytes());
                 }
                 i += 5;
@@ -1202,7 +1293,13 @@ mod tests {
     /// Compresses `data` as one chunk for a window of `window` bytes, with
     /// blocks of the given types (1, 2, 3) and sizes. `full_alphabet` gives
     /// every main and length symbol a codeword (long codes, subtables).
-    fn compress(data: &[u8], window: usize, blocks: &[(u32, usize)], full_alphabet: bool, seed: u64) -> Vec<u8> {
+    fn compress(
+        data: &[u8],
+        window: usize,
+        blocks: &[(u32, usize)],
+        full_alphabet: bool,
+        seed: u64,
+    ) -> Vec<u8> {
         compress_with(data, window, blocks, full_alphabet, seed, None)
     }
 
@@ -1274,7 +1371,8 @@ mod tests {
                             (s, f - SLOT_BASE[s] as usize)
                         };
                         let hdr = (len - MIN_MATCH).min(NUM_PRIMARY_LENS);
-                        let lsym = (hdr == NUM_PRIMARY_LENS).then(|| len - MIN_MATCH - NUM_PRIMARY_LENS);
+                        let lsym =
+                            (hdr == NUM_PRIMARY_LENS).then(|| len - MIN_MATCH - NUM_PRIMARY_LENS);
                         syms.push((NUM_CHARS + slot * NUM_LEN_HEADERS + hdr, lsym, slot, extra));
                     }
                 }
@@ -1292,7 +1390,11 @@ mod tests {
                 }
             }
             let main_lens = huffman_lens(&mf, 16);
-            let len_lens = if lf.iter().all(|&x| x == 0) { vec![0; LEN_SYMS] } else { huffman_lens(&lf, 16) };
+            let len_lens = if lf.iter().all(|&x| x == 0) {
+                vec![0; LEN_SYMS]
+            } else {
+                huffman_lens(&lf, 16)
+            };
             let al_lens = huffman_lens(&af, 7);
             if aligned {
                 for &l in &al_lens {
@@ -1302,7 +1404,11 @@ mod tests {
             write_lens(&mut w, &prev_main[..NUM_CHARS], &main_lens[..NUM_CHARS]);
             write_lens(&mut w, &prev_main[NUM_CHARS..], &main_lens[NUM_CHARS..]);
             write_lens(&mut w, &prev_len, &len_lens);
-            let (mc, lc, ac) = (canonical_codes(&main_lens), canonical_codes(&len_lens), canonical_codes(&al_lens));
+            let (mc, lc, ac) = (
+                canonical_codes(&main_lens),
+                canonical_codes(&len_lens),
+                canonical_codes(&al_lens),
+            );
             for &(m, l, slot, extra) in &syms {
                 w.put(mc[m], main_lens[m] as u32);
                 if let Some(l) = l {
@@ -1331,7 +1437,14 @@ mod tests {
     fn sample(len: usize, seed: u64) -> Vec<u8> {
         let mut rng = Rng(seed | 1);
         let mut d = Vec::with_capacity(len);
-        let words: [&[u8]; 6] = [b"the ", b"quick ", b"brown ", b"fox ", b"jumps\n", b"\xE8\x10\x00\x00\x00"];
+        let words: [&[u8]; 6] = [
+            b"the ",
+            b"quick ",
+            b"brown ",
+            b"fox ",
+            b"jumps\n",
+            b"\xE8\x10\x00\x00\x00",
+        ];
         while d.len() < len {
             match rng.below(6) {
                 0 => d.extend_from_slice(words[rng.below(words.len())]),
@@ -1374,7 +1487,10 @@ mod tests {
             return;
         }
         d.decompress(&comp, &mut out).unwrap();
-        assert!(out == data, "window {window} len {len} blocks {blocks:?} full {full}");
+        assert!(
+            out == data,
+            "window {window} len {len} blocks {blocks:?} full {full}"
+        );
     }
 
     /// Splits `len` into blocks of rotating types.
@@ -1393,7 +1509,8 @@ mod tests {
         v
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn window_sizes() {
         for bad in [0, 1, 4096, 16384, 32767, 32769, 49152, 1 << 22, u32::MAX] {
             assert!(LzxDecompressor::new(bad).is_none(), "{bad}");
@@ -1405,7 +1522,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn slot_tables() {
         assert_eq!(&SLOT_BASE[..10], &[0, 1, 2, 3, 4, 6, 8, 12, 16, 24]);
         assert_eq!(SLOT_BASE[30], 32768);
@@ -1418,7 +1536,8 @@ mod tests {
 
     /// A stored block built by hand, bit by bit, including E8 translation
     /// and the tail where it stops.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn handmade_uncompressed_block() {
         let mut w = BitWriter::default();
         w.put(BLOCK_UNCOMPRESSED, 3);
@@ -1448,7 +1567,10 @@ mod tests {
         assert_eq!(out, want);
 
         // One byte short of the stored data.
-        assert_eq!(d.decompress(&input[..input.len() - 1], &mut out), Err(err::TRUNCATED_STORED));
+        assert_eq!(
+            d.decompress(&input[..input.len() - 1], &mut out),
+            Err(err::TRUNCATED_STORED)
+        );
         // A zero repeat offset.
         let mut z = input.clone();
         z[4..8].fill(0);
@@ -1458,7 +1580,8 @@ mod tests {
     /// Uncompressed blocks after compressed ones, which leave the bitstream
     /// at every possible bit offset (including exactly on a word boundary,
     /// where a whole padding word follows).
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn uncompressed_after_compressed_blocks() {
         let mut rng = Rng(99);
         for _ in 0..40 {
@@ -1467,7 +1590,14 @@ mod tests {
             let mut left = len;
             while left > 0 {
                 let s = (1 + rng.below(700)).min(left);
-                blocks.push((if blocks.len() % 2 == 0 { 1 + rng.below(2) as u32 } else { 3 }, s));
+                blocks.push((
+                    if blocks.len() % 2 == 0 {
+                        1 + rng.below(2) as u32
+                    } else {
+                        3
+                    },
+                    s,
+                ));
                 left -= s;
             }
             let window = 1 << (15 + rng.below(7));
@@ -1475,7 +1605,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn roundtrip_all_windows_and_block_types() {
         let mut rng = Rng(7);
         for k in 15..=21 {
@@ -1499,7 +1630,8 @@ mod tests {
     }
 
     /// Decoding one chunk must not depend on the chunk before it.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn chunks_are_independent() {
         let a = sample(20000, 1);
         let b = sample(9000, 2);
@@ -1516,7 +1648,8 @@ mod tests {
         assert!(ob == b);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn invalid_streams() {
         let mut d = LzxDecompressor::new(1 << 15).unwrap();
         let mut out = vec![0u8; 100];
@@ -1525,7 +1658,10 @@ mod tests {
             let mut w = BitWriter::default();
             w.put(t, 3);
             w.put(1, 1);
-            assert_eq!(d.decompress(&w.finish(), &mut out), Err(err::BAD_BLOCK_TYPE));
+            assert_eq!(
+                d.decompress(&w.finish(), &mut out),
+                Err(err::BAD_BLOCK_TYPE)
+            );
         }
         // Empty input reads as zero bits: block type 0.
         assert_eq!(d.decompress(&[], &mut out), Err(err::BAD_BLOCK_TYPE));
@@ -1533,7 +1669,10 @@ mod tests {
         let mut w = BitWriter::default();
         w.put(1, 3);
         w.put(1, 1);
-        assert_eq!(d.decompress(&w.finish(), &mut out), Err(err::BLOCK_TOO_LONG));
+        assert_eq!(
+            d.decompress(&w.finish(), &mut out),
+            Err(err::BLOCK_TOO_LONG)
+        );
         // Chunk larger than the window.
         let mut big = vec![0u8; (1 << 15) + 1];
         assert_eq!(d.decompress(&[0; 16], &mut big), Err(err::CHUNK_TOO_LARGE));
@@ -1561,17 +1700,26 @@ mod tests {
     }
 
     /// Matches that reach before the chunk or past their block.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn invalid_matches() {
         let mut d = LzxDecompressor::new(1 << 15).unwrap();
         let too_far = [Tok::Lit(b'a'), Tok::Match { len: 2, offset: 5 }];
         let comp = compress_with(b"abc", 1 << 15, &[(1, 3)], false, 1, Some(&too_far));
         assert_eq!(d.decompress(&comp, &mut [0; 3]), Err(err::OFFSET_TOO_FAR));
-        let too_long = [Tok::Lit(b'a'), Tok::Lit(b'b'), Tok::Match { len: 3, offset: 1 }];
+        let too_long = [
+            Tok::Lit(b'a'),
+            Tok::Lit(b'b'),
+            Tok::Match { len: 3, offset: 1 },
+        ];
         let comp = compress_with(b"abcd", 1 << 15, &[(2, 4)], false, 1, Some(&too_long));
         assert_eq!(d.decompress(&comp, &mut [0; 4]), Err(err::MATCH_TOO_LONG));
         // The same match one byte shorter is fine.
-        let ok = [Tok::Lit(b'a'), Tok::Lit(b'b'), Tok::Match { len: 2, offset: 1 }];
+        let ok = [
+            Tok::Lit(b'a'),
+            Tok::Lit(b'b'),
+            Tok::Match { len: 2, offset: 1 },
+        ];
         let comp = compress_with(b"abbb", 1 << 15, &[(1, 4)], false, 1, Some(&ok));
         let mut out = [0; 4];
         d.decompress(&comp, &mut out).unwrap();
@@ -1579,7 +1727,8 @@ mod tests {
     }
 
     /// The E8 scan's byte masks, SIMD and portable, against a plain loop.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn e8_masks() {
         let mut rng = Rng(42);
         for _ in 0..2000 {
@@ -1592,14 +1741,18 @@ mod tests {
                     _ => rng.next() as u8,
                 };
             }
-            let want = block.iter().enumerate().fold(0u32, |m, (k, &b)| m | ((b == 0xE8) as u32) << k);
+            let want = block
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (k, &b)| m | ((b == 0xE8) as u32) << k);
             assert_eq!(e8_mask32(&block), want);
             assert_eq!(e8_mask32_portable(&block), want);
         }
     }
 
     /// E8 translation against a straightforward byte-at-a-time version.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn e8_translation_matches_reference() {
         fn reference(data: &mut [u8]) {
             let mut i = 0;
@@ -1616,7 +1769,13 @@ mod tests {
         for round in 0..300 {
             let len = rng.below(3000);
             let mut data: Vec<u8> = (0..len)
-                .map(|_| if rng.below(8) == 0 { 0xE8 } else { (rng.next() % (1 + round as u64)) as u8 })
+                .map(|_| {
+                    if rng.below(8) == 0 {
+                        0xE8
+                    } else {
+                        (rng.next() % (1 + round as u64)) as u8
+                    }
+                })
                 .collect();
             let mut want = data.clone();
             reference(&mut want);
@@ -1626,7 +1785,8 @@ mod tests {
     }
 
     /// Random and mutated inputs must never panic, whatever they decode to.
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn fuzz_never_panics() {
         let mut rng = Rng(0x5eed);
         let mut valid = Vec::new();
@@ -1634,15 +1794,24 @@ mod tests {
             let len = [5000, 30000, 1000, 3000][i];
             let data = sample(len, i as u64 + 10);
             let blocks = blocks_for(len, &mut rng);
-            valid.push((1usize << k, len, compress(&data, 1 << k, &blocks, i % 2 == 0, 3)));
+            valid.push((
+                1usize << k,
+                len,
+                compress(&data, 1 << k, &blocks, i % 2 == 0, 3),
+            ));
         }
-        let mut decs: Vec<LzxDecompressor> = [15, 16, 17, 21].iter().map(|&k| LzxDecompressor::new(1 << k).unwrap()).collect();
+        let mut decs: Vec<LzxDecompressor> = [15, 16, 17, 21]
+            .iter()
+            .map(|&k| LzxDecompressor::new(1 << k).unwrap())
+            .collect();
         let mut out = vec![0u8; 1 << 21];
         for round in 0..4000 {
             let which = rng.below(valid.len());
             let (window, len, ref base) = valid[which];
             let mut input = if round % 4 == 0 {
-                (0..rng.below(3000)).map(|_| rng.next() as u8).collect::<Vec<u8>>()
+                (0..rng.below(3000))
+                    .map(|_| rng.next() as u8)
+                    .collect::<Vec<u8>>()
             } else {
                 base.clone()
             };
@@ -1666,7 +1835,11 @@ mod tests {
                     }
                 }
             }
-            let out_len = if rng.below(2) == 0 { len } else { rng.below(window + 1) };
+            let out_len = if rng.below(2) == 0 {
+                len
+            } else {
+                rng.below(window + 1)
+            };
             let _ = decs[which].decompress(&input, &mut out[..out_len]);
         }
     }
