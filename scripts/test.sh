@@ -2,7 +2,8 @@
 # The whole test suite: installs what is missing, generates the fixtures with
 # real WIM writers, runs the Rust tests (unit, differential against
 # wimlib-imagex, the >4 GiB image), builds for wasm32 and Windows, and runs
-# the browser tests in headless Chromium. Prints one summary line at the end.
+# the browser tests in headless Chromium, and runs each fuzz target briefly.
+# Prints one summary line at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh all
@@ -43,6 +44,9 @@ bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
 p=$(awk '/^(# |ℹ )pass / { s += $3 } END { print s+0 }' "$log")
 f=$(awk '/^(# |ℹ )fail / { s += $3 } END { print s+0 }' "$log")
 passed=$((passed + p)); failed=$((failed + f))
+
+echo "== short fuzz runs (every target of fuzz/)"
+FUZZ_SECONDS=15 bash scripts/fuzz-smoke.sh || status=1
 
 echo "summary: $passed passed, $failed failed"
 [[ $status == 0 && $failed == 0 ]]
