@@ -82,3 +82,151 @@ fn blob_table_resource_size_total_overflow() {
         "declared sizes past 2^64 must saturate, not wrap"
     );
 }
+
+// ---- found by the mutation test (tests/mutation.rs) ------------------------
+//
+// Changes that left an image `intact` although `wimlib-imagex verify`
+// rejects them. Each is rebuilt here from a fixture by patching one field.
+
+mod common;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = common::generated().join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// File offsets of the blob table entries.
+fn entries(d: &[u8]) -> Vec<usize> {
+    let mut s = [0u8; 8];
+    s[..7].copy_from_slice(&d[0x30..0x37]);
+    let size = u64::from_le_bytes(s) as usize;
+    let mut o = [0u8; 8];
+    o.copy_from_slice(&d[0x38..0x40]);
+    let off = u64::from_le_bytes(o) as usize;
+    (0..size / 50).map(|i| off + i * 50).collect()
+}
+
+fn codes(r: &Report) -> Vec<&str> {
+    r.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+/// A blob table entry naming another part was skipped but its blob still
+/// counted as present, so its data was never checked and the image came
+/// out intact. Readers ignore such an entry: the blob is missing.
+#[test]
+fn wrong_part_number_blob_counted_as_present() {
+    let mut d = fixture("none.wim");
+    // The largest stored blob (a file of the tree).
+    let e = entries(&d)
+        .into_iter()
+        .filter(|&e| d[e + 7] == 0)
+        .max_by_key(|&e| u32::from_le_bytes([d[e], d[e + 1], d[e + 2], d[e + 3]]))
+        .unwrap_or_else(|| panic!("no stored blob"));
+    d[e + 24..e + 26].copy_from_slice(&2u16.to_le_bytes());
+    let r = verify(&d);
+    assert_eq!(r.intact, Some(false), "{:?}", codes(&r));
+    assert!(
+        codes(&r).contains(&"metadata.blob_missing"),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+/// A stored entry whose two sizes differ is refused by readers before its
+/// part number is looked at; it was ignored as "another part's" instead.
+#[test]
+fn stored_size_mismatch_hidden_by_wrong_part_number() {
+    let mut d = fixture("none.wim");
+    let e = entries(&d)
+        .into_iter()
+        .find(|&e| d[e + 7] == 0)
+        .unwrap_or_else(|| panic!("no stored blob"));
+    d[e + 24..e + 26].copy_from_slice(&0u16.to_le_bytes());
+    d[e + 16] ^= 1;
+    let r = verify(&d);
+    assert!(
+        codes(&r).contains(&"blobtable.size_mismatch"),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+/// The SOLID flag on the header's blob table (or XML) makes readers take
+/// it for a solid resource and fail; it was ignored.
+#[test]
+fn solid_flag_on_header_blob_table_ignored() {
+    let mut d = fixture("lzx.wim");
+    d[0x37] |= 0x10;
+    let r = verify(&d);
+    assert_eq!(r.intact, Some(false));
+    assert!(
+        codes(&r).contains(&"header.solid_resource"),
+        "{:?}",
+        codes(&r)
+    );
+    let mut d = fixture("lzx.wim");
+    d[0x48 + 7] |= 0x10;
+    assert!(codes(&verify(&d)).contains(&"header.solid_resource"));
+}
+
+/// A chunk size in an uncompressed WIM was only an info finding, so the
+/// image stayed `safe`, though wimlib 1.13 refuses to open it.
+#[test]
+fn chunk_size_in_uncompressed_wim_left_safe() {
+    let mut d = fixture("none.wim");
+    d[0x14..0x18].copy_from_slice(&65536u32.to_le_bytes());
+    let r = verify(&d);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "header.chunk_size")
+        .unwrap_or_else(|| panic!("{:?}", codes(&r)));
+    assert_eq!(f.severity, wimproof::verify::finding::Severity::Warning);
+    assert_ne!(r.verdict, wimproof::policy::Verdict::Safe);
+}
+
+/// A metadata resource flagged inside a solid resource is refused by
+/// readers; it was treated as an ordinary solid blob.
+#[test]
+fn metadata_flag_on_solid_blob_ignored() {
+    let mut d = fixture("solid.wim");
+    let e = entries(&d)
+        .into_iter()
+        .find(|&e| {
+            d[e + 7] == 0x10 && d[e + 16..e + 24] != (1u64 << 32).to_le_bytes() && d[e + 26] != 0
+        })
+        .unwrap_or_else(|| panic!("no referenced solid blob"));
+    d[e + 7] |= 0x02;
+    let r = verify(&d);
+    assert_eq!(r.intact, Some(false));
+    assert!(
+        codes(&r).contains(&"blobtable.solid_metadata"),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+/// Only the first part's XML was compared with a header; another part whose
+/// header disagrees with its own XML (wimlib refuses it) went unnoticed.
+#[test]
+fn split_part_header_disagreeing_with_its_xml() {
+    let dir = common::generated();
+    let mut parts: Vec<Vec<u8>> = ["split.swm", "split2.swm", "split3.swm"]
+        .iter()
+        .map(|n| std::fs::read(dir.join(n)).unwrap_or_else(|e| panic!("{n}: {e}")))
+        .collect();
+    parts[2][0x2C..0x30].copy_from_slice(&0u32.to_le_bytes());
+    let files: Vec<(&str, &[u8])> = vec![
+        ("split.swm", &parts[0]),
+        ("split2.swm", &parts[1]),
+        ("split3.swm", &parts[2]),
+    ];
+    let r = verify_bytes(&files, opts(), "").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.intact, Some(false));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "xml.image_count")
+        .unwrap_or_else(|| panic!("{:?}", codes(&r)));
+    assert_eq!(f.part.as_deref(), Some("split3.swm"));
+}
