@@ -1104,6 +1104,42 @@ fn load_metadata(
 }
 
 /// Walks every loaded image tree; compares counts with the XML.
+/// The header keeps a copy of the bootable image's metadata resource
+/// header; boot tools read that copy, so it must match the image's entry.
+fn check_boot_metadata(h: &Header, live: &[&BlobEntry], findings: &mut Vec<Finding>) {
+    let b = &h.boot_metadata;
+    if h.boot_index == 0 || h.boot_index > h.image_count {
+        return;
+    }
+    let Some(entry) = live.get(h.boot_index as usize - 1) else {
+        return;
+    };
+    let e = &entry.reshdr;
+    if b.is_zero() {
+        findings.push(
+            Finding::warning(
+                "header.boot_metadata",
+                format!("header: boot index {} is set but the boot metadata copy at offset 0x60 is empty", h.boot_index),
+            )
+            .at(0x60),
+        );
+    } else if (b.offset, b.size_in_wim, b.uncompressed_size)
+        != (e.offset, e.size_in_wim, e.uncompressed_size)
+    {
+        findings.push(
+            Finding::warning(
+                "header.boot_metadata",
+                format!(
+                    "header: the boot metadata copy (offset {}, size {}) does not match image {}'s metadata resource (offset {}, size {})",
+                    b.offset, b.size_in_wim, h.boot_index, e.offset, e.size_in_wim
+                ),
+            )
+            .at(0x60)
+            .remedy(remedies::EXPORT),
+        );
+    }
+}
+
 fn check_trees(
     h: &Header,
     metadata_entries: &[(usize, BlobEntry)],
@@ -1116,6 +1152,7 @@ fn check_trees(
         .map(|(_, e)| e)
         .filter(|e| e.refcount != 0)
         .collect();
+    check_boot_metadata(h, &live, &mut o.findings);
     let mut ctx = TreeContext {
         blobs: &o.blob_hashes,
         all_parts,
