@@ -28,12 +28,17 @@
 // progress text updates per second and the longest gap between them.
 //
 // Usage: node tests/browser/bench.mjs KIND IMAGE WIMLIB_WALL_S
-//   BENCH_BROWSER=http,file,nodigest,floor (default: all) picks the runs.
+//   BENCH_BROWSER=http,file,nodigest,floor (default: all) picks the runs;
+//   BENCH_DIST=DIR measures another build of dist/.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DIST, serve, launch } from './lib.mjs';
+import { DIST as BUILT, serve, launch } from './lib.mjs';
+
+// BENCH_DIST: another build of dist/ to measure (e.g. a copy from before a
+// change, for an A/B comparison within one run).
+const DIST = process.env.BENCH_DIST || BUILT;
 
 const [kind, image, wimlibWallArg] = process.argv.slice(2);
 if (!kind || !image || !existsSync(image)) {
@@ -260,7 +265,7 @@ if (!existsSync(join(DIST, 'index.html'))) {
   console.error('bench.mjs: dist/ is missing: run scripts/build-web.sh');
   process.exit(2);
 }
-const server = await serve();
+const server = await serve(DIST);
 const digests = {};
 try {
   if (runs.includes('http')) digests.http = await pageRun('page http', server.url, null);
