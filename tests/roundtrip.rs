@@ -118,21 +118,7 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
             } else if r.is_solid() {
                 solid_blobs.push(e);
             } else if !r.is_metadata() && r.uncompressed_size > 0 {
-                let layout = if !r.is_compressed() {
-                    Layout::Stored
-                } else if h.is_pipable() {
-                    Layout::Pipable {
-                        codec,
-                        chunk_size: h.chunk_size,
-                        usize: r.uncompressed_size,
-                    }
-                } else {
-                    Layout::Chunked {
-                        codec,
-                        chunk_size: h.chunk_size,
-                        usize: r.uncompressed_size,
-                    }
-                };
+                let layout = Layout::non_solid(&h, r).expect("a codec for compressed resources");
                 blobs.insert(
                     e.sha1,
                     decode(

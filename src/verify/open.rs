@@ -718,8 +718,6 @@ fn plan_blobs(
     blob_hashes: &mut HashMap<[u8; 20], (u32, u32)>,
     metadata_entries: &mut Vec<(usize, BlobEntry)>,
 ) -> Result<(), ReadError> {
-    let codec = h.codec().unwrap_or(Codec::None);
-    let pipable = h.is_pipable();
     let part_no = h.part_number;
     let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
     // Solid run being collected: resource entries, then blob entries.
@@ -838,23 +836,9 @@ fn plan_blobs(
         if r.is_metadata() {
             continue; // verified in phase 1 with the tree
         }
-        let layout = if !r.is_compressed() {
-            Layout::Stored
-        } else if codec == Codec::None {
+        let Some(layout) = Layout::non_solid(h, r) else {
             ctx.push(Finding::corruption("blobtable.compressed_in_uncompressed_wim", format!("blob table entry {i} (offset {at}): compressed resource in a WIM whose header names no codec")).at(at));
             continue;
-        } else if pipable {
-            Layout::Pipable {
-                codec,
-                chunk_size: h.chunk_size,
-                usize: r.uncompressed_size,
-            }
-        } else {
-            Layout::Chunked {
-                codec,
-                chunk_size: h.chunk_size,
-                usize: r.uncompressed_size,
-            }
         };
         // A stored blob right after the previous stored blob joins its task:
         // millions of tiny blobs make a few thousand tasks, not millions.
@@ -1021,7 +1005,6 @@ fn load_metadata(
             .at(h.blob_table.offset),
         );
     }
-    let codec = h.codec().unwrap_or(Codec::None);
     let mut scratch = Scratch::default();
     for (img, (pi, e)) in live.iter().enumerate() {
         let (name, r) = files[*pi];
@@ -1039,20 +1022,10 @@ fn load_metadata(
             continue;
         }
         let stored = read_vec(r, rh.offset, rh.size_in_wim, MAX_METADATA_SIZE)?;
-        let layout = if !rh.is_compressed() {
-            Layout::Stored
-        } else if h.is_pipable() {
-            Layout::Pipable {
-                codec,
-                chunk_size: h.chunk_size,
-                usize: rh.uncompressed_size,
-            }
-        } else {
-            Layout::Chunked {
-                codec,
-                chunk_size: h.chunk_size,
-                usize: rh.uncompressed_size,
-            }
+        let Some(layout) = Layout::non_solid(h, rh) else {
+            o.findings.push(Finding::corruption("metadata.compressed_in_uncompressed_wim", format!("image {image_no}: metadata resource at offset {} is marked compressed in a WIM whose header names no codec", rh.offset)).at(rh.offset));
+            o.metadata.push(None);
+            continue;
         };
         let mut dec = ResourceDecoder::new(layout, rh.offset, rh.size_in_wim);
         let mut sink = CollectSink {

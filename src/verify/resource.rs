@@ -34,6 +34,34 @@ pub enum Layout {
     },
 }
 
+impl Layout {
+    /// The layout of a non-solid resource `r` in a WIM with header `h`, or
+    /// `None` when it is marked compressed but the WIM names no codec.
+    pub fn non_solid(
+        h: &crate::format::header::Header,
+        r: &crate::format::reshdr::ResHdr,
+    ) -> Option<Layout> {
+        if !r.is_compressed() {
+            return Some(Layout::Stored);
+        }
+        let codec = h.codec().filter(|c| *c != Codec::None)?;
+        let (chunk_size, usize) = (h.chunk_size, r.uncompressed_size);
+        Some(if h.is_pipable() {
+            Layout::Pipable {
+                codec,
+                chunk_size,
+                usize,
+            }
+        } else {
+            Layout::Chunked {
+                codec,
+                chunk_size,
+                usize,
+            }
+        })
+    }
+}
+
 /// Why the uncompressed data of a stretch of the resource is missing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -160,20 +188,8 @@ impl ResourceDecoder {
                 codec,
                 chunk_size,
                 usize,
-            } => {
-                d.codec = codec;
-                d.chunk_size = chunk_size;
-                d.usize = usize;
-                d.n_chunks = chunk_count(usize, chunk_size);
-                if let Err(f) = d.check_chunk_params(start) {
-                    d.failure = Some(f);
-                    d.stage = Stage::Skip;
-                } else {
-                    let table = d.n_chunks.saturating_sub(1) * chunk_entry_width(usize);
-                    d.stage = Stage::Header { need: table };
-                }
             }
-            Layout::Pipable {
+            | Layout::Pipable {
                 codec,
                 chunk_size,
                 usize,
@@ -185,12 +201,16 @@ impl ResourceDecoder {
                 if let Err(f) = d.check_chunk_params(start) {
                     d.failure = Some(f);
                     d.stage = Stage::Skip;
-                } else {
+                } else if matches!(d.layout, Layout::Pipable { .. }) {
+                    // Each chunk carries its size; the table comes last.
                     d.stage = if d.n_chunks == 0 {
                         Stage::Skip
                     } else {
                         Stage::PipablePrefix
                     };
+                } else {
+                    let table = d.n_chunks.saturating_sub(1) * chunk_entry_width(usize);
+                    d.stage = Stage::Header { need: table };
                 }
             }
             Layout::Solid => {
