@@ -40,7 +40,7 @@ bash tests/browser/wasm-tests.sh 2>&1 | tee "$log" || status=1
 count "$log"
 
 echo "== browser tests (page served on 127.0.0.1 and single file from file://)"
-bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
+WIMPROOF_BROWSER_BIG=1 bash tests/browser/run.sh 2>&1 | tee "$log" || status=1
 p=$(awk '/^(# |ℹ )pass / { s += $3 } END { print s+0 }' "$log")
 f=$(awk '/^(# |ℹ )fail / { s += $3 } END { print s+0 }' "$log")
 passed=$((passed + p)); failed=$((failed + f))
