@@ -271,11 +271,19 @@ fn print_human(r: &Report, elapsed: f64) {
         None => "not fully verifiable",
     };
     let sel: Vec<&str> = r.selected.iter().map(|t| t.id()).collect();
-    o += &format!(
-        "  verdict: {} for {} ({intact})\n",
-        r.verdict.name().to_uppercase(),
-        sel.join(", ")
-    );
+    if sel.len() == 1 {
+        o += &format!(
+            "  verdict: {} for {} ({intact})\n",
+            r.verdict.name().to_uppercase(),
+            sel[0]
+        );
+    } else {
+        o += &format!(
+            "  verdict: {} ({intact}; the worst over {} targets, each below)\n",
+            r.verdict.name().to_uppercase(),
+            sel.len()
+        );
+    }
     if let Some(d) = &r.digests.sha256 {
         o += &format!("  sha256:  {d}\n");
     }
