@@ -16,7 +16,18 @@ fn a_real_microsoft_image_agrees_with_wimlib() {
     let path = PathBuf::from(path);
     let r = verify(&[path.clone()]);
     let (rc, out) = wimlib(&["verify", path.to_str().unwrap()]);
-    println!("{}: wimproof verdict {} intact {:?}; {} blobs verified; wimlib rc {rc}", path.display(), r.verdict, r.intact, r.checked.blobs_verified);
-    assert_eq!(r.intact, Some(rc == 0), "wimlib said: {out}\nwimproof findings: {:?}", codes(&r));
+    println!(
+        "{}: wimproof verdict {} intact {:?}; {} blobs verified; wimlib rc {rc}",
+        path.display(),
+        r.verdict,
+        r.intact,
+        r.checked.blobs_verified
+    );
+    assert_eq!(
+        r.intact,
+        Some(rc == 0),
+        "wimlib said: {out}\nwimproof findings: {:?}",
+        codes(&r)
+    );
     assert_eq!(r.checked.blobs_unverified, 0);
 }
