@@ -98,10 +98,16 @@ impl Verifier {
                     }
                 }
             };
-            let digest_so_far = (base_of(t.part) + t.start).saturating_mul(digest_rate);
-            let effective =
-                |k: usize| load[k].saturating_add(if k == 0 { digest_so_far } else { 0 });
-            let k = (0..lanes).min_by_key(|&k| effective(k)).unwrap_or(0);
+            // Where each lane would finish this task: lane 0 is also busy
+            // with the digest up to the task's end, so a big blob early in
+            // the file does not land beside the whole-file hash.
+            let digest_to_end = (base_of(t.part) + t.end).saturating_mul(digest_rate);
+            let finish = |k: usize| {
+                load[k]
+                    .saturating_add(cost)
+                    .saturating_add(if k == 0 { digest_to_end } else { 0 })
+            };
+            let k = (0..lanes).min_by_key(|&k| finish(k)).unwrap_or(0);
             load[k] = load[k].saturating_add(cost);
             out[k].push(t.clone());
         }
