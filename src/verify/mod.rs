@@ -198,13 +198,7 @@ impl Lane {
                 }
                 if te <= end {
                     let (ti, runner) = self.active.swap_remove(i);
-                    let spec = &self.tasks[ti];
-                    let name = self
-                        .part_names
-                        .get(spec.part as usize)
-                        .filter(|_| self.part_names.len() > 1);
-                    self.results
-                        .push(runner.finish(spec, name.map(|s| s.as_str())));
+                    self.finish_task(ti, runner);
                     continue;
                 }
             }
@@ -220,15 +214,20 @@ impl Lane {
             self.next += 1;
         }
         for (ti, runner) in std::mem::take(&mut self.active) {
-            let spec = &self.tasks[ti];
-            let name = self
-                .part_names
-                .get(spec.part as usize)
-                .filter(|_| self.part_names.len() > 1);
-            self.results
-                .push(runner.finish(spec, name.map(|s| s.as_str())));
+            self.finish_task(ti, runner);
         }
         self.results
+    }
+
+    /// Collects a task's result; split sets name the part in its findings.
+    fn finish_task(&mut self, ti: usize, runner: Runner) {
+        let spec = &self.tasks[ti];
+        let name = self
+            .part_names
+            .get(spec.part as usize)
+            .filter(|_| self.part_names.len() > 1);
+        self.results
+            .push(runner.finish(spec, name.map(|s| s.as_str())));
     }
 }
 
