@@ -322,6 +322,7 @@ export async function verifySet(files, opts = {}) {
         ports,
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
         readerLane: opts.readerLane !== undefined ? !!opts.readerLane : READER_LANE,
+        webcrypto: opts.webcrypto !== false,
       },
       ports,
     );
@@ -336,9 +337,12 @@ export async function verifySet(files, opts = {}) {
  * ({sha256, sha1}), `signal` (an AbortSignal: aborting cancels and rejects
  * with an AbortError), `onProgress` (called with {file, phase, done,
  * total, bytesPerSecond, secondsLeft, elapsed, index, count}),
- * `onStats` (called once per image with where the time went, in ms: the
- * reader's reads, own lane, waits for the lanes and posting, and each
- * lane's feed time; for benchmarks, not a stable interface).
+ * `webcrypto` (default true: hash the integrity table's chunks with
+ * `crypto.subtle` where the page is a secure context; false: in wasm, as on
+ * plain http), `onStats` (called once per image with where the time went,
+ * in ms: the reader's reads, own lane, waits for the lanes, for WebCrypto
+ * and posting, and each lane's feed time; for benchmarks, not a stable
+ * interface).
  * Rejects on the first image that cannot be read.
  */
 export async function verifyFiles(files, opts = {}) {

@@ -2,11 +2,16 @@
 //
 // - reader: runs phase 1 (Session.open reads the File's small structures
 //   through FileReaderSync), plans the lanes and the main pass, then reads
-//   the file once, in order, in slices, and posts each slice to the lanes
-//   that need it (transferred to the last one, copied for the others). It
-//   keeps at most MAX_IN_FLIGHT unacknowledged slices per lane, so memory
-//   stays bounded whatever the file size. At the end it collects the lanes'
-//   results and builds the report.
+//   the file once, in order, in slices (READ_AHEAD reads in flight while it
+//   works), and posts each slice to the lanes that need it (transferred to
+//   the last one, copied for the others). It keeps at most MAX_IN_FLIGHT
+//   unacknowledged slices per lane, so memory stays bounded whatever the
+//   file size. Where crypto.subtle exists (a secure context: https,
+//   localhost, file://), the reader also hashes the integrity table's chunks
+//   with WebCrypto (native SHA-1, several times wasm's speed) and gives the
+//   digests to the Session, which checks them; elsewhere (plain http) the
+//   lanes hash them in wasm. At the end it collects the lanes' results and
+//   builds the report.
 // - lane: runs its share of the tasks (WebLane.feed) over the slices it is
 //   posted, acknowledges each, and returns its results when told to finish.
 //
@@ -23,6 +28,11 @@ import { initSync, Session, WebLane, takePanicMessage } from './pkg/wimproof.js'
 const MAX_IN_FLIGHT = 3;
 // Progress messages to the page, at most one per this many ms.
 const PROGRESS_EVERY_MS = 100;
+// Reads started ahead of the slice being worked on.
+const READ_AHEAD = 2;
+// Bytes of integrity chunks handed to crypto.subtle.digest and not yet
+// done, at most (each call holds a copy of its chunk).
+const MAX_DIGEST_BYTES = 64 << 20;
 
 const workerScope = self;
 
@@ -92,7 +102,7 @@ function runLane(port) {
 // ---- reader ----------------------------------------------------------------
 
 async function runReader(msg) {
-  const { files, names, options, ports, sliceBytes, readerLane } = msg;
+  const { files, names, options, ports, sliceBytes, readerLane, webcrypto } = msg;
   const started = Date.now();
   let session;
   try {
@@ -105,7 +115,8 @@ async function runReader(msg) {
   // With readerLane the reader also runs the last lane itself, between
   // reads, so that all of navigator.hardwareConcurrency cores hash.
   const laneCount = ports.length + (readerLane ? 1 : 0);
-  const plan = JSON.parse(session.plan(laneCount, sliceBytes));
+  const subtle = webcrypto !== false && self.crypto && self.crypto.subtle ? self.crypto.subtle : null;
+  const plan = JSON.parse(session.plan(laneCount, sliceBytes, !!subtle));
   const partNames = session.partNames();
   const localIndex = readerLane ? ports.length : -1;
   const local = readerLane ? new WebLane(session.laneTasks(localIndex), partNames) : null;
@@ -116,7 +127,10 @@ async function runReader(msg) {
   const results = ports.map(() => null);
   // Where the reader's time goes (ms), and the lanes' own figures: posted
   // with the report for benchmarks (verify.js passes them to onStats).
-  const stats = { readMs: 0, localFeedMs: 0, waitMs: 0, postMs: 0, passMs: 0, lanes: ports.map(() => null) };
+  const stats = {
+    readMs: 0, localFeedMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0,
+    webcrypto: plan.webcrypto, lanes: ports.map(() => null),
+  };
   let laneError = null;
   let wakeOnResults = null;
   ports.forEach((port, k) => {
@@ -138,7 +152,29 @@ async function runReader(msg) {
     port.postMessage({ type: 'tasks', tasks: session.laneTasks(k), names: partNames });
   });
 
-  const reader = new FileReaderSync();
+  // Integrity chunks being hashed by WebCrypto: [promise, bytes].
+  const digests = [];
+  let digestBytes = 0;
+  let digestError = null;
+  const digestChunks = (s, buffer) => {
+    for (const c of s.chunks || []) {
+      const len = c.to - c.from;
+      const p = subtle.digest('SHA-1', new Uint8Array(buffer, c.from, len)).then(
+        (d) => { session.integrityDigest(c.task, c.chunk, new Uint8Array(d)); },
+        (e) => { digestError = digestError || e; },
+      );
+      digests.push([p, len]);
+      digestBytes += len;
+    }
+  };
+  const settleDigests = async (limit) => {
+    while (digests.length && digestBytes > limit) {
+      const [p, len] = digests.shift();
+      await p;
+      digestBytes -= len;
+    }
+  };
+
   const total = plan.total;
   let lastProgress = 0;
   let done = 0;
@@ -149,7 +185,25 @@ async function runReader(msg) {
     partStart.push(acc);
     acc += f.size;
   }
+  const readError = (s, e) => {
+    const d = describeError(e);
+    const why = d.name === 'NotReadableError'
+      ? 'the file changed, moved or became unreadable after it was chosen'
+      : 'the browser could not read it';
+    d.message = `${names[s.part]}: could not read ${s.end - s.start} bytes at offset ${s.start} (${why}): ${d.name}: ${d.message}`;
+    return d;
+  };
+  // Reads in flight, in plan order: each a promise of [buffer, error].
+  const reads = [];
+  let nextRead = 0;
+  const startReads = () => {
+    while (reads.length < READ_AHEAD + 1 && nextRead < plan.slices.length) {
+      const s = plan.slices[nextRead++];
+      reads.push(files[s.part].slice(s.start, s.end).arrayBuffer().then((b) => [b, null], (e) => [null, e]));
+    }
+  };
   const passStart = performance.now();
+  startReads();
   for (const s of plan.slices) {
     const tw = performance.now();
     for (const k of s.lanes) {
@@ -163,16 +217,10 @@ async function runReader(msg) {
       workerScope.postMessage({ type: 'error', error: laneError });
       return;
     }
-    let buffer;
-    try {
-      buffer = reader.readAsArrayBuffer(files[s.part].slice(s.start, s.end));
-    } catch (e) {
-      const d = describeError(e);
-      const why = d.name === 'NotReadableError'
-        ? 'the file changed, moved or became unreadable after it was chosen'
-        : 'the browser could not read it';
-      d.message = `${names[s.part]}: could not read ${s.end - s.start} bytes at offset ${s.start} (${why}): ${d.name}: ${d.message}`;
-      workerScope.postMessage({ type: 'error', error: d });
+    const [buffer, err] = await reads.shift();
+    startReads();
+    if (err) {
+      workerScope.postMessage({ type: 'error', error: readError(s, err) });
       return;
     }
     if (buffer.byteLength !== s.end - s.start) {
@@ -187,6 +235,18 @@ async function runReader(msg) {
     }
     const tp = performance.now();
     stats.readMs += tp - tr;
+    // WebCrypto copies the chunk when called, so the buffer can be
+    // transferred right after.
+    if (subtle && s.chunks) {
+      digestChunks(s, buffer);
+      const td = performance.now();
+      await settleDigests(MAX_DIGEST_BYTES);
+      stats.digestWaitMs += performance.now() - td;
+      if (digestError) {
+        workerScope.postMessage({ type: 'error', error: describeError(digestError) });
+        return;
+      }
+    }
     const remote = s.lanes.filter((k) => k !== localIndex);
     const feedLocal = remote.length !== s.lanes.length;
     const post = (k, data) => {
@@ -198,9 +258,10 @@ async function runReader(msg) {
     // (transferred, not copied: copying 8 MiB per slice cost the reader
     // about a sixth of its time). The remote lanes have slices queued
     // meanwhile (MAX_IN_FLIGHT), so they do not wait for the own lane.
+    const tq = performance.now();
     for (let i = 0; i < remote.length - 1; i++) post(remote[i], buffer.slice(0));
     const tl = performance.now();
-    stats.postMs += tl - tp;
+    stats.postMs += tl - tq;
     if (feedLocal) local.feed(s.part, s.start, new Uint8Array(buffer));
     const tt = performance.now();
     stats.localFeedMs += tt - tl;
@@ -211,6 +272,15 @@ async function runReader(msg) {
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = now;
       workerScope.postMessage({ type: 'progress', done, total });
+    }
+  }
+  {
+    const td = performance.now();
+    await settleDigests(0);
+    stats.digestWaitMs += performance.now() - td;
+    if (digestError) {
+      workerScope.postMessage({ type: 'error', error: describeError(digestError) });
+      return;
     }
   }
   // Chromium throws NotReadableError above if the file changed since it

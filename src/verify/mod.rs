@@ -71,10 +71,22 @@ impl Verifier {
     /// fed in file order with short queues, so what matters is that their
     /// work stays even at every position, not just in total.
     pub fn assign_lanes(&self, lanes: usize) -> Vec<Vec<TaskSpec>> {
+        self.assign_lanes_except(lanes, |_| false)
+    }
+
+    /// Like [`Verifier::assign_lanes`], leaving out the tasks for which
+    /// `elsewhere` is true (the page hashes integrity chunks with WebCrypto
+    /// and gives their digests to the report itself).
+    pub fn assign_lanes_except(
+        &self,
+        lanes: usize,
+        elsewhere: impl Fn(&TaskSpec) -> bool,
+    ) -> Vec<Vec<TaskSpec>> {
         let lanes = lanes.max(1);
         let mut out: Vec<Vec<TaskSpec>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
-        let mut tasks: Vec<&TaskSpec> = self.opened.tasks.iter().collect();
+        let mut tasks: Vec<&TaskSpec> =
+            self.opened.tasks.iter().filter(|t| !elsewhere(t)).collect();
         tasks.sort_by_key(|t| (t.part, t.start, t.id));
         // Cost units per byte: SHA-1 1, SHA-256 2, decoding ~4 per output byte.
         let mut digest_rate = 0u64;

@@ -111,6 +111,7 @@ impl Runner {
                 hasher: Sha1::new(),
                 bad: Vec::new(),
                 checked: 0,
+                given: vec![false; expected.len()],
             }),
             TaskKind::Resource { layout, blobs } => Runner::Resource(Box::new(ResourceRunner {
                 decoder: ResourceDecoder::new(layout.clone(), spec.start, spec.end - spec.start),
@@ -137,7 +138,7 @@ impl Runner {
         };
         match self {
             Runner::FileDigest(r) => r.finish(&mut res),
-            Runner::Integrity(r) => r.finish(&mut res),
+            Runner::Integrity(r) => r.finish_into(&mut res),
             Runner::Resource(r) => r.finish(&mut res),
         }
         for f in &mut res.findings {
@@ -213,9 +214,36 @@ pub struct IntegrityRunner {
     hasher: Sha1,
     bad: Vec<BadChunk>,
     checked: u64,
+    /// Chunks whose digest came through `chunk_digest`.
+    given: Vec<bool>,
 }
 
 impl IntegrityRunner {
+    /// The runner of an `Integrity` task; `None` for other kinds.
+    pub fn from_spec(spec: &TaskSpec) -> Option<IntegrityRunner> {
+        match Runner::new(spec) {
+            Runner::Integrity(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// How many chunks the task covers.
+    pub fn chunks(&self) -> usize {
+        self.expected.len()
+    }
+
+    /// The chunk size of the table.
+    pub fn chunk_size(&self) -> u64 {
+        self.chunk_size
+    }
+
+    /// File range `[start, end)` of chunk `rel` (counted from the task's
+    /// first chunk).
+    pub fn chunk_range(&self, rel: usize) -> (u64, u64) {
+        let start = 208 + (self.first + rel as u64) * self.chunk_size;
+        (start, start + self.chunk_len(rel))
+    }
+
     fn chunk_len(&self, rel: usize) -> u64 {
         let index = self.first + rel as u64;
         let start = 208 + index * self.chunk_size;
@@ -231,23 +259,62 @@ impl IntegrityRunner {
             data = &data[n..];
             if self.in_chunk == len {
                 let got = self.hasher.finalize_reset();
-                let index = self.first + self.current as u64;
-                if got.as_slice() != self.expected[self.current] {
-                    self.bad.push(BadChunk {
-                        index,
-                        offset: 208 + index * self.chunk_size,
-                        length: len,
-                    });
-                }
-                self.checked += 1;
+                self.record(self.current, &got);
                 self.current += 1;
                 self.in_chunk = 0;
             }
         }
     }
 
-    fn finish(self, res: &mut TaskResult) {
+    /// Takes the SHA-1 of chunk `rel` computed elsewhere (the page hashes
+    /// integrity chunks with WebCrypto). Each chunk counts once: a second
+    /// digest for the same chunk, or one for a chunk the task does not
+    /// cover, is ignored and returns false.
+    pub fn chunk_digest(&mut self, rel: usize, got: &[u8]) -> bool {
+        if rel >= self.expected.len() || self.given.get(rel).copied().unwrap_or(true) {
+            return false;
+        }
+        self.given[rel] = true;
+        self.record(rel, got);
+        true
+    }
+
+    fn record(&mut self, rel: usize, got: &[u8]) {
+        let index = self.first + rel as u64;
+        if got != self.expected[rel] {
+            self.bad.push(BadChunk {
+                index,
+                offset: 208 + index * self.chunk_size,
+                length: self.chunk_len(rel),
+            });
+        }
+        self.checked += 1;
+    }
+
+    pub fn finish_into(mut self, res: &mut TaskResult) {
         res.integrity_checked = self.checked;
+        // Every chunk must have been hashed: a verdict never claims more
+        // than was checked.
+        let total = self.expected.len() as u64;
+        if self.checked < total {
+            let first_missing = (0..self.expected.len())
+                .find(|&i| !self.given[i] && i >= self.current)
+                .unwrap_or(self.current);
+            let (at, _) = self.chunk_range(first_missing);
+            res.findings.push(
+                Finding::unverified(
+                    "integrity.unchecked",
+                    format!(
+                        "integrity table: {} of {} chunks from chunk {} were not hashed",
+                        total - self.checked,
+                        total,
+                        self.first + first_missing as u64
+                    ),
+                )
+                .at(at),
+            );
+        }
+        self.bad.sort_by_key(|b| b.index);
         for b in self.bad.iter().take(MAX_FINDINGS_PER_TASK) {
             res.findings.push(
                 Finding::corruption(

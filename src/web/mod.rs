@@ -21,10 +21,10 @@ mod tests;
 
 pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use digest::Sha256;
-pub use schedule::{plan_slices, SliceSpec};
+pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
 use crate::read::{ReadAt, ReadError};
-use crate::verify::task::{TaskResult, TaskSpec};
+use crate::verify::task::{IntegrityRunner, TaskKind, TaskResult, TaskSpec};
 use crate::verify::{Lane, Options, Verifier};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -38,6 +38,11 @@ pub const MAX_LANES: u32 = 64;
 /// dominates; above 64 MiB the slices in flight cost too much memory.
 const MIN_SLICE: u64 = 64 << 10;
 const MAX_SLICE: u64 = 64 << 20;
+/// Integrity chunk sizes the page hashes with WebCrypto (one call per
+/// chunk, each chunk whole in one read); others are hashed in the lanes.
+/// Below the lower bound the per-call cost dominates; the upper bound is
+/// the largest read.
+const WEBCRYPTO_CHUNKS: std::ops::RangeInclusive<u64> = (256 << 10)..=MAX_SLICE;
 
 thread_local! {
     /// The message of the last panic, for the worker to report: a panic is
@@ -92,6 +97,9 @@ pub struct Session {
     names: Vec<String>,
     sizes: Vec<u64>,
     plans: Vec<Vec<TaskSpec>>,
+    /// Integrity tasks whose chunks the page hashes with WebCrypto, and the
+    /// runners that check the digests it gives back.
+    external: Vec<(TaskSpec, IntegrityRunner)>,
 }
 
 #[wasm_bindgen]
@@ -132,13 +140,20 @@ impl Session {
             names,
             sizes,
             plans: Vec::new(),
+            external: Vec::new(),
         })
     }
 
     /// Splits the tasks over `lanes` lane workers and plans the main pass
-    /// in reads of `slice_bytes`. Returns JSON:
-    /// `{"slices": [{"part", "start", "end", "lanes": [..]}], "total": bytes}`.
-    pub fn plan(&mut self, lanes: u32, slice_bytes: f64) -> Result<String, JsValue> {
+    /// in reads of `slice_bytes`. With `webcrypto`, integrity chunks of
+    /// sizes in `WEBCRYPTO_CHUNKS` are left to the reader, which hashes
+    /// them with `crypto.subtle` and hands the digests to
+    /// [`Session::integrity_digest`]; the reads are then cut at chunk
+    /// boundaries and each slice lists its chunks. Returns JSON:
+    /// `{"slices": [{"part", "start", "end", "lanes": [..], "chunks":
+    /// [{"task", "chunk", "from", "to"}]}], "total": bytes, "webcrypto":
+    /// bool}`.
+    pub fn plan(&mut self, lanes: u32, slice_bytes: f64, webcrypto: bool) -> Result<String, JsValue> {
         let v = self
             .verifier
             .as_ref()
@@ -147,16 +162,91 @@ impl Session {
         let slice = f64_to_offset(slice_bytes)
             .unwrap_or(8 << 20)
             .clamp(MIN_SLICE, MAX_SLICE);
-        self.plans = v.assign_lanes(lanes);
-        let needs: Vec<Vec<(u16, u64, u64)>> = self
-            .plans
+        let external_ok = |t: &TaskSpec| match &t.kind {
+            TaskKind::Integrity { chunk_size, .. } => {
+                webcrypto && WEBCRYPTO_CHUNKS.contains(&u64::from(*chunk_size))
+            }
+            _ => false,
+        };
+        let mut external: Vec<(TaskSpec, IntegrityRunner)> = v
+            .tasks()
             .iter()
-            .map(|p| Lane::new(p.clone(), self.names.clone()).needed_ranges())
+            .filter(|t| external_ok(t))
+            .filter_map(|t| IntegrityRunner::from_spec(t).map(|r| (t.clone(), r)))
             .collect();
-        let slices = plan_slices(&needs, &self.sizes, slice);
+        let plan = |external: &[(TaskSpec, IntegrityRunner)]| {
+            let plans = if external.is_empty() {
+                v.assign_lanes(lanes)
+            } else {
+                v.assign_lanes_except(lanes, |t| external_ok(t))
+            };
+            let mut needs: Vec<Vec<(u16, u64, u64)>> = plans
+                .iter()
+                .map(|p| Lane::new(p.clone(), self.names.clone()).needed_ranges())
+                .collect();
+            // The reader's own needs: the external chunks' ranges.
+            let mut grids: Vec<Option<Grid>> = vec![None; self.sizes.len()];
+            let mut reader_needs: Vec<(u16, u64, u64)> = Vec::new();
+            let mut spans: Vec<ChunkSpan> = Vec::new();
+            for (i, (spec, r)) in external.iter().enumerate() {
+                reader_needs.push((spec.part, spec.start, spec.end));
+                if let Some(g) = grids.get_mut(spec.part as usize) {
+                    let first = r.chunk_range(0).0;
+                    let origin = first - (first - 208) / r.chunk_size() * r.chunk_size();
+                    let end = g.map_or(spec.end, |g| g.end.max(spec.end));
+                    *g = Some(Grid {
+                        origin,
+                        step: r.chunk_size(),
+                        end,
+                    });
+                }
+                for k in 0..r.chunks() {
+                    let (start, end) = r.chunk_range(k);
+                    spans.push(ChunkSpan {
+                        task: i as u32,
+                        chunk: k as u32,
+                        part: spec.part,
+                        start,
+                        end,
+                    });
+                }
+            }
+            reader_needs.sort_unstable();
+            needs.push(reader_needs);
+            let mut slices = plan_slices(&needs, &self.sizes, slice, &grids);
+            // The reader's pseudo-lane is not a worker.
+            for s in &mut slices {
+                s.lanes.retain(|&k| (k as usize) < lanes);
+            }
+            let placed = place_chunks(&mut slices, &spans);
+            (plans, slices, placed)
+        };
+        let (mut plans, mut slices, placed) = plan(&external);
+        if !placed {
+            // Some chunk would straddle two reads: hash them all in the lanes.
+            external.clear();
+            (plans, slices, _) = plan(&external);
+        }
+        self.plans = plans;
+        let use_webcrypto = !external.is_empty();
+        self.external = external;
         let total: u64 = self.sizes.iter().sum();
-        serde_json::to_string(&serde_json::json!({ "slices": slices, "total": total }))
-            .map_err(|e| error("Error", e.to_string()))
+        serde_json::to_string(&serde_json::json!({
+            "slices": slices,
+            "total": total,
+            "webcrypto": use_webcrypto,
+        }))
+        .map_err(|e| error("Error", e.to_string()))
+    }
+
+    /// Takes the SHA-1 the page computed (WebCrypto) of chunk `chunk` of
+    /// external integrity task `task`, as listed in the plan. Returns false
+    /// if there is no such chunk or it was already given.
+    #[wasm_bindgen(js_name = integrityDigest)]
+    pub fn integrity_digest(&mut self, task: u32, chunk: u32, digest: &[u8]) -> bool {
+        self.external
+            .get_mut(task as usize)
+            .is_some_and(|(_, r)| r.chunk_digest(chunk as usize, digest))
     }
 
     /// The JSON array of `TaskSpec`s of lane `lane` (after [`Session::plan`]).
@@ -188,6 +278,25 @@ impl Session {
             let mut part: Vec<TaskResult> = serde_json::from_str(r)
                 .map_err(|e| error("Error", format!("bad lane results: {e}")))?;
             all.append(&mut part);
+        }
+        for (spec, runner) in self.external.drain(..) {
+            let mut res = TaskResult {
+                id: spec.id,
+                ..Default::default()
+            };
+            runner.finish_into(&mut res);
+            // As the lanes do: findings name their part in split sets only.
+            let part = self
+                .names
+                .get(spec.part as usize)
+                .filter(|_| self.names.len() > 1)
+                .map(String::as_str);
+            for f in &mut res.findings {
+                if f.part.is_none() {
+                    f.part = part.map(str::to_string);
+                }
+            }
+            all.push(res);
         }
         let report = v.finish(all, now_iso());
         serde_json::to_string(&report).map_err(|e| error("Error", e.to_string()))

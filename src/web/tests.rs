@@ -43,7 +43,7 @@ fn slices_cover_every_needed_byte_once_in_order() {
         vec![(0u16, 0u64, 100u64)],
         vec![(0, 10, 20), (0, 70, 95), (1, 5, 30)],
     ];
-    let s = plan_slices(&needs, &[100, 40], 32);
+    let s = plan_slices(&needs, &[100, 40], 32, &[]);
     let got: Vec<(u16, u64, u64, Vec<u32>)> = s
         .into_iter()
         .map(|x| (x.part, x.start, x.end, x.lanes))
@@ -59,7 +59,47 @@ fn slices_cover_every_needed_byte_once_in_order() {
         ]
     );
     // Nothing needed: nothing read.
-    assert!(plan_slices(&[vec![]], &[1 << 40], 8 << 20).is_empty());
+    assert!(plan_slices(&[vec![]], &[1 << 40], 8 << 20, &[]).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn integrity_grid_cuts_reads_so_every_chunk_lies_whole_in_one() {
+    // Chunks of 10 from 208 up to 263 (the last one 5 bytes), in a part of
+    // 300 bytes that one lane needs whole; reads of at most 25 bytes.
+    let grid = Grid { origin: 208, step: 10, end: 263 };
+    let needs = vec![vec![(0u16, 0u64, 300u64)], vec![(0, 208, 263)]];
+    let mut s = plan_slices(&needs, &[300], 25, &[Some(grid)]);
+    let cuts: Vec<(u64, u64)> = s.iter().map(|x| (x.start, x.end)).collect();
+    assert_eq!(cuts.first(), Some(&(0, 25)));
+    // Every slice ends on a chunk boundary (or past the table: 25 bytes).
+    for &(a, b) in &cuts {
+        assert!(b > a);
+        assert!(b >= 263 || b < 208 || (b - 208) % 10 == 0 || b == 263, "{a}..{b}");
+    }
+    assert_eq!(cuts.last().map(|c| c.1), Some(300));
+    let spans: Vec<ChunkSpan> = (0..6u32)
+        .map(|k| ChunkSpan {
+            task: 0,
+            chunk: k,
+            part: 0,
+            start: 208 + 10 * k as u64,
+            end: (218 + 10 * k as u64).min(263),
+        })
+        .collect();
+    assert!(place_chunks(&mut s, &spans));
+    let placed: Vec<(u64, u64)> = s
+        .iter()
+        .flat_map(|x| x.chunks.iter().map(move |c| (x.start + c.from, x.start + c.to)))
+        .collect();
+    let want: Vec<(u64, u64)> = spans.iter().map(|c| (c.start, c.end)).collect();
+    assert_eq!(placed, want);
+    // A chunk longer than a read still gets one read of its own.
+    let big = Grid { origin: 208, step: 100, end: 1000 };
+    let s = plan_slices(&[vec![(0u16, 0u64, 1000u64)]], &[1000], 64, &[Some(big)]);
+    assert!(s.iter().any(|x| x.start == 208 && x.end == 308));
+    // Without a grid a straddling chunk cannot be placed.
+    let mut plain = plan_slices(&[vec![(0u16, 0u64, 300u64)]], &[300], 25, &[]);
+    assert!(!place_chunks(&mut plain, &spans));
 }
 
 #[wasm_bindgen_test]
@@ -72,7 +112,9 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
     let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts).expect("open");
     let plan: serde_json::Value =
-        serde_json::from_str(&s.plan(2, 300_000.0).expect("plan")).expect("json");
+        serde_json::from_str(&s.plan(2, 300_000.0, true).expect("plan")).expect("json");
+    // No integrity table: nothing for WebCrypto, every byte to the lanes.
+    assert_eq!(plan["webcrypto"], false);
     assert_eq!(plan["total"], 1 << 20);
     let mut results = Vec::new();
     for k in 0..2 {

@@ -67,6 +67,9 @@ export async function serve(dir = DIST) {
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
+  // http://wimproof.test:PORT/ reaches the test server on 127.0.0.1 but is
+  // not a secure context (no crypto.subtle), as a plain-http intranet server.
+  '--host-resolver-rules=MAP wimproof.test 127.0.0.1',
   // file:// pages open other file:// pages' blob URLs only with this off;
   // the single file does not need it, so it stays at the default.
 ];

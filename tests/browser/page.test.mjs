@@ -47,6 +47,8 @@ async function open(url, log) {
     if (m.type() === 'error' && !/favicon/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   await page.addInitScript(() => {
+    // verify.js reports where each verification's time went here.
+    window.__wimproofStats = [];
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
@@ -133,6 +135,10 @@ test('served page: every fixture gives the CLI\'s verdict, intactness and digest
   const mismatches = compareWithCli(results, sets);
   assert.deepEqual(mismatches, []);
   console.log(`# served: ${sets.length} images verified in ${((Date.now() - t0) / 1000).toFixed(1)} s, all equal to the CLI`);
+  // On 127.0.0.1 (a secure context) the integrity chunks went to WebCrypto.
+  const stats = await page.evaluate(() => window.__wimproofStats);
+  const withTable = results.filter((r) => r.state === 'done').length;
+  assert.ok(stats.filter((s) => s.webcrypto).length >= 20, `verifications that used WebCrypto: ${stats.filter((s) => s.webcrypto).length} of ${withTable}`);
   assertClean(problems, await page.evaluate(() => window.__csp));
   await context.close();
 });
@@ -154,6 +160,23 @@ test('single file from file:// gives the CLI\'s results', { timeout: 120000 }, a
   const bad = fromFile.filter((u) => !u.startsWith('file://') && !u.startsWith('blob:') && !u.startsWith('data:'));
   assert.deepEqual(bad, []);
   console.log(`# file://: ${sets.length} images, all equal to the CLI`);
+  await context.close();
+});
+
+test('plain http (no crypto.subtle): the lanes hash the integrity chunks and the results equal the CLI\'s', { timeout: 120000 }, async () => {
+  const url = `http://wimproof.test:${new URL(server.url).port}/`;
+  const log = [];
+  const { page, context, problems } = await open(url, log);
+  const env = await page.evaluate(() => ({ secure: isSecureContext, subtle: !!(self.crypto && self.crypto.subtle) }));
+  assert.deepEqual(env, { secure: false, subtle: false });
+  const sets = fixtureSets().filter((s) => /check|multi|split|^boot/.test(s.name));
+  assert.ok(sets.length >= 15, `fixtures with integrity tables: ${sets.length}`);
+  const results = await verifyOnPage(page, sets);
+  assert.deepEqual(compareWithCli(results, sets), []);
+  const stats = await page.evaluate(() => window.__wimproofStats);
+  assert.ok(stats.length > 0 && stats.every((s) => !s.webcrypto), 'no verification used WebCrypto');
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  console.log(`# plain http: ${sets.length} images, integrity chunks hashed in wasm, all equal to the CLI`);
   await context.close();
 });
 

@@ -1,0 +1,166 @@
+//! The integrity chunks hashed outside the lanes, as the page does with
+//! WebCrypto: the lanes get every task but the integrity ones
+//! (`Verifier::assign_lanes_except`), the chunks' SHA-1s are computed apart
+//! and given to `IntegrityRunner::chunk_digest`. On every generated fixture
+//! with an integrity table (wimlib and 7-Zip, intact and corrupted), the
+//! report must equal the one from hashing the chunks in the lanes; a chunk
+//! whose digest never comes makes the report unverified, never intact.
+
+mod common;
+use common::*;
+use sha1::{Digest, Sha1};
+use wimproof::policy::Verdict;
+use wimproof::read::ReadAt;
+use wimproof::report::Report;
+use wimproof::verify::task::{IntegrityRunner, TaskKind, TaskResult};
+use wimproof::verify::{Lane, Options, Verifier};
+
+const AT: &str = "2026-01-01T00:00:00Z";
+
+/// What to do with the external chunks' digests.
+#[derive(Clone, Copy, PartialEq)]
+enum Give {
+    All,
+    /// Leave out the last chunk of the first task.
+    DropLast,
+    /// Flip a bit of the first chunk's digest.
+    Wrong,
+}
+
+fn with_external_integrity(files: &[Vec<u8>], names: &[String], give: Give) -> Report {
+    let readers: Vec<(&str, &dyn ReadAt)> = names
+        .iter()
+        .zip(files)
+        .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
+        .collect();
+    let v = Verifier::open(&readers, Options::default()).expect("open");
+    let is_integrity = |t: &wimproof::verify::task::TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
+    let lanes = v.assign_lanes_except(2, is_integrity);
+    let mut results: Vec<TaskResult> = Vec::new();
+    for tasks in lanes {
+        assert!(tasks.iter().all(|t| !is_integrity(t)));
+        let mut lane = Lane::new(tasks, names.to_vec());
+        for (part, start, end) in lane.needed_ranges() {
+            let bytes = &files[part as usize];
+            let end = (end as usize).min(bytes.len());
+            // Fed in uneven pieces, as reads would come.
+            let mut off = start as usize;
+            while off < end {
+                let n = (end - off).min(65_537);
+                lane.feed(part, off as u64, &bytes[off..off + n]);
+                off += n;
+            }
+        }
+        results.extend(lane.finish());
+    }
+    let mut first = true;
+    for spec in v.tasks().iter().filter(|t| is_integrity(t)) {
+        let mut r = IntegrityRunner::from_spec(spec).expect("an integrity task");
+        let bytes = &files[spec.part as usize];
+        for k in 0..r.chunks() {
+            if give == Give::DropLast && first && k + 1 == r.chunks() {
+                continue;
+            }
+            let (a, b) = r.chunk_range(k);
+            let mut d: [u8; 20] = Sha1::digest(&bytes[a as usize..b as usize]).into();
+            if give == Give::Wrong && first && k == 0 {
+                d[0] ^= 1;
+            }
+            assert!(r.chunk_digest(k, &d));
+            // A chunk counts once.
+            assert!(!r.chunk_digest(k, &d));
+        }
+        assert!(!r.chunk_digest(r.chunks(), &[0; 20]), "no such chunk");
+        first = false;
+        let mut res = TaskResult {
+            id: spec.id,
+            ..Default::default()
+        };
+        r.finish_into(&mut res);
+        results.push(res);
+    }
+    v.finish(results, AT.to_string())
+}
+
+fn load(row: &Row) -> (Vec<Vec<u8>>, Vec<String>) {
+    let files = row
+        .files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read fixture"))
+        .collect();
+    let names = row
+        .files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    (files, names)
+}
+
+fn summary(r: &Report) -> String {
+    let mut codes: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| format!("{} @{:?} {}", f.code, f.offset, f.message))
+        .collect();
+    codes.sort();
+    format!(
+        "verdict {:?} intact {:?} integrity {}/{} bad {:?} blobs {}/{}/{} sha256 {:?}\n{}",
+        r.verdict,
+        r.intact,
+        r.integrity.checked,
+        r.integrity.chunks,
+        r.integrity.bad_chunks,
+        r.checked.blobs_verified,
+        r.checked.blobs_corrupt,
+        r.checked.blobs_unverified,
+        r.digests.sha256,
+        codes.join("\n")
+    )
+}
+
+#[test]
+fn digests_given_from_outside_give_the_same_report_as_the_lanes() {
+    let rows: Vec<Row> = manifest().into_iter().filter(|r| r.integrity).collect();
+    assert!(rows.len() >= 20, "fixtures with integrity tables: {}", rows.len());
+    let mut chunks = 0u64;
+    for row in &rows {
+        let (files, names) = load(row);
+        let readers: Vec<(&str, &dyn ReadAt)> = names
+            .iter()
+            .zip(&files)
+            .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
+            .collect();
+        let v = Verifier::open(&readers, Options::default()).expect("open");
+        let plain: Vec<&dyn ReadAt> = readers.iter().map(|r| r.1).collect();
+        let lanes = wimproof::verify::run_serial(&v, &plain, 1 << 20).expect("run");
+        let want = v.finish(lanes, AT.to_string());
+        let got = with_external_integrity(&files, &names, Give::All);
+        assert_eq!(summary(&got), summary(&want), "{}", row.name);
+        chunks += got.integrity.checked;
+    }
+    println!("{} fixtures, {chunks} integrity chunks given from outside: same reports", rows.len());
+}
+
+#[test]
+fn a_chunk_never_hashed_is_unverified_and_a_wrong_one_corrupt() {
+    let row = manifest()
+        .into_iter()
+        .find(|r| r.name == "multi")
+        .expect("multi fixture");
+    let (files, names) = load(&row);
+    let r = with_external_integrity(&files, &names, Give::DropLast);
+    assert!(
+        r.findings.iter().any(|f| f.code == "integrity.unchecked" && f.unverified),
+        "{}",
+        summary(&r)
+    );
+    assert_ne!(r.intact, Some(true));
+    assert_ne!(r.verdict, Verdict::Safe);
+    assert_eq!(r.integrity.checked + 1, r.integrity.chunks);
+
+    let r = with_external_integrity(&files, &names, Give::Wrong);
+    assert_eq!(r.intact, Some(false), "{}", summary(&r));
+    assert_eq!(r.integrity.bad_chunks.len(), 1);
+    assert_eq!(r.integrity.bad_chunks[0].offset, 208);
+    assert!(r.findings.iter().any(|f| f.code == "integrity.chunk_mismatch" && f.offset == Some(208)));
+}
