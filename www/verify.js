@@ -47,10 +47,28 @@ export function isSingleFile() {
   return inlineAsset('wimproof-wasm') !== null;
 }
 
+// A module of one function that uses a 128-bit SIMD instruction
+// (i32x4.splat): wimproof's wasm is built with SIMD (faster SHA-256).
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11,
+]);
+
+/** Whether this browser runs WebAssembly SIMD (Chrome/Edge 91, Firefox 89, Safari 16.4 and later). */
+export function hasWasmSimd() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 // The compiled wasm module, compiled once and posted to every worker.
 function wasmModule() {
   if (!modulePromise) {
     modulePromise = (async () => {
+      if (typeof WebAssembly === 'undefined' || !hasWasmSimd()) {
+        throw new Error('this browser cannot run wimproof: it needs WebAssembly with SIMD (Chrome or Edge 91, Firefox 89, Safari 16.4 or later); the wimproof CLI works anywhere');
+      }
       const b64 = inlineAsset('wimproof-wasm');
       if (b64 !== null) return WebAssembly.compile(base64ToBytes(b64));
       const url = new URL('./pkg/wimproof_bg.wasm', import.meta.url);

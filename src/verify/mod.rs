@@ -209,7 +209,10 @@ impl Lane {
                     self.active[i].1.feed(piece, &mut self.scratch);
                 }
                 if te <= end {
-                    let (ti, runner) = self.active.swap_remove(i);
+                    // `remove`, not `swap_remove`: active tasks stay in file
+                    // order, so within one piece a task that started earlier
+                    // is fed before one that starts in it.
+                    let (ti, runner) = self.active.remove(i);
                     self.finish_task(ti, runner);
                     continue;
                 }

@@ -145,6 +145,13 @@ pub struct ResourceDecoder {
     header_buf: Vec<u8>,
     /// Bytes of the current chunk collected so far (when split across feeds).
     collected: usize,
+    /// Where they are collected: the lane's shared input buffer, taken from
+    /// its `Scratch` for as long as this chunk is incomplete, so that no
+    /// other decoder of the lane can write into it meanwhile (two resource
+    /// tasks of one lane may both have a chunk split across the same feed
+    /// boundary: overlapping ranges in a hostile file, or the lane feeding
+    /// them in either order).
+    partial: Vec<u8>,
     stage: Stage,
     solid_stage: u8,
     emitted: u64,
@@ -174,6 +181,7 @@ impl ResourceDecoder {
             csizes: Vec::new(),
             header_buf: Vec::new(),
             collected: 0,
+            partial: Vec::new(),
             stage: Stage::Done,
             solid_stage: 0,
             emitted: 0,
@@ -366,16 +374,23 @@ impl ResourceDecoder {
                     self.next_chunk(index);
                     return csize_us;
                 }
-                if scratch.inbuf.len() < csize_us {
-                    scratch.inbuf.resize(csize_us, 0);
+                if self.collected == 0 {
+                    // Borrow the lane's buffer (empty if another decoder
+                    // holds it; then this one grows its own).
+                    self.partial = std::mem::take(&mut scratch.inbuf);
+                }
+                if self.partial.len() < csize_us {
+                    self.partial.resize(csize_us, 0);
                 }
                 let n = (csize_us - self.collected).min(data.len());
-                scratch.inbuf[self.collected..self.collected + n].copy_from_slice(&data[..n]);
+                self.partial[self.collected..self.collected + n].copy_from_slice(&data[..n]);
                 self.collected += n;
                 if self.collected == csize_us {
-                    let input = std::mem::take(&mut scratch.inbuf);
+                    let input = std::mem::take(&mut self.partial);
                     self.decode_chunk(index, &input[..csize_us], usz, scratch, sink);
-                    scratch.inbuf = input;
+                    if input.capacity() > scratch.inbuf.capacity() {
+                        scratch.inbuf = input;
+                    }
                     self.collected = 0;
                     self.next_chunk(index);
                 }

@@ -5,6 +5,9 @@
 //                         context: crypto.subtle exists there)
 //   page file://          the single file dist/wimproof.html from file://
 //   page http no digest   served, with digests="none" on <wim-verifier>
+//   page plain http       served as http://wimproof.test:PORT/ (mapped to
+//                         127.0.0.1): not a secure context, so no
+//                         crypto.subtle and every hash in wasm
 //   floor (wasm sha256)   a dedicated worker that reads the file in 8 MiB
 //                         slices with one read ahead and hashes it with the
 //                         project's wasm SHA-256 (the `Sha256` of src/web)
@@ -28,7 +31,7 @@
 // progress text updates per second and the longest gap between them.
 //
 // Usage: node tests/browser/bench.mjs KIND IMAGE WIMLIB_WALL_S
-//   BENCH_BROWSER=http,file,nodigest,floor (default: all) picks the runs;
+//   BENCH_BROWSER=http,file,nodigest,plain,floor (default: all) picks the runs;
 //   BENCH_DIST=DIR measures another build of dist/.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -47,7 +50,7 @@ if (!kind || !image || !existsSync(image)) {
 }
 const wimlibWall = Number(wimlibWallArg) || NaN;
 const mib = statSync(image).size / 1048576;
-const runs = (process.env.BENCH_BROWSER || 'http,file,nodigest,floor').split(',');
+const runs = (process.env.BENCH_BROWSER || 'http,file,nodigest,plain,floor').split(',');
 const TIMEOUT_MS = 60 * 60 * 1000;
 const INPUT = 'wim-verifier input[type=file][multiple]';
 
@@ -196,7 +199,8 @@ async function pageRun(tool, url, digests) {
       const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s` : `lane ${k} ?`));
       console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader: read ${sec(st.readMs)} s`
         + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), own lane ${sec(st.localFeedMs)} s,`
-        + ` waiting for lanes ${sec(st.waitMs)} s, posting ${sec(st.postMs)} s; ${lanes.join(', ')}`);
+        + ` waiting for lanes ${sec(st.waitMs)} s, for WebCrypto ${sec(st.digestWaitMs || 0)} s (${st.webcrypto ? 'integrity chunks in WebCrypto' : 'no WebCrypto'}),`
+        + ` posting ${sec(st.postMs)} s; ${lanes.join(', ')}`);
     }
     return b.sha256;
   } finally {
@@ -271,6 +275,7 @@ try {
   if (runs.includes('http')) digests.http = await pageRun('page http', server.url, null);
   if (runs.includes('file')) digests.file = await pageRun('page file://', pathToFileURL(join(DIST, 'wimproof.html')).href, null);
   if (runs.includes('nodigest')) await pageRun('page http no digest', server.url, 'none');
+  if (runs.includes('plain')) digests.plain = await pageRun('page plain http', `http://wimproof.test:${new URL(server.url).port}/`, null);
   if (runs.includes('floor')) digests.floor = await floorRun(server.origin);
 } finally {
   await server.close();
