@@ -34,7 +34,8 @@ fn with_external_integrity(files: &[Vec<u8>], names: &[String], give: Give) -> R
         .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
         .collect();
     let v = Verifier::open(&readers, Options::default()).expect("open");
-    let is_integrity = |t: &wimproof::verify::task::TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
+    let is_integrity =
+        |t: &wimproof::verify::task::TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
     let lanes = v.assign_lanes_except(2, is_integrity);
     let mut results: Vec<TaskResult> = Vec::new();
     for tasks in lanes {
@@ -121,7 +122,11 @@ fn summary(r: &Report) -> String {
 #[test]
 fn digests_given_from_outside_give_the_same_report_as_the_lanes() {
     let rows: Vec<Row> = manifest().into_iter().filter(|r| r.integrity).collect();
-    assert!(rows.len() >= 20, "fixtures with integrity tables: {}", rows.len());
+    assert!(
+        rows.len() >= 20,
+        "fixtures with integrity tables: {}",
+        rows.len()
+    );
     let mut chunks = 0u64;
     for row in &rows {
         let (files, names) = load(row);
@@ -138,7 +143,10 @@ fn digests_given_from_outside_give_the_same_report_as_the_lanes() {
         assert_eq!(summary(&got), summary(&want), "{}", row.name);
         chunks += got.integrity.checked;
     }
-    println!("{} fixtures, {chunks} integrity chunks given from outside: same reports", rows.len());
+    println!(
+        "{} fixtures, {chunks} integrity chunks given from outside: same reports",
+        rows.len()
+    );
 }
 
 #[test]
@@ -150,7 +158,9 @@ fn a_chunk_never_hashed_is_unverified_and_a_wrong_one_corrupt() {
     let (files, names) = load(&row);
     let r = with_external_integrity(&files, &names, Give::DropLast);
     assert!(
-        r.findings.iter().any(|f| f.code == "integrity.unchecked" && f.unverified),
+        r.findings
+            .iter()
+            .any(|f| f.code == "integrity.unchecked" && f.unverified),
         "{}",
         summary(&r)
     );
@@ -162,5 +172,8 @@ fn a_chunk_never_hashed_is_unverified_and_a_wrong_one_corrupt() {
     assert_eq!(r.intact, Some(false), "{}", summary(&r));
     assert_eq!(r.integrity.bad_chunks.len(), 1);
     assert_eq!(r.integrity.bad_chunks[0].offset, 208);
-    assert!(r.findings.iter().any(|f| f.code == "integrity.chunk_mismatch" && f.offset == Some(208)));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.code == "integrity.chunk_mismatch" && f.offset == Some(208)));
 }

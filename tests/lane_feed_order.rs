@@ -32,15 +32,27 @@ fn resources_split_across_the_same_pieces_decode_independently() {
         let mut res: Vec<&TaskSpec> = v
             .tasks()
             .iter()
-            .filter(|t| matches!(&t.kind, TaskKind::Resource { layout: Layout::Chunked { .. }, .. }))
+            .filter(|t| {
+                matches!(
+                    &t.kind,
+                    TaskKind::Resource {
+                        layout: Layout::Chunked { .. },
+                        ..
+                    }
+                )
+            })
             .collect();
         res.sort_by_key(|t| t.start);
         let pair = res.windows(2).find(|w| {
             let (a, b) = (w[0], w[1]);
             let single = match &b.kind {
-                TaskKind::Resource { layout: Layout::Chunked { chunk_size, usize, .. }, .. } => {
-                    *usize <= u64::from(*chunk_size)
-                }
+                TaskKind::Resource {
+                    layout:
+                        Layout::Chunked {
+                            chunk_size, usize, ..
+                        },
+                    ..
+                } => *usize <= u64::from(*chunk_size),
                 _ => false,
             };
             // B compressed (stored size below its size) and long enough to
@@ -66,7 +78,10 @@ fn resources_split_across_the_same_pieces_decode_independently() {
                 expected: vec![[0; 20]],
             },
         };
-        let mut lane = Lane::new(vec![integrity, a.clone(), b.clone()], vec![name.to_string()]);
+        let mut lane = Lane::new(
+            vec![integrity, a.clone(), b.clone()],
+            vec![name.to_string()],
+        );
         let size = bytes.len() as u64;
         for (s, e) in [(0, cut1), (cut1, cut2), (cut2, size)] {
             lane.feed(0, s, &bytes[s as usize..e as usize]);
@@ -75,9 +90,16 @@ fn resources_split_across_the_same_pieces_decode_independently() {
             if r.id == a.id || r.id == b.id {
                 assert_eq!(r.blobs_bad, 0, "{name}: task {} {:?}", r.id, r.findings);
                 assert!(r.blobs_ok > 0, "{name}: task {} checked no blob", r.id);
-                assert!(r.findings.iter().all(|f| !f.code.starts_with("resource.")), "{name}: {:?}", r.findings);
+                assert!(
+                    r.findings.iter().all(|f| !f.code.starts_with("resource.")),
+                    "{name}: {:?}",
+                    r.findings
+                );
             }
         }
     }
-    assert!(tried >= 2, "fixtures with two adjacent compressed resources: {tried}");
+    assert!(
+        tried >= 2,
+        "fixtures with two adjacent compressed resources: {tried}"
+    );
 }

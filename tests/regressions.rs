@@ -230,3 +230,41 @@ fn split_part_header_disagreeing_with_its_xml() {
         .unwrap_or_else(|| panic!("{:?}", codes(&r)));
     assert_eq!(f.part.as_deref(), Some("split3.swm"));
 }
+
+/// A corrupt blob's finding names the first file that uses it, and that
+/// path is one `wimlib-imagex dir` lists (paths are rebuilt from the
+/// compact directory index kept after phase 1).
+#[test]
+fn a_corrupt_blob_is_named_by_a_path_wimlib_lists() {
+    for name in ["none--blob-data", "lzx--blob-data"] {
+        let row = common::manifest()
+            .into_iter()
+            .find(|r| r.name == name)
+            .expect("fixture");
+        let r = common::verify(&row.files);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.message.contains(", used by "))
+            .unwrap_or_else(|| panic!("{name}: no finding names a path: {:?}", r.findings));
+        let path = f
+            .message
+            .split(", used by ")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        let file = row.files[0].to_str().unwrap();
+        let (code, listing) = common::wimlib(&["dir", file, "1"]);
+        assert_eq!(code, 0, "wimlib-imagex dir failed: {listing}");
+        let listed: Vec<String> = listing
+            .lines()
+            .map(|l| l.trim().replace('/', "\\"))
+            .collect();
+        assert!(
+            listed.iter().any(|l| l == path),
+            "{name}: {path} not in wimlib-imagex dir"
+        );
+    }
+}

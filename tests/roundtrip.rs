@@ -140,7 +140,7 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
         let mut files_here = 0;
         for (sha, bytes) in &blobs {
             let Some(p) = paths.get(sha) else { continue };
-            let Some(src) = source(p) else { continue };
+            let Some(src) = source(&p) else { continue };
             assert!(
                 src == *bytes,
                 "{name}: {p}: decoded {} bytes differ from the source file's {}",

@@ -5,7 +5,7 @@
 
 use crate::read::{ReadAt, ReadError};
 use crate::report::Report;
-use crate::verify::{Lane, Options, Verifier};
+use crate::verify::{needed_ranges, Lane, Options, Verifier};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -144,11 +144,11 @@ pub fn verify_paths(
         .iter()
         .map(|r| (r.name(), r as &dyn ReadAt))
         .collect();
-    let v = Verifier::open(&list, opts).map_err(|error| DriverError::Read {
+    let mut v = Verifier::open(&list, opts).map_err(|error| DriverError::Read {
         name: names[0].clone(),
         error,
     })?;
-    let results = run_lanes(&v, &readers, &names, threads.max(1), progress)?;
+    let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
     for (r, p) in readers.iter().zip(paths) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
@@ -161,17 +161,14 @@ pub fn verify_paths(
 }
 
 fn run_lanes(
-    v: &Verifier,
+    v: &mut Verifier,
     readers: &[FileReader],
     names: &[String],
     threads: usize,
     progress: Progress,
 ) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
-    let plans = v.assign_lanes(threads);
-    let needs: Vec<Vec<(u16, u64, u64)>> = plans
-        .iter()
-        .map(|p| Lane::new(p.clone(), names.to_vec()).needed_ranges())
-        .collect();
+    let plans = v.take_lanes(threads);
+    let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(|p| needed_ranges(p)).collect();
     let total: u64 = readers.iter().map(|r| r.size).sum();
     std::thread::scope(|scope| {
         let mut senders = Vec::new();

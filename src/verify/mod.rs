@@ -82,23 +82,67 @@ impl Verifier {
         lanes: usize,
         elsewhere: impl Fn(&TaskSpec) -> bool,
     ) -> Vec<Vec<TaskSpec>> {
+        self.lane_indices(lanes, elsewhere)
+            .into_iter()
+            .map(|l| {
+                l.into_iter()
+                    .map(|i| self.opened.tasks[i].clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Like [`Verifier::assign_lanes`], but moves the tasks out instead of
+    /// copying them (a large image has hundreds of thousands): the verifier
+    /// keeps only what [`Verifier::finish`] needs of each (id, part, range
+    /// and kind, without the blob and digest lists).
+    pub fn take_lanes(&mut self, lanes: usize) -> Vec<Vec<TaskSpec>> {
+        let plan = self.lane_indices(lanes, |_| false);
+        plan.into_iter()
+            .map(|l| {
+                l.into_iter()
+                    .map(|i| {
+                        let t = &mut self.opened.tasks[i];
+                        let slim = TaskSpec {
+                            kind: t.kind.without_lists(),
+                            ..*t
+                        };
+                        std::mem::replace(t, slim)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The lane plan as indices into the task list.
+    fn lane_indices(&self, lanes: usize, elsewhere: impl Fn(&TaskSpec) -> bool) -> Vec<Vec<usize>> {
         let lanes = lanes.max(1);
-        let mut out: Vec<Vec<TaskSpec>> = vec![Vec::new(); lanes];
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
-        let mut tasks: Vec<&TaskSpec> =
-            self.opened.tasks.iter().filter(|t| !elsewhere(t)).collect();
-        tasks.sort_by_key(|t| (t.part, t.start, t.id));
+        let mut tasks: Vec<(usize, &TaskSpec)> = self
+            .opened
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !elsewhere(t))
+            .collect();
+        tasks.sort_by_key(|(_, t)| (t.part, t.start, t.id));
         // Cost units per byte: SHA-1 1, SHA-256 2, decoding ~4 per output byte.
         let mut digest_rate = 0u64;
-        for t in &tasks {
+        for (i, t) in &tasks {
             if let TaskKind::FileDigest { sha256, sha1 } = t.kind {
                 digest_rate = digest_rate.max(2 * sha256 as u64 + sha1 as u64);
-                out[0].push((*t).clone());
+                out[0].push(*i);
             }
         }
         let sizes = self.part_sizes();
-        let base_of = |part: u16| sizes.iter().take(part as usize).sum::<u64>();
-        for t in tasks {
+        let mut bases = Vec::with_capacity(sizes.len());
+        let mut acc = 0u64;
+        for s in &sizes {
+            bases.push(acc);
+            acc = acc.saturating_add(*s);
+        }
+        for (i, t) in tasks {
             let cost = match &t.kind {
                 TaskKind::FileDigest { .. } => continue,
                 TaskKind::Integrity { .. } => t.end - t.start,
@@ -113,7 +157,8 @@ impl Verifier {
             // Where each lane would finish this task: lane 0 is also busy
             // with the digest up to the task's end, so a big blob early in
             // the file does not land beside the whole-file hash.
-            let digest_to_end = (base_of(t.part) + t.end).saturating_mul(digest_rate);
+            let base = bases.get(t.part as usize).copied().unwrap_or(0);
+            let digest_to_end = base.saturating_add(t.end).saturating_mul(digest_rate);
             let finish = |k: usize| {
                 load[k]
                     .saturating_add(cost)
@@ -121,7 +166,7 @@ impl Verifier {
             };
             let k = (0..lanes).min_by_key(|&k| finish(k)).unwrap_or(0);
             load[k] = load[k].saturating_add(cost);
-            out[k].push(t.clone());
+            out[k].push(i);
         }
         out
     }
@@ -130,6 +175,20 @@ impl Verifier {
     pub fn finish(self, results: Vec<TaskResult>, checked_at: String) -> Report {
         finish(self, results, checked_at)
     }
+}
+
+/// The byte ranges `tasks` need, sorted and merged, as (part, start, end).
+pub fn needed_ranges(tasks: &[TaskSpec]) -> Vec<(u16, u64, u64)> {
+    let mut spans: Vec<(u16, u64, u64)> = tasks.iter().map(|t| (t.part, t.start, t.end)).collect();
+    spans.sort_unstable();
+    let mut out: Vec<(u16, u64, u64)> = Vec::new();
+    for t in spans {
+        match out.last_mut() {
+            Some(last) if last.0 == t.0 && t.1 <= last.2 => last.2 = last.2.max(t.2),
+            _ => out.push(t),
+        }
+    }
+    out
 }
 
 /// Runs a set of tasks over the bytes of the files, fed in order per part.
@@ -142,6 +201,8 @@ pub struct Lane {
     /// Next task (in `tasks` order) not yet started.
     next: usize,
     results: Vec<TaskResult>,
+    /// The sum of the resource tasks' results so far.
+    resources: Option<TaskResult>,
     scratch: Scratch,
 }
 
@@ -154,6 +215,7 @@ impl Lane {
             active: Vec::new(),
             next: 0,
             results: Vec::new(),
+            resources: None,
             scratch: Scratch::default(),
         }
     }
@@ -171,14 +233,7 @@ impl Lane {
 
     /// The byte ranges this lane needs, merged, as (part, start, end).
     pub fn needed_ranges(&self) -> Vec<(u16, u64, u64)> {
-        let mut out: Vec<(u16, u64, u64)> = Vec::new();
-        for t in &self.tasks {
-            match out.last_mut() {
-                Some(last) if last.0 == t.part && t.start <= last.2 => last.2 = last.2.max(t.end),
-                _ => out.push((t.part, t.start, t.end)),
-            }
-        }
-        out
+        needed_ranges(&self.tasks)
     }
 
     /// Feeds bytes of `part` starting at file offset `offset`. Pieces must
@@ -231,18 +286,27 @@ impl Lane {
         for (ti, runner) in std::mem::take(&mut self.active) {
             self.finish_task(ti, runner);
         }
+        self.results.extend(self.resources.take());
         self.results
     }
 
     /// Collects a task's result; split sets name the part in its findings.
+    /// Resource results are summed into one (they carry no digests).
     fn finish_task(&mut self, ti: usize, runner: Runner) {
         let spec = &self.tasks[ti];
         let name = self
             .part_names
             .get(spec.part as usize)
             .filter(|_| self.part_names.len() > 1);
-        self.results
-            .push(runner.finish(spec, name.map(|s| s.as_str())));
+        let res = runner.finish(spec, name.map(|s| s.as_str()));
+        if matches!(spec.kind, TaskKind::Resource { .. }) {
+            match &mut self.resources {
+                Some(sum) => sum.absorb(res),
+                None => self.resources = Some(res),
+            }
+        } else {
+            self.results.push(res);
+        }
     }
 }
 
@@ -292,7 +356,7 @@ pub fn verify_bytes(
 
 /// Adds the first path that uses a failed blob to its finding, so the admin
 /// knows which file of the image is damaged.
-fn name_blob_user(mut f: Finding, paths: &std::collections::HashMap<[u8; 20], String>) -> Finding {
+fn name_blob_user(mut f: Finding, paths: &tree::BlobPaths) -> Finding {
     let Some(hex_str) = f.message.strip_prefix("blob ").and_then(|m| m.get(..40)) else {
         return f;
     };
@@ -335,7 +399,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         })
         .collect();
     let mut checked = Checked {
-        metadata_resources: opened.metadata.iter().filter(|m| m.is_some()).count() as u64,
+        metadata_resources: opened.metadata.iter().filter(|&&m| m).count() as u64,
         ..Default::default()
     };
     let mut zero_blocks = 0u64;
@@ -371,12 +435,13 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     }
     findings.extend(capped.summaries());
     // Every task must report back; a missing result is work not done.
-    if results.len() < tasks.len() {
+    let reported: usize = results.iter().map(|r| r.tasks.max(1) as usize).sum();
+    if reported < tasks.len() {
         findings.push(Finding::unverified(
             "internal.missing_results",
             format!(
                 "{} of {} tasks reported no result",
-                tasks.len() - results.len(),
+                tasks.len() - reported,
                 tasks.len()
             ),
         ));

@@ -22,6 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 /// install image's metadata is 50–150 MB; the cap bounds memory for a
 /// forged size.
 pub const MAX_METADATA_SIZE: u64 = 1 << 30;
+/// Metadata is reserved up front up to this many times its stored size
+/// (real images compress their metadata about 3-6 to 1).
+const METADATA_MAX_RATIO: u64 = 32;
 /// Bytes of integrity chunks per task: tasks of ~80 MiB (8 chunks of the
 /// usual 10 MiB) spread evenly over lanes; tiny forged chunk sizes get many
 /// chunks per task instead of millions of tasks.
@@ -89,14 +92,16 @@ pub struct Opened {
     pub tasks: Vec<TaskSpec>,
     pub xml: Option<XmlInfo>,
     pub resources: ResourceCounts,
-    /// Uncompressed metadata resources of the images, in image order.
-    pub metadata: Vec<Option<Vec<u8>>>,
+    /// Per image, in image order: whether its metadata resource was read
+    /// and matched its SHA-1 (each is decompressed, walked and dropped in
+    /// turn: only one image's metadata is in memory at a time).
+    pub metadata: Vec<bool>,
     /// Blob table across parts: SHA-1 -> (entry, reference count).
     pub blob_hashes: HashMap<[u8; 20], (u32, u32)>,
     /// Per image, what the tree walk found (None if not walked).
     pub trees: Vec<Option<super::tree::TreeSummary>>,
     /// The first path using each blob.
-    pub paths: HashMap<[u8; 20], String>,
+    pub paths: super::tree::BlobPaths,
 }
 
 struct Ctx<'a> {
@@ -125,7 +130,7 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
         metadata: Vec::new(),
         blob_hashes: HashMap::new(),
         trees: Vec::new(),
-        paths: HashMap::new(),
+        paths: Default::default(),
     };
     let split = files.len() > 1;
     let mut metadata_entries: Vec<(usize, BlobEntry)> = Vec::new();
@@ -252,9 +257,9 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
         check_split_set(h, &seen_parts, files.len(), &mut o.findings);
     }
     if let Some(h) = &first_header {
-        load_metadata(files, h, &metadata_entries, &mut o)?;
         let all_parts = !o.findings.iter().any(|f| f.code == "split.missing_part");
-        check_trees(h, &metadata_entries, all_parts, &mut o);
+        check_metadata_count(h, &metadata_entries, &mut o);
+        check_trees(files, h, &metadata_entries, all_parts, &mut o)?;
     }
     for (i, t) in o.tasks.iter_mut().enumerate() {
         t.id = i as u32;
@@ -984,13 +989,8 @@ fn check_overlaps(ranges: &mut [(u64, u64, usize)], table_at: u64, ctx: &mut Ctx
     }
 }
 
-/// Loads, checks and keeps the metadata resource of each image.
-fn load_metadata(
-    files: &[(&str, &dyn ReadAt)],
-    h: &Header,
-    entries: &[(usize, BlobEntry)],
-    o: &mut Opened,
-) -> Result<(), ReadError> {
+/// Checks that the blob table has one metadata resource per image.
+fn check_metadata_count(h: &Header, entries: &[(usize, BlobEntry)], o: &mut Opened) {
     let live: Vec<&(usize, BlobEntry)> = entries.iter().filter(|(_, e)| e.refcount != 0).collect();
     if live.len() as u64 != h.image_count as u64 && h.part_number == 1 {
         o.findings.push(
@@ -1005,75 +1005,83 @@ fn load_metadata(
             .at(h.blob_table.offset),
         );
     }
-    let mut scratch = Scratch::default();
-    for (img, (pi, e)) in live.iter().enumerate() {
-        let (name, r) = files[*pi];
-        let size = r.size();
-        let rh = &e.reshdr;
-        let image_no = img + 1;
-        if !in_file(rh, size) || rh.offset < HEADER_SIZE as u64 {
-            o.metadata.push(None);
-            continue;
-        }
-        let limit = MAX_METADATA_SIZE.min(size.saturating_mul(512));
-        if rh.uncompressed_size > limit || rh.size_in_wim > MAX_METADATA_SIZE {
-            o.findings.push(Finding::corruption("metadata.too_large", format!("image {image_no}: metadata resource at offset {} declares {} bytes, above the limit of {limit}", rh.offset, rh.uncompressed_size)).at(rh.offset));
-            o.metadata.push(None);
-            continue;
-        }
-        let stored = read_vec(r, rh.offset, rh.size_in_wim, MAX_METADATA_SIZE)?;
-        let Some(layout) = Layout::non_solid(h, rh) else {
-            o.findings.push(Finding::corruption("metadata.compressed_in_uncompressed_wim", format!("image {image_no}: metadata resource at offset {} is marked compressed in a WIM whose header names no codec", rh.offset)).at(rh.offset));
-            o.metadata.push(None);
-            continue;
-        };
-        let mut dec = ResourceDecoder::new(layout, rh.offset, rh.size_in_wim);
-        let mut sink = CollectSink {
-            bytes: Vec::new(),
-            limit: rh.uncompressed_size,
-            gap: None,
-            overflow: false,
-        };
-        dec.feed(&stored, &mut scratch, &mut sink);
-        dec.finish(&mut sink);
-        let _ = name;
-        if let Some(f) = sink.gap {
-            if f.corrupt {
-                o.findings.push(
-                    Finding::corruption(
-                        "metadata.undecodable",
-                        format!(
-                            "image {image_no}: metadata resource at offset {}: {}",
-                            rh.offset, f.message
-                        ),
-                    )
-                    .at(f.offset)
-                    .remedy(remedies::RECOPY),
-                );
-            } else {
-                o.findings.push(
-                    Finding::unverified(
-                        "metadata.unverified",
-                        format!(
-                            "image {image_no}: metadata resource at offset {} not verified: {}",
-                            rh.offset, f.message
-                        ),
-                    )
-                    .at(f.offset),
-                );
-            }
-            o.metadata.push(None);
-            continue;
-        }
-        let got = Sha1::digest(&sink.bytes);
-        if got.as_slice() != e.sha1 {
-            o.findings.push(Finding::corruption("metadata.hash_mismatch", format!("image {image_no}: metadata resource at offset {}: SHA-1 {} does not match the blob table's {}", rh.offset, hex(&got), hex(&e.sha1))).at(rh.offset).remedy(remedies::RECOPY));
-            o.metadata.push(None);
-            continue;
-        }
-        o.metadata.push(Some(sink.bytes));
+}
+
+/// Reads, decompresses and checks the metadata resource of image
+/// `image_no` (entry `e` of part `pi`): its bytes, or `None` (with a
+/// finding) if it cannot be used.
+fn load_one(
+    files: &[(&str, &dyn ReadAt)],
+    h: &Header,
+    (pi, e): &(usize, BlobEntry),
+    image_no: usize,
+    scratch: &mut Scratch,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<Vec<u8>>, ReadError> {
+    let (name, r) = files[*pi];
+    let size = r.size();
+    let rh = &e.reshdr;
+    if !in_file(rh, size) || rh.offset < HEADER_SIZE as u64 {
+        return Ok(None);
     }
-    Ok(())
+    let limit = MAX_METADATA_SIZE.min(size.saturating_mul(512));
+    if rh.uncompressed_size > limit || rh.size_in_wim > MAX_METADATA_SIZE {
+        findings.push(Finding::corruption("metadata.too_large", format!("image {image_no}: metadata resource at offset {} declares {} bytes, above the limit of {limit}", rh.offset, rh.uncompressed_size)).at(rh.offset));
+        return Ok(None);
+    }
+    let stored = read_vec(r, rh.offset, rh.size_in_wim, MAX_METADATA_SIZE)?;
+    let Some(layout) = Layout::non_solid(h, rh) else {
+        findings.push(Finding::corruption("metadata.compressed_in_uncompressed_wim", format!("image {image_no}: metadata resource at offset {} is marked compressed in a WIM whose header names no codec", rh.offset)).at(rh.offset));
+        return Ok(None);
+    };
+    let mut dec = ResourceDecoder::new(layout, rh.offset, rh.size_in_wim);
+    // Sized once when the declared size is plausible for the stored size
+    // (growing by doubling would hold up to 1.5x the size at a time); a
+    // forged declaration only gets what the data actually produces.
+    let plausible = rh.size_in_wim.saturating_mul(METADATA_MAX_RATIO);
+    let reserve = rh.uncompressed_size.min(plausible).min(MAX_METADATA_SIZE);
+    let mut sink = CollectSink {
+        bytes: Vec::with_capacity(usize::try_from(reserve).unwrap_or(0)),
+        limit: rh.uncompressed_size,
+        gap: None,
+        overflow: false,
+    };
+    dec.feed(&stored, scratch, &mut sink);
+    dec.finish(&mut sink);
+    let _ = name;
+    if let Some(f) = sink.gap {
+        if f.corrupt {
+            findings.push(
+                Finding::corruption(
+                    "metadata.undecodable",
+                    format!(
+                        "image {image_no}: metadata resource at offset {}: {}",
+                        rh.offset, f.message
+                    ),
+                )
+                .at(f.offset)
+                .remedy(remedies::RECOPY),
+            );
+        } else {
+            findings.push(
+                Finding::unverified(
+                    "metadata.unverified",
+                    format!(
+                        "image {image_no}: metadata resource at offset {} not verified: {}",
+                        rh.offset, f.message
+                    ),
+                )
+                .at(f.offset),
+            );
+        }
+        return Ok(None);
+    }
+    let got = Sha1::digest(&sink.bytes);
+    if got.as_slice() != e.sha1 {
+        findings.push(Finding::corruption("metadata.hash_mismatch", format!("image {image_no}: metadata resource at offset {}: SHA-1 {} does not match the blob table's {}", rh.offset, hex(&got), hex(&e.sha1))).at(rh.offset).remedy(remedies::RECOPY));
+        return Ok(None);
+    }
+    Ok(Some(sink.bytes))
 }
 
 /// Walks every loaded image tree; compares counts with the XML.
@@ -1114,11 +1122,12 @@ fn check_boot_metadata(h: &Header, live: &[&BlobEntry], findings: &mut Vec<Findi
 }
 
 fn check_trees(
+    files: &[(&str, &dyn ReadAt)],
     h: &Header,
     metadata_entries: &[(usize, BlobEntry)],
     all_parts: bool,
     o: &mut Opened,
-) {
+) -> Result<(), ReadError> {
     use super::tree::{check_image, check_refcounts, TreeContext};
     let live: Vec<&BlobEntry> = metadata_entries
         .iter()
@@ -1130,18 +1139,24 @@ fn check_trees(
         blobs: &o.blob_hashes,
         all_parts,
         refs: HashMap::new(),
-        paths: HashMap::new(),
+        paths: Default::default(),
     };
     let mut walked_all = true;
-    for (i, m) in o.metadata.iter().enumerate() {
+    let mut scratch = Scratch::default();
+    let live_entries = metadata_entries.iter().filter(|(_, e)| e.refcount != 0);
+    for (i, entry) in live_entries.enumerate() {
         let image = i + 1;
-        let offset = live.get(i).map(|e| e.reshdr.offset).unwrap_or(0);
-        let Some(data) = m else {
+        let offset = entry.1.reshdr.offset;
+        let loaded = load_one(files, h, entry, image, &mut scratch, &mut o.findings)?;
+        o.metadata.push(loaded.is_some());
+        let Some(data) = loaded else {
             walked_all = false;
             o.trees.push(None);
             continue;
         };
-        let s = check_image(image, offset, data, &mut ctx, &mut o.findings);
+        let s = check_image(image, offset, &data, &mut ctx, &mut o.findings);
+        // Only one image's metadata is held at a time.
+        drop(data);
         walked_all &= s.complete;
         let is_boot = h.boot_index as usize == image
             || o.xml
@@ -1173,4 +1188,5 @@ fn check_trees(
         check_refcounts(&ctx, &md, &mut o.findings);
     }
     o.paths = ctx.paths;
+    Ok(())
 }

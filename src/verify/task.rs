@@ -43,6 +43,30 @@ pub enum TaskKind {
     },
 }
 
+impl TaskKind {
+    /// The same kind without its lists (expected digests, blobs): what is
+    /// left of a task once it is handed to a lane.
+    pub fn without_lists(&self) -> TaskKind {
+        match self {
+            TaskKind::FileDigest { sha256, sha1 } => TaskKind::FileDigest {
+                sha256: *sha256,
+                sha1: *sha1,
+            },
+            TaskKind::Integrity {
+                chunk_size, first, ..
+            } => TaskKind::Integrity {
+                chunk_size: *chunk_size,
+                first: *first,
+                expected: Vec::new(),
+            },
+            TaskKind::Resource { layout, .. } => TaskKind::Resource {
+                layout: layout.clone(),
+                blobs: Vec::new(),
+            },
+        }
+    }
+}
+
 /// A blob to check inside a resource's uncompressed data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobTarget {
@@ -78,6 +102,29 @@ pub struct TaskResult {
     pub bytes_out: u64,
     /// SHA-1s (hex) of the blobs that failed, for naming them by path.
     pub bad_blobs: Vec<String>,
+    /// How many tasks this result stands for (0 counts as 1): a lane sums
+    /// the results of its resource tasks into one, so a large image does
+    /// not keep (or, in the browser, serialize) one result per resource.
+    #[serde(default)]
+    pub tasks: u32,
+}
+
+impl TaskResult {
+    /// Adds `other`'s counts, findings and failures to this result.
+    pub fn absorb(&mut self, other: TaskResult) {
+        self.findings.extend(other.findings);
+        self.zero_blocks = self.zero_blocks.saturating_add(other.zero_blocks);
+        self.integrity_checked = self
+            .integrity_checked
+            .saturating_add(other.integrity_checked);
+        self.bad_chunks.extend(other.bad_chunks);
+        self.blobs_ok = self.blobs_ok.saturating_add(other.blobs_ok);
+        self.blobs_bad = self.blobs_bad.saturating_add(other.blobs_bad);
+        self.blobs_unverified = self.blobs_unverified.saturating_add(other.blobs_unverified);
+        self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
+        self.bad_blobs.extend(other.bad_blobs);
+        self.tasks = self.tasks.max(1).saturating_add(other.tasks.max(1));
+    }
 }
 
 /// A running task.

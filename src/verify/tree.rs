@@ -32,7 +32,81 @@ pub struct TreeContext<'a> {
     /// References counted per blob (one per dentry stream).
     pub refs: HashMap<[u8; 20], u32>,
     /// The first path that uses each blob, for naming failures.
-    pub paths: HashMap<[u8; 20], String>,
+    pub paths: BlobPaths,
+}
+
+/// The first path that uses each blob, kept compactly: an install image
+/// has hundreds of thousands of blobs, and a `String` per blob cost more
+/// memory than the rest of the plan. Each directory keeps its parent and
+/// its own name (so memory grows with the number of names, not with the
+/// depth of the tree); a blob keeps its directory and its own name.
+#[derive(Clone, Debug, Default)]
+pub struct BlobPaths {
+    /// Names, one after another.
+    text: String,
+    /// Per directory: its parent (`None` for the root) and its name's range
+    /// in `text`. A parent is always registered before its children.
+    dirs: Vec<(Option<u32>, usize, usize)>,
+    /// Per blob: (directory, name's range in `text`).
+    blobs: HashMap<[u8; 20], (u32, usize, usize)>,
+}
+
+impl BlobPaths {
+    /// Registers a directory named `name` under `parent` (`None`: the
+    /// root); returns its number (`None` past u32::MAX directories, or
+    /// under an unregistered parent: then no path is recorded below it).
+    pub fn dir(&mut self, parent: Option<u32>, name: &str, is_root: bool) -> Option<u32> {
+        if !is_root && parent.is_none() {
+            return None;
+        }
+        let n = u32::try_from(self.dirs.len()).ok()?;
+        let start = self.text.len();
+        self.text.push_str(name);
+        self.dirs.push((parent, start, self.text.len()));
+        Some(n)
+    }
+
+    /// Records `name` in directory `dir` as the path of blob `h` unless it
+    /// has one.
+    pub fn record(&mut self, h: [u8; 20], dir: Option<u32>, name: &str) {
+        let Some(dir) = dir else { return };
+        if let std::collections::hash_map::Entry::Vacant(v) = self.blobs.entry(h) {
+            let start = self.text.len();
+            self.text.push_str(name);
+            v.insert((dir, start, self.text.len()));
+        }
+    }
+
+    /// The path recorded for blob `h`, as `\dir\...\name`.
+    pub fn get(&self, h: &[u8; 20]) -> Option<String> {
+        let &(dir, a, b) = self.blobs.get(h)?;
+        let mut names = vec![self.text.get(a..b)?];
+        let mut d = Some(dir);
+        // Parents have smaller numbers, so this ends; the bound is a guard.
+        for _ in 0..self.dirs.len() {
+            let Some(k) = d else { break };
+            let &(parent, na, nb) = self.dirs.get(k as usize)?;
+            if parent.is_some() {
+                names.push(self.text.get(na..nb)?);
+            }
+            d = parent;
+        }
+        let mut path = String::new();
+        for n in names.iter().rev() {
+            path.push('\\');
+            path.push_str(n);
+        }
+        Some(path)
+    }
+
+    /// How many blobs have a path.
+    pub fn len(&self) -> usize {
+        self.blobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.blobs.is_empty()
+    }
 }
 
 #[derive(Default)]
@@ -135,14 +209,16 @@ pub fn check_image(
     let mut skipped_missing = Tally::default();
     let mut found_wds = [false; 2];
     let mut visited_lists: HashSet<u64> = HashSet::new();
-    // (child list offset, parent path, depth, inside an entry readers skip)
-    let mut stack: Vec<(u64, String, u32, bool)> = Vec::new();
+    // (child list offset, parent path, its number in ctx.paths, depth,
+    // inside an entry readers skip)
+    let mut stack: Vec<(u64, String, Option<u32>, u32, bool)> = Vec::new();
     if root.subdir_offset != 0 {
         visited_lists.insert(root.subdir_offset);
-        stack.push((root.subdir_offset, String::new(), 1, false));
+        let root_dir = ctx.paths.dir(None, "", true);
+        stack.push((root.subdir_offset, String::new(), root_dir, 1, false));
     }
     let mut ok = true;
-    'lists: while let Some((list, parent, depth, skipped_parent)) = stack.pop() {
+    'lists: while let Some((list, parent, parent_dir, depth, skipped_parent)) = stack.pop() {
         if depth > MAX_DEPTH {
             findings.push(at(format!(
                 "directories nest deeper than {MAX_DEPTH} levels under {parent}"
@@ -208,7 +284,7 @@ pub fn check_image(
                         missing.add(format!("{path} (blob {})", hex(&h)));
                     }
                 }
-                ctx.paths.entry(h).or_insert_with(|| path.clone());
+                ctx.paths.record(h, parent_dir, &name);
             }
             if d.is_directory() {
                 sum.dirs += 1;
@@ -218,7 +294,8 @@ pub fn check_image(
                         ok = false;
                         break 'lists;
                     }
-                    stack.push((d.subdir_offset, path.clone(), depth + 1, skipped));
+                    let dir = ctx.paths.dir(parent_dir, &name, false);
+                    stack.push((d.subdir_offset, path.clone(), dir, depth + 1, skipped));
                 }
             } else {
                 sum.files += 1;

@@ -153,7 +153,12 @@ impl Session {
     /// `{"slices": [{"part", "start", "end", "lanes": [..], "chunks":
     /// [{"task", "chunk", "from", "to"}]}], "total": bytes, "webcrypto":
     /// bool}`.
-    pub fn plan(&mut self, lanes: u32, slice_bytes: f64, webcrypto: bool) -> Result<String, JsValue> {
+    pub fn plan(
+        &mut self,
+        lanes: u32,
+        slice_bytes: f64,
+        webcrypto: bool,
+    ) -> Result<String, JsValue> {
         let v = self
             .verifier
             .as_ref()

@@ -66,7 +66,11 @@ fn slices_cover_every_needed_byte_once_in_order() {
 fn integrity_grid_cuts_reads_so_every_chunk_lies_whole_in_one() {
     // Chunks of 10 from 208 up to 263 (the last one 5 bytes), in a part of
     // 300 bytes that one lane needs whole; reads of at most 25 bytes.
-    let grid = Grid { origin: 208, step: 10, end: 263 };
+    let grid = Grid {
+        origin: 208,
+        step: 10,
+        end: 263,
+    };
     let needs = vec![vec![(0u16, 0u64, 300u64)], vec![(0, 208, 263)]];
     let mut s = plan_slices(&needs, &[300], 25, &[Some(grid)]);
     let cuts: Vec<(u64, u64)> = s.iter().map(|x| (x.start, x.end)).collect();
@@ -74,7 +78,10 @@ fn integrity_grid_cuts_reads_so_every_chunk_lies_whole_in_one() {
     // Every slice ends on a chunk boundary (or past the table: 25 bytes).
     for &(a, b) in &cuts {
         assert!(b > a);
-        assert!(b >= 263 || b < 208 || (b - 208) % 10 == 0 || b == 263, "{a}..{b}");
+        assert!(
+            b >= 263 || b < 208 || (b - 208) % 10 == 0 || b == 263,
+            "{a}..{b}"
+        );
     }
     assert_eq!(cuts.last().map(|c| c.1), Some(300));
     let spans: Vec<ChunkSpan> = (0..6u32)
@@ -89,12 +96,20 @@ fn integrity_grid_cuts_reads_so_every_chunk_lies_whole_in_one() {
     assert!(place_chunks(&mut s, &spans));
     let placed: Vec<(u64, u64)> = s
         .iter()
-        .flat_map(|x| x.chunks.iter().map(move |c| (x.start + c.from, x.start + c.to)))
+        .flat_map(|x| {
+            x.chunks
+                .iter()
+                .map(move |c| (x.start + c.from, x.start + c.to))
+        })
         .collect();
     let want: Vec<(u64, u64)> = spans.iter().map(|c| (c.start, c.end)).collect();
     assert_eq!(placed, want);
     // A chunk longer than a read still gets one read of its own.
-    let big = Grid { origin: 208, step: 100, end: 1000 };
+    let big = Grid {
+        origin: 208,
+        step: 100,
+        end: 1000,
+    };
     let s = plan_slices(&[vec![(0u16, 0u64, 1000u64)]], &[1000], 64, &[Some(big)]);
     assert!(s.iter().any(|x| x.start == 208 && x.end == 308));
     // Without a grid a straddling chunk cannot be placed.
