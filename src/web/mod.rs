@@ -25,7 +25,7 @@ pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSp
 
 use crate::read::{ReadAt, ReadError};
 use crate::verify::task::{IntegrityRunner, TaskKind, TaskResult, TaskSpec};
-use crate::verify::{Lane, Options, Verifier};
+use crate::verify::{needed_ranges, Lane, Options, Verifier};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -185,10 +185,8 @@ impl Session {
             } else {
                 v.assign_lanes_except(lanes, |t| external_ok(t))
             };
-            let mut needs: Vec<Vec<(u16, u64, u64)>> = plans
-                .iter()
-                .map(|p| Lane::new(p.clone(), self.names.clone()).needed_ranges())
-                .collect();
+            let mut needs: Vec<Vec<(u16, u64, u64)>> =
+                plans.iter().map(|p| needed_ranges(p)).collect();
             // The reader's own needs: the external chunks' ranges.
             let mut grids: Vec<Option<Grid>> = vec![None; self.sizes.len()];
             let mut reader_needs: Vec<(u16, u64, u64)> = Vec::new();
