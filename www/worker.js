@@ -30,6 +30,9 @@ const MAX_IN_FLIGHT = 3;
 const PROGRESS_EVERY_MS = 100;
 // Reads started ahead of the slice being worked on.
 const READ_AHEAD = 2;
+// The reader's own lane is fed a slice in pieces of this size, with a
+// progress message between them when due: one LZX slice can take seconds.
+const LOCAL_PIECE = 1 << 20;
 // Bytes of integrity chunks handed to crypto.subtle.digest and not yet
 // done, at most (each call holds a copy of its chunk).
 const MAX_DIGEST_BYTES = 64 << 20;
@@ -202,6 +205,13 @@ async function runReader(msg) {
       reads.push(files[s.part].slice(s.start, s.end).arrayBuffer().then((b) => [b, null], (e) => [null, e]));
     }
   };
+  const progress = () => {
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      workerScope.postMessage({ type: 'progress', done, total });
+    }
+  };
   const passStart = performance.now();
   startReads();
   for (const s of plan.slices) {
@@ -209,6 +219,7 @@ async function runReader(msg) {
     for (const k of s.lanes) {
       while (inFlight[k] >= MAX_IN_FLIGHT && !laneError) {
         await new Promise((resolve) => { waiting[k] = resolve; });
+        progress();
       }
     }
     const tr = performance.now();
@@ -262,17 +273,20 @@ async function runReader(msg) {
     for (let i = 0; i < remote.length - 1; i++) post(remote[i], buffer.slice(0));
     const tl = performance.now();
     stats.postMs += tl - tq;
-    if (feedLocal) local.feed(s.part, s.start, new Uint8Array(buffer));
+    if (feedLocal) {
+      const bytes = new Uint8Array(buffer);
+      for (let o = 0; o < bytes.length; o += LOCAL_PIECE) {
+        local.feed(s.part, s.start + o, bytes.subarray(o, Math.min(o + LOCAL_PIECE, bytes.length)));
+        done = partStart[s.part] + s.start + o;
+        progress();
+      }
+    }
     const tt = performance.now();
     stats.localFeedMs += tt - tl;
     if (remote.length) post(remote[remote.length - 1], buffer);
     stats.postMs += performance.now() - tt;
     done = partStart[s.part] + s.end;
-    const now = Date.now();
-    if (now - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = now;
-      workerScope.postMessage({ type: 'progress', done, total });
-    }
+    progress();
   }
   {
     const td = performance.now();

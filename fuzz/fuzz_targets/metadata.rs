@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         blobs: &blobs,
         all_parts: true,
         refs: HashMap::new(),
-        paths: HashMap::new(),
+        paths: Default::default(),
     };
     let mut findings = Vec::new();
     let s = check_image(1, 0, data, &mut ctx, &mut findings);
