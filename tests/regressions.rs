@@ -268,3 +268,34 @@ fn a_corrupt_blob_is_named_by_a_path_wimlib_lists() {
         );
     }
 }
+
+/// Phase 1 tells how far the directory-tree walk is (the page shows it while
+/// a large image opens): once per image at least, never backwards, ending at
+/// the total, which is the sum of the images' metadata sizes.
+#[test]
+fn opening_reports_the_tree_walk_up_to_its_total() {
+    use wimproof::read::ReadAt;
+    let row = common::manifest()
+        .into_iter()
+        .find(|r| r.name == "multi")
+        .expect("fixture");
+    let bytes = std::fs::read(&row.files[0]).unwrap();
+    let mut calls: Vec<(u64, u64)> = Vec::new();
+    let v = wimproof::verify::Verifier::open_observed(
+        &[("multi.wim", &bytes as &dyn ReadAt)],
+        Options::default(),
+        &mut |d, t| calls.push((d, t)),
+    )
+    .expect("open");
+    assert_eq!(v.opened.trees.len(), 3);
+    assert!(calls.len() >= 3, "{calls:?}");
+    assert!(
+        calls
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 == w[1].1),
+        "{calls:?}"
+    );
+    let (done, total) = *calls.last().unwrap();
+    assert_eq!(done, total);
+    assert!(total > 3 * 1000, "{calls:?}");
+}

@@ -274,7 +274,9 @@ export async function verifySet(files, opts = {}) {
     const t0 = performance.now();
     let passStart = null;
     let passDone0 = 0;
-    const progress = (phase, done) => {
+    // `of`: what `done` counts out of; the file's bytes but while opening
+    // (then the directory trees' metadata bytes).
+    const progress = (phase, done, of = total) => {
       if (!onProgress) return;
       const now = performance.now();
       let rate = null;
@@ -287,7 +289,7 @@ export async function verifySet(files, opts = {}) {
           file: parts[0].name,
           phase,
           done,
-          total,
+          total: of,
           bytesPerSecond: rate,
           secondsLeft: left,
           elapsed: (now - t0) / 1000,
@@ -304,6 +306,8 @@ export async function verifySet(files, opts = {}) {
       if (m.type === 'opened') {
         passStart = performance.now();
         progress('reading', 0);
+      } else if (m.type === 'opening') {
+        progress('opening', m.done, m.total);
       } else if (m.type === 'progress') {
         progress('reading', m.done);
       } else if (m.type === 'done') {
@@ -353,7 +357,9 @@ export async function verifySet(files, opts = {}) {
  * one after another. Options: `target` (an ID, default 'configmgr'),
  * `digests` ('sha256' default, 'sha1', 'both', 'none'), `expect`
  * ({sha256, sha1}), `signal` (an AbortSignal: aborting cancels and rejects
- * with an AbortError), `onProgress` (called with {file, phase, done,
+ * with an AbortError), `onProgress` (called with {file, phase ('opening':
+ * done/total count the directory trees' metadata bytes; 'reading', 'done':
+ * the file's bytes), done,
  * total, bytesPerSecond, secondsLeft, elapsed, index, count}),
  * `webcrypto` (default true: hash the integrity table's chunks with
  * `crypto.subtle` where the page is a secure context; false: in wasm, as on

@@ -218,7 +218,15 @@ class ResultCard {
   }
 
   progress(p) {
-    if (p.phase === 'opening') return;
+    if (p.phase === 'opening') {
+      // Phase 1: the bar stays indeterminate; the text says how far the
+      // directory-tree walk is (large install images take seconds).
+      if (p.total > 0) {
+        const pct = Math.min(100, Math.floor((p.done / p.total) * 100));
+        this.progressText.textContent = `Reading the header, tables and directory trees\u2026 ${pct}% of the trees`;
+      }
+      return;
+    }
     this.el.setAttribute('data-phase', p.phase === 'done' ? 'finishing' : 'reading');
     this.bar.classList.remove('wp-indeterminate');
     const pct = p.total ? Math.min(100, (p.done / p.total) * 100) : 100;

@@ -109,7 +109,16 @@ async function runReader(msg) {
   const started = Date.now();
   let session;
   try {
-    session = Session.open(files, names, JSON.stringify(options));
+    // Phase 1 runs in wasm without returning; the tree walk reports how
+    // far it is (metadata bytes), which the page shows.
+    let lastOpening = 0;
+    const opening = (done, total) => {
+      const now = Date.now();
+      if (now - lastOpening < PROGRESS_EVERY_MS) return;
+      lastOpening = now;
+      workerScope.postMessage({ type: 'opening', done, total });
+    };
+    session = Session.open(files, names, JSON.stringify(options), opening);
   } catch (e) {
     fail(workerScope, e);
     return;

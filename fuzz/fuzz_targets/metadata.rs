@@ -13,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
         all_parts: true,
         refs: HashMap::new(),
         paths: Default::default(),
+        progress: None,
+        progress_base: 0,
+        progress_total: 0,
     };
     let mut findings = Vec::new();
     let s = check_image(1, 0, data, &mut ctx, &mut findings);

@@ -50,7 +50,17 @@ pub struct Verifier {
 impl Verifier {
     /// Phase 1 over one WIM or all parts of a split set.
     pub fn open(files: &[(&str, &dyn ReadAt)], opts: Options) -> Result<Verifier, ReadError> {
-        let opened = open::open(files, &opts)?;
+        Self::open_observed(files, opts, &mut |_, _| {})
+    }
+
+    /// [`Verifier::open`], telling `progress` how far the directory-tree
+    /// walk is (see [`open::open_observed`]).
+    pub fn open_observed(
+        files: &[(&str, &dyn ReadAt)],
+        opts: Options,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Verifier, ReadError> {
+        let opened = open::open_observed(files, &opts, progress)?;
         let name = files.first().map(|f| f.0.to_string()).unwrap_or_default();
         Ok(Verifier { opts, opened, name })
     }

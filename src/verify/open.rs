@@ -120,6 +120,17 @@ impl Ctx<'_> {
 
 /// Runs phase 1 on a set of files (one WIM, or the parts of a split set).
 pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, ReadError> {
+    open_observed(files, opts, &mut |_, _| {})
+}
+
+/// [`open`], telling `progress` how far the directory-tree walk is
+/// (metadata bytes behind, of all images' metadata): on an install image
+/// with many editions it is most of phase 1.
+pub fn open_observed(
+    files: &[(&str, &dyn ReadAt)],
+    opts: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Opened, ReadError> {
     let mut o = Opened {
         parts: Vec::new(),
         findings: Vec::new(),
@@ -259,7 +270,7 @@ pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, Rea
     if let Some(h) = &first_header {
         let all_parts = !o.findings.iter().any(|f| f.code == "split.missing_part");
         check_metadata_count(h, &metadata_entries, &mut o);
-        check_trees(files, h, &metadata_entries, all_parts, &mut o)?;
+        check_trees(files, h, &metadata_entries, all_parts, &mut o, progress)?;
     }
     for (i, t) in o.tasks.iter_mut().enumerate() {
         t.id = i as u32;
@@ -1127,6 +1138,7 @@ fn check_trees(
     metadata_entries: &[(usize, BlobEntry)],
     all_parts: bool,
     o: &mut Opened,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(), ReadError> {
     use super::tree::{check_image, check_refcounts, TreeContext};
     let live: Vec<&BlobEntry> = metadata_entries
@@ -1135,11 +1147,19 @@ fn check_trees(
         .filter(|e| e.refcount != 0)
         .collect();
     check_boot_metadata(h, &live, &mut o.findings);
+    let total: u64 = metadata_entries
+        .iter()
+        .filter(|(_, e)| e.refcount != 0)
+        .map(|(_, e)| e.reshdr.uncompressed_size.min(MAX_METADATA_SIZE))
+        .fold(0, u64::saturating_add);
     let mut ctx = TreeContext {
         blobs: &o.blob_hashes,
         all_parts,
         refs: HashMap::new(),
         paths: Default::default(),
+        progress: Some(progress),
+        progress_base: 0,
+        progress_total: total,
     };
     let mut walked_all = true;
     let mut scratch = Scratch::default();
@@ -1155,6 +1175,10 @@ fn check_trees(
             continue;
         };
         let s = check_image(image, offset, &data, &mut ctx, &mut o.findings);
+        ctx.progress_base = ctx.progress_base.saturating_add(data.len() as u64);
+        if let Some(p) = ctx.progress.as_mut() {
+            p(ctx.progress_base.min(total), total);
+        }
         // Only one image's metadata is held at a time.
         drop(data);
         walked_all &= s.complete;

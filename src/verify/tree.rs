@@ -33,7 +33,15 @@ pub struct TreeContext<'a> {
     pub refs: HashMap<[u8; 20], u32>,
     /// The first path that uses each blob, for naming failures.
     pub paths: BlobPaths,
+    /// Told how far the walk is, now and then: (metadata bytes behind, of
+    /// all images' metadata). `progress_base` is where this image starts.
+    pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
+    pub progress_base: u64,
+    pub progress_total: u64,
 }
+
+/// Directory entries between two progress calls.
+const PROGRESS_EVERY: u32 = 4096;
 
 /// The first path that uses each blob, kept compactly: an install image
 /// has hundreds of thousands of blobs, and a `String` per blob cost more
@@ -218,6 +226,7 @@ pub fn check_image(
         stack.push((root.subdir_offset, String::new(), root_dir, 1, false));
     }
     let mut ok = true;
+    let mut seen = 0u32;
     'lists: while let Some((list, parent, parent_dir, depth, skipped_parent)) = stack.pop() {
         if depth > MAX_DEPTH {
             findings.push(at(format!(
@@ -229,6 +238,13 @@ pub fn check_image(
         let mut names_here: HashSet<String> = HashSet::new();
         let mut off = list;
         loop {
+            seen = seen.wrapping_add(1);
+            if seen % PROGRESS_EVERY == 0 {
+                let (base, total) = (ctx.progress_base, ctx.progress_total);
+                if let Some(p) = ctx.progress.as_mut() {
+                    p(base.saturating_add(off.min(data.len() as u64)), total);
+                }
+            }
             let d = match parse_dentry(data, off) {
                 Ok(Some(d)) => d,
                 Ok(None) => break,

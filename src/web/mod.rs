@@ -106,12 +106,14 @@ pub struct Session {
 impl Session {
     /// Opens one WIM or the parts of a split set (`blobs[i]` named
     /// `names[i]`, first part first). `options` is the JSON of `Options`.
-    /// Throws `ReadError` if the file cannot be read: an error state for
-    /// the file, never a verdict.
+    /// `on_progress(done, total)`, if given, is called now and then during
+    /// the directory-tree walk (metadata bytes). Throws `ReadError` if the
+    /// file cannot be read: an error state for the file, never a verdict.
     pub fn open(
         blobs: js_sys::Array,
         names: Vec<String>,
         options: &str,
+        on_progress: Option<js_sys::Function>,
     ) -> Result<Session, JsValue> {
         let opts: Options = serde_json::from_str(options)
             .map_err(|e| error("TypeError", format!("bad options: {e}")))?;
@@ -133,7 +135,18 @@ impl Session {
             .zip(&readers)
             .map(|(n, r)| (n.as_str(), r as &dyn ReadAt))
             .collect();
-        let verifier = Verifier::open(&list, opts).map_err(|e| read_error(&e))?;
+        let mut progress = |done: u64, total: u64| {
+            if let Some(f) = &on_progress {
+                // A throwing callback only loses a progress message.
+                let _ = f.call2(
+                    &JsValue::NULL,
+                    &(done as f64).into(),
+                    &(total as f64).into(),
+                );
+            }
+        };
+        let verifier =
+            Verifier::open_observed(&list, opts, &mut progress).map_err(|e| read_error(&e))?;
         let sizes = readers.iter().map(|r| r.size()).collect();
         Ok(Session {
             verifier: Some(verifier),

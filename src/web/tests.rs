@@ -125,7 +125,7 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     let blobs = js_sys::Array::new();
     blobs.push(&blob_of(&data));
     let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
-    let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts).expect("open");
+    let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts, None).expect("open");
     let plan: serde_json::Value =
         serde_json::from_str(&s.plan(2, 300_000.0, true).expect("plan")).expect("json");
     // No integrity table: nothing for WebCrypto, every byte to the lanes.
