@@ -1167,7 +1167,14 @@ fn check_trees(
     for (i, entry) in live_entries.enumerate() {
         let image = i + 1;
         let offset = entry.1.reshdr.offset;
+        let base = ctx.progress_base;
+        if let Some(p) = ctx.progress.as_mut() {
+            p(base.min(total), total);
+        }
         let loaded = load_one(files, h, entry, image, &mut scratch, &mut o.findings)?;
+        if let Some(p) = ctx.progress.as_mut() {
+            p(base.min(total), total);
+        }
         o.metadata.push(loaded.is_some());
         let Some(data) = loaded else {
             walked_all = false;

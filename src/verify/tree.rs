@@ -41,7 +41,7 @@ pub struct TreeContext<'a> {
 }
 
 /// Directory entries between two progress calls.
-const PROGRESS_EVERY: u32 = 4096;
+const PROGRESS_EVERY: u32 = 1024;
 
 /// The first path that uses each blob, kept compactly: an install image
 /// has hundreds of thousands of blobs, and a `String` per blob cost more
