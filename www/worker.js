@@ -131,7 +131,7 @@ async function runReader(msg) {
   const plan = JSON.parse(session.plan(laneCount, sliceBytes, !!subtle));
   const partNames = session.partNames();
   const localIndex = readerLane ? ports.length : -1;
-  const local = readerLane ? new WebLane(session.laneTasks(localIndex), partNames) : null;
+  const local = readerLane ? session.takeLane(localIndex) : null;
 
   // Per lane: unacknowledged slices, and who waits for an acknowledgement.
   const inFlight = ports.map(() => 0);
