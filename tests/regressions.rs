@@ -288,7 +288,9 @@ fn opening_reports_the_tree_walk_up_to_its_total() {
     )
     .expect("open");
     assert_eq!(v.opened.trees.len(), 3);
-    assert!(calls.len() >= 3, "{calls:?}");
+    // 70 entries per image: calls from inside the walk too, not only
+    // between images.
+    assert!(calls.len() >= 3 * 4, "{calls:?}");
     assert!(
         calls
             .windows(2)

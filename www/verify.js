@@ -280,7 +280,9 @@ export async function verifySet(files, opts = {}) {
       if (!onProgress) return;
       const now = performance.now();
       let rate = null;
-      if (passStart !== null && now - passStart > 250) {
+      // No rate (nor time left) until it means something: a second and
+      // 16 MiB into the pass (the first reads wait for the lanes to start).
+      if (passStart !== null && now - passStart > 1000 && done - passDone0 >= 16 * 1048576) {
         rate = ((done - passDone0) / (now - passStart)) * 1000;
       }
       const left = rate ? (total - done) / rate : null;

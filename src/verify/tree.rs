@@ -40,8 +40,9 @@ pub struct TreeContext<'a> {
     pub progress_total: u64,
 }
 
-/// Directory entries between two progress calls.
-const PROGRESS_EVERY: u32 = 1024;
+/// Directory entries between two progress calls (the page throttles what
+/// it shows; a call costs about a microsecond).
+const PROGRESS_EVERY: u32 = 16;
 
 /// The first path that uses each blob, kept compactly: an install image
 /// has hundreds of thousands of blobs, and a `String` per blob cost more
@@ -227,6 +228,7 @@ pub fn check_image(
     }
     let mut ok = true;
     let mut seen = 0u32;
+    let mut walked = 0u64;
     'lists: while let Some((list, parent, parent_dir, depth, skipped_parent)) = stack.pop() {
         if depth > MAX_DEPTH {
             findings.push(at(format!(
@@ -240,9 +242,11 @@ pub fn check_image(
         loop {
             seen = seen.wrapping_add(1);
             if seen % PROGRESS_EVERY == 0 {
+                // Bytes of entries walked (the walk jumps around the
+                // resource, so an offset would not grow steadily).
                 let (base, total) = (ctx.progress_base, ctx.progress_total);
                 if let Some(p) = ctx.progress.as_mut() {
-                    p(base.saturating_add(off.min(data.len() as u64)), total);
+                    p(base.saturating_add(walked.min(data.len() as u64)), total);
                 }
             }
             let d = match parse_dentry(data, off) {
@@ -254,6 +258,7 @@ pub fn check_image(
                     break 'lists;
                 }
             };
+            walked = walked.saturating_add(d.next.saturating_sub(off));
             off = d.next;
             let name = d.name_string();
             let path = format!("{parent}\\{name}");
