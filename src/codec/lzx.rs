@@ -388,7 +388,10 @@ fn swap_words(src: &[u8], dst: &mut [u8]) {
     let mut d8 = dst.chunks_exact_mut(8);
     let mut s8 = src.chunks_exact(8);
     for (d, s) in (&mut d8).zip(&mut s8) {
-        let x = u64::from_le_bytes(s.try_into().unwrap());
+        let Some(&w) = s.first_chunk::<8>() else {
+            break;
+        };
+        let x = u64::from_le_bytes(w);
         d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
     }
     for (d, s) in d8
@@ -828,8 +831,7 @@ fn copy_match_slow(out: &mut [u8], pos: usize, offset: usize, len: usize) {
     // `pos + 8 - 14 >= pos - 6 >= 1` because `pos >= offset`, and the
     // longest stride (14) goes with offset 7.
     while dst < end {
-        let w: [u8; 8] = out[dst - stride..dst - stride + 8].try_into().unwrap();
-        out[dst..dst + 8].copy_from_slice(&w);
+        out.copy_within(dst - stride..dst - stride + 8, dst);
         dst += 8;
     }
 }
@@ -854,8 +856,8 @@ fn undo_e8(data: &mut [u8]) {
         // (a form the compiler turns into vector compares). The mask is
         // taken before translating, which is fine: translation only
         // rewrites the four bytes after an E8, and those are skipped.
-        let mask = match data.get(base..base + 32) {
-            Some(block) => e8_mask32(block.try_into().unwrap()),
+        let mask = match data.get(base..).and_then(|d| d.first_chunk::<32>()) {
+            Some(block) => e8_mask32(block),
             None => {
                 let mut m = 0u32;
                 for (k, &b) in data[base..].iter().enumerate() {
@@ -914,7 +916,10 @@ fn e8_mask32_portable(block: &[u8; 32]) -> u32 {
     // the eight top bits into one byte with a multiply.
     let mut m = 0u32;
     for (k, c) in block.chunks_exact(8).enumerate() {
-        let x = u64::from_le_bytes(c.try_into().unwrap()) ^ 0xE8E8_E8E8_E8E8_E8E8;
+        let Some(&w) = c.first_chunk::<8>() else {
+            break;
+        };
+        let x = u64::from_le_bytes(w) ^ 0xE8E8_E8E8_E8E8_E8E8;
         let nonzero = ((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7F7F_7F7F_7F7F_7F7F) | x;
         let flags = (!nonzero & 0x8080_8080_8080_8080) >> 7;
         m |= ((flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * k);
@@ -925,7 +930,9 @@ fn e8_mask32_portable(block: &[u8; 32]) -> u32 {
 /// Converts the absolute target after the E8 byte at `i` back to relative.
 #[inline(always)]
 fn translate_e8_target(data: &mut [u8], i: usize) {
-    let t: [u8; 4] = data[i + 1..i + 5].try_into().unwrap();
+    let Some(&t) = data.get(i + 1..).and_then(|d| d.first_chunk::<4>()) else {
+        return;
+    };
     let abs = i32::from_le_bytes(t);
     let here = i as i32;
     if abs >= -here && abs < E8_FILE_SIZE {
@@ -987,9 +994,14 @@ impl Decompressor for LzxDecompressor {
                 // The header is padded to the next 16-bit boundary with 1 to
                 // 16 bits: a full word when already aligned.
                 let start = (bits.bit_position() / 16 + 1) * 2;
-                let r = input.get(start..start + 12).ok_or(err::TRUNCATED_STORED)?;
-                for (k, rep) in reps.iter_mut().enumerate() {
-                    *rep = u32::from_le_bytes(r[4 * k..4 * k + 4].try_into().unwrap());
+                let r = input
+                    .get(start..)
+                    .and_then(|d| d.first_chunk::<12>())
+                    .ok_or(err::TRUNCATED_STORED)?;
+                for (rep, w) in reps.iter_mut().zip(r.chunks_exact(4)) {
+                    if let Some(&b) = w.first_chunk::<4>() {
+                        *rep = u32::from_le_bytes(b);
+                    }
                 }
                 if reps.contains(&0) {
                     return Err(err::ZERO_REPEAT_OFFSET);

@@ -288,13 +288,12 @@ impl IntegrityRunner {
     /// first chunk).
     pub fn chunk_range(&self, rel: usize) -> (u64, u64) {
         let start = 208 + (self.first + rel as u64) * self.chunk_size;
-        (start, start + self.chunk_len(rel))
+        (start, self.end.min(start + self.chunk_size))
     }
 
     fn chunk_len(&self, rel: usize) -> u64 {
-        let index = self.first + rel as u64;
-        let start = 208 + index * self.chunk_size;
-        self.end.min(start + self.chunk_size) - start
+        let (start, end) = self.chunk_range(rel);
+        end - start
     }
 
     fn feed(&mut self, mut data: &[u8]) {
@@ -327,12 +326,12 @@ impl IntegrityRunner {
     }
 
     fn record(&mut self, rel: usize, got: &[u8]) {
-        let index = self.first + rel as u64;
         if got != self.expected[rel] {
+            let (offset, end) = self.chunk_range(rel);
             self.bad.push(BadChunk {
-                index,
-                offset: 208 + index * self.chunk_size,
-                length: self.chunk_len(rel),
+                index: self.first + rel as u64,
+                offset,
+                length: end - offset,
             });
         }
         self.checked += 1;

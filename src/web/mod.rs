@@ -24,7 +24,7 @@ pub use digest::Sha256;
 pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
 use crate::read::{ReadAt, ReadError};
-use crate::verify::task::{IntegrityRunner, TaskKind, TaskResult, TaskSpec};
+use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
 use crate::verify::{needed_ranges, Lane, Options, Verifier};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -312,24 +312,11 @@ impl Session {
                 .map_err(|e| error("Error", format!("bad lane results: {e}")))?;
             all.append(&mut part);
         }
+        // Finished as a lane finishes its tasks (split sets name the part).
+        let split = self.names.len() > 1;
         for (spec, runner) in self.external.drain(..) {
-            let mut res = TaskResult {
-                id: spec.id,
-                ..Default::default()
-            };
-            runner.finish_into(&mut res);
-            // As the lanes do: findings name their part in split sets only.
-            let part = self
-                .names
-                .get(spec.part as usize)
-                .filter(|_| self.names.len() > 1)
-                .map(String::as_str);
-            for f in &mut res.findings {
-                if f.part.is_none() {
-                    f.part = part.map(str::to_string);
-                }
-            }
-            all.push(res);
+            let part = self.names.get(spec.part as usize).filter(|_| split);
+            all.push(Runner::Integrity(runner).finish(&spec, part.map(String::as_str)));
         }
         let report = v.finish(all, now_iso());
         serde_json::to_string(&report).map_err(|e| error("Error", e.to_string()))
