@@ -831,7 +831,10 @@ fn copy_match_slow(out: &mut [u8], pos: usize, offset: usize, len: usize) {
     // `pos + 8 - 14 >= pos - 6 >= 1` because `pos >= offset`, and the
     // longest stride (14) goes with offset 7.
     while dst < end {
-        out.copy_within(dst - stride..dst - stride + 8, dst);
+        let Some(&w) = out.get(dst - stride..).and_then(|s| s.first_chunk::<8>()) else {
+            break;
+        };
+        out[dst..dst + 8].copy_from_slice(&w);
         dst += 8;
     }
 }
