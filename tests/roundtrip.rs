@@ -81,7 +81,6 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
         let path = generated().join(format!("{name}.wim"));
         let data = std::fs::read(&path).unwrap();
         let v = Verifier::open(&[(name, &data as &dyn ReadAt)], Options::default()).unwrap();
-        let paths = v.opened.paths.clone();
         let mut hb = [0u8; HEADER_SIZE];
         let size = data.len() as u64;
         data.read_at(0, &mut hb).unwrap();
@@ -139,7 +138,9 @@ fn every_codec_and_chunk_size_decodes_to_the_source_bytes() {
         assert!(codec != Codec::None);
         let mut files_here = 0;
         for (sha, bytes) in &blobs {
-            let Some(p) = paths.get(sha) else { continue };
+            let Some(p) = v.opened.blob_path(sha) else {
+                continue;
+            };
             let Some(src) = source(&p) else { continue };
             assert!(
                 src == *bytes,

@@ -15,9 +15,14 @@ use std::time::SystemTime;
 /// Bytes per read of the main pass. Small slices keep memory low; the
 /// buffers are reused, so their number costs nothing per byte.
 pub const SLICE: usize = 256 << 10;
-/// Slices queued per lane before the reader waits; bounds the buffers to
-/// about `lanes * LANE_QUEUE + 2` slices.
-pub const LANE_QUEUE: usize = 4;
+/// Bytes queued per lane before the reader waits; bounds the buffers to
+/// about `lanes * LANE_QUEUE_BYTES` plus two slices. Lanes take turns
+/// being the slow one (a big compressed blob on one, small stored ones on
+/// the other): with a queue of 1 MiB they waited for each other about a
+/// third of the time on a 5 GB LZX image; with 16 MiB they rarely do
+/// (`scripts/bench.sh lzx`: 32-35 s -> 29-30 s).
+pub const LANE_QUEUE_BYTES: usize = 16 << 20;
+const LANE_QUEUE: usize = LANE_QUEUE_BYTES / SLICE;
 
 /// A file read by absolute offset.
 pub struct FileReader {

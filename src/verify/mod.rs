@@ -3,6 +3,7 @@
 //! merges their results into a [`Report`]. Nothing here does I/O beyond the
 //! [`ReadAt`] handed in, or knows about threads, workers or the DOM.
 
+pub mod blob_index;
 pub mod finding;
 pub mod open;
 pub mod resource;
@@ -366,14 +367,18 @@ pub fn verify_bytes(
 
 /// Adds the first path that uses a failed blob to its finding, so the admin
 /// knows which file of the image is damaged.
-fn name_blob_user(mut f: Finding, paths: &tree::BlobPaths) -> Finding {
+fn name_blob_user(
+    mut f: Finding,
+    blobs: &blob_index::BlobIndex,
+    paths: &tree::BlobPaths,
+) -> Finding {
     let Some(hex_str) = f.message.strip_prefix("blob ").and_then(|m| m.get(..40)) else {
         return f;
     };
     let Some(sha) = crate::format::parse_hex::<20>(hex_str) else {
         return f;
     };
-    if let Some(path) = paths.get(&sha) {
+    if let Some(path) = blobs.id(&sha).and_then(|id| paths.get(id)) {
         if let Some(pos) = f.message.find(')') {
             f.message.insert_str(pos, &format!(", used by {path}"));
         }
@@ -440,7 +445,10 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         checked.blobs_unverified += r.blobs_unverified;
         checked.uncompressed_bytes = checked.uncompressed_bytes.saturating_add(r.bytes_out);
         for f in &r.findings {
-            capped.push(&mut findings, name_blob_user(f.clone(), &opened.paths));
+            capped.push(
+                &mut findings,
+                name_blob_user(f.clone(), &opened.blobs, &opened.paths),
+            );
         }
     }
     findings.extend(capped.summaries());

@@ -2,6 +2,7 @@
 //! (header, blob table, XML, integrity table, metadata), check them, and
 //! plan the tasks of phase 2.
 
+use super::blob_index::{BlobIndex, Known};
 use super::finding::{remedies, Capped, Finding};
 use super::resource::{CollectSink, Layout, ResourceDecoder, Scratch};
 use super::task::{BlobTarget, TaskKind, TaskSpec};
@@ -16,7 +17,7 @@ use crate::format::resource::{chunk_size_problem, SOLID_HEADER_SIZE};
 use crate::format::xml::{self, XmlInfo, MAX_IMAGES, MAX_XML_SIZE};
 use crate::read::{read_vec, ReadAt, ReadError};
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Largest metadata resource (uncompressed) that is loaded. A full Windows
 /// install image's metadata is 50–150 MB; the cap bounds memory for a
@@ -96,12 +97,19 @@ pub struct Opened {
     /// and matched its SHA-1 (each is decompressed, walked and dropped in
     /// turn: only one image's metadata is in memory at a time).
     pub metadata: Vec<bool>,
-    /// Blob table across parts: SHA-1 -> (entry, reference count).
-    pub blob_hashes: HashMap<[u8; 20], (u32, u32)>,
+    /// Blob table across parts, by SHA-1.
+    pub blobs: BlobIndex,
     /// Per image, what the tree walk found (None if not walked).
     pub trees: Vec<Option<super::tree::TreeSummary>>,
     /// The first path using each blob.
     pub paths: super::tree::BlobPaths,
+}
+
+impl Opened {
+    /// The first path in the images that uses the blob with this SHA-1.
+    pub fn blob_path(&self, sha1: &[u8; 20]) -> Option<String> {
+        self.paths.get(self.blobs.id(sha1)?)
+    }
 }
 
 struct Ctx<'a> {
@@ -139,7 +147,7 @@ pub fn open_observed(
         xml: None,
         resources: ResourceCounts::default(),
         metadata: Vec::new(),
-        blob_hashes: HashMap::new(),
+        blobs: BlobIndex::default(),
         trees: Vec::new(),
         paths: Default::default(),
     };
@@ -256,7 +264,7 @@ pub fn open_observed(
             &mut ctx,
             &mut o.tasks,
             &mut o.resources,
-            &mut o.blob_hashes,
+            &mut o.blobs,
             &mut metadata_entries,
         )?;
         part.header = Some(hdr);
@@ -731,7 +739,7 @@ fn plan_blobs(
     ctx: &mut Ctx,
     tasks: &mut Vec<TaskSpec>,
     rc: &mut ResourceCounts,
-    blob_hashes: &mut HashMap<[u8; 20], (u32, u32)>,
+    blobs: &mut BlobIndex,
     metadata_entries: &mut Vec<(usize, BlobEntry)>,
 ) -> Result<(), ReadError> {
     let part_no = h.part_number;
@@ -794,16 +802,14 @@ fn plan_blobs(
         }
         // One map for the set and for duplicates (a second map would double
         // phase 1's memory for millions of entries).
-        match blob_hashes.entry(e.sha1) {
-            std::collections::hash_map::Entry::Occupied(prev) => {
-                let prev = prev.get().0;
-                rc.duplicate_hashes += 1;
-                ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
-                continue;
-            }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert((i as u32, e.refcount));
-            }
+        let known = Known {
+            entry: i as u32,
+            refcount: e.refcount,
+        };
+        if let Err(prev) = blobs.insert(e.sha1, known) {
+            rc.duplicate_hashes += 1;
+            ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
+            continue;
         }
         if r.is_solid() {
             if h.version != header::VERSION_SOLID {
@@ -1153,10 +1159,10 @@ fn check_trees(
         .map(|(_, e)| e.reshdr.uncompressed_size.min(MAX_METADATA_SIZE))
         .fold(0, u64::saturating_add);
     let mut ctx = TreeContext {
-        blobs: &o.blob_hashes,
+        blobs: &o.blobs,
         all_parts,
-        refs: HashMap::new(),
-        paths: Default::default(),
+        refs: vec![0; o.blobs.len()],
+        paths: super::tree::BlobPaths::for_blobs(o.blobs.len()),
         progress: Some(progress),
         progress_base: 0,
         progress_total: total,

@@ -3,10 +3,11 @@
 //! lists), every referenced blob present, names that break extraction on
 //! Windows, and the WinPE files WDS multicast needs.
 
+use super::blob_index::BlobIndex;
 use super::finding::{remedies, Finding};
 use crate::format::hex;
 use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Deepest directory nesting accepted (wimlib's limit too).
 pub const MAX_DEPTH: u32 = 16384;
@@ -25,12 +26,13 @@ pub struct TreeSummary {
 
 /// Shared state across all images of a WIM.
 pub struct TreeContext<'a> {
-    /// Blob table: SHA-1 -> (entry index, reference count).
-    pub blobs: &'a HashMap<[u8; 20], (u32, u32)>,
+    /// The blob table, by SHA-1.
+    pub blobs: &'a BlobIndex,
     /// False when parts of a split set are missing (their blobs are unknown).
     pub all_parts: bool,
-    /// References counted per blob (one per dentry stream).
-    pub refs: HashMap<[u8; 20], u32>,
+    /// References counted per blob number (one per dentry stream); holds
+    /// `blobs.len()` counts.
+    pub refs: Vec<u32>,
     /// The first path that uses each blob, for naming failures.
     pub paths: BlobPaths,
     /// Told how far the walk is, now and then: (metadata bytes behind, of
@@ -55,10 +57,13 @@ pub struct BlobPaths {
     text: String,
     /// Per directory: its parent (`None` for the root) and its name's range
     /// in `text`. A parent is always registered before its children.
-    dirs: Vec<(Option<u32>, usize, usize)>,
-    /// Per blob: (directory, name's range in `text`).
-    blobs: HashMap<[u8; 20], (u32, usize, usize)>,
+    dirs: Vec<(Option<u32>, u32, u32)>,
+    /// Per blob number: (directory, name's range in `text`); `NO_PATH` in
+    /// the directory for a blob no entry has used yet.
+    blobs: Vec<(u32, u32, u32)>,
 }
+
+const NO_PATH: u32 = u32::MAX;
 
 impl BlobPaths {
     /// Registers a directory named `name` under `parent` (`None`: the
@@ -68,35 +73,62 @@ impl BlobPaths {
         if !is_root && parent.is_none() {
             return None;
         }
-        let n = u32::try_from(self.dirs.len()).ok()?;
-        let start = self.text.len();
-        self.text.push_str(name);
-        self.dirs.push((parent, start, self.text.len()));
+        let n = u32::try_from(self.dirs.len())
+            .ok()
+            .filter(|&n| n != NO_PATH)?;
+        let (start, end) = self.push_name(name)?;
+        self.dirs.push((parent, start, end));
         Some(n)
     }
 
-    /// Records `name` in directory `dir` as the path of blob `h` unless it
-    /// has one.
-    pub fn record(&mut self, h: [u8; 20], dir: Option<u32>, name: &str) {
+    /// Appends `name` to the text; `None` once the text would pass 4 GiB
+    /// (names are then no longer recorded: they only decorate findings).
+    fn push_name(&mut self, name: &str) -> Option<(u32, u32)> {
+        let start = u32::try_from(self.text.len()).ok()?;
+        let end = u32::try_from(self.text.len().checked_add(name.len())?).ok()?;
+        self.text.push_str(name);
+        Some((start, end))
+    }
+
+    /// Records `name` in directory `dir` as the path of blob number `id`
+    /// unless it has one.
+    pub fn record(&mut self, id: u32, dir: Option<u32>, name: &str) {
         let Some(dir) = dir else { return };
-        if let std::collections::hash_map::Entry::Vacant(v) = self.blobs.entry(h) {
-            let start = self.text.len();
-            self.text.push_str(name);
-            v.insert((dir, start, self.text.len()));
+        let i = id as usize;
+        if i >= self.blobs.len() {
+            // Numbers are dense: grow to the highest one seen.
+            self.blobs.resize(i + 1, (NO_PATH, 0, 0));
+        }
+        if self.blobs[i].0 != NO_PATH {
+            return;
+        }
+        if let Some((start, end)) = self.push_name(name) {
+            self.blobs[i] = (dir, start, end);
         }
     }
 
-    /// The path recorded for blob `h`, as `\dir\...\name`.
-    pub fn get(&self, h: &[u8; 20]) -> Option<String> {
-        let &(dir, a, b) = self.blobs.get(h)?;
-        let mut names = vec![self.text.get(a..b)?];
+    /// An empty index for blob numbers `0..n`, allocated at once.
+    pub fn for_blobs(n: usize) -> BlobPaths {
+        BlobPaths {
+            blobs: vec![(NO_PATH, 0, 0); n],
+            ..Default::default()
+        }
+    }
+
+    /// The path recorded for blob number `id`, as `\dir\...\name`.
+    pub fn get(&self, id: u32) -> Option<String> {
+        let &(dir, a, b) = self.blobs.get(id as usize)?;
+        if dir == NO_PATH {
+            return None;
+        }
+        let mut names = vec![self.text.get(a as usize..b as usize)?];
         let mut d = Some(dir);
         // Parents have smaller numbers, so this ends; the bound is a guard.
         for _ in 0..self.dirs.len() {
             let Some(k) = d else { break };
             let &(parent, na, nb) = self.dirs.get(k as usize)?;
             if parent.is_some() {
-                names.push(self.text.get(na..nb)?);
+                names.push(self.text.get(na as usize..nb as usize)?);
             }
             d = parent;
         }
@@ -110,11 +142,11 @@ impl BlobPaths {
 
     /// How many blobs have a path.
     pub fn len(&self) -> usize {
-        self.blobs.len()
+        self.blobs.iter().filter(|b| b.0 != NO_PATH).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blobs.is_empty()
+        self.len() == 0
     }
 }
 
@@ -261,7 +293,8 @@ pub fn check_image(
             walked = walked.saturating_add(d.next.saturating_sub(off));
             off = d.next;
             let name = d.name_string();
-            let path = format!("{parent}\\{name}");
+            // Built only when needed: most entries have no finding.
+            let path = || format!("{parent}\\{name}");
             // Readers (wimlib, WIMGAPI) skip `.`/`..`, empty names and
             // duplicates, so their data is never looked up; a missing blob
             // there is not corruption.
@@ -274,49 +307,45 @@ pub fn check_image(
             } else if name.is_empty() {
                 dotdot.add(format!("{parent}\\ (an entry with an empty name)"));
             } else if name == "." || name == ".." {
-                dotdot.add(path.clone());
+                dotdot.add(path());
             } else if name.contains(['\\', '/']) {
-                dotdot.add(format!("{path} (a name containing a path separator)"));
+                dotdot.add(format!("{} (a name containing a path separator)", path()));
             } else if name.contains('\0') {
-                bad_names.add(format!("{path} (embedded NUL)"));
+                bad_names.add(format!("{} (embedded NUL)", path()));
             } else if let Some(p) = windows_name_problem(&name) {
-                bad_names.add(format!("{path} ({p})"));
+                bad_names.add(format!("{} ({p})", path()));
             }
             if !names_here.insert(name.to_lowercase()) {
-                dups.add(path.clone());
+                dups.add(path());
                 skipped = true;
             }
-            let mut hashes: Vec<[u8; 20]> = Vec::new();
-            if d.main_hash != [0u8; 20] {
-                hashes.push(d.main_hash);
-            }
-            hashes.extend(
-                d.streams
-                    .iter()
-                    .filter(|s| s.hash != [0u8; 20])
-                    .map(|s| s.hash),
-            );
+            let hashes = std::iter::once(d.main_hash)
+                .chain(d.streams.iter().map(|s| s.hash))
+                .filter(|h| *h != [0u8; 20]);
             for h in hashes {
-                *ctx.refs.entry(h).or_insert(0) += 1;
-                if !ctx.blobs.contains_key(&h) {
+                let Some(id) = ctx.blobs.id(&h) else {
                     if skipped {
-                        skipped_missing.add(format!("{path} (blob {})", hex(&h)));
+                        skipped_missing.add(format!("{} (blob {})", path(), hex(&h)));
                     } else {
-                        missing.add(format!("{path} (blob {})", hex(&h)));
+                        missing.add(format!("{} (blob {})", path(), hex(&h)));
                     }
+                    continue;
+                };
+                if let Some(n) = ctx.refs.get_mut(id as usize) {
+                    *n = n.saturating_add(1);
                 }
-                ctx.paths.record(h, parent_dir, &name);
+                ctx.paths.record(id, parent_dir, &name);
             }
             if d.is_directory() {
                 sum.dirs += 1;
                 if d.subdir_offset != 0 {
                     if !visited_lists.insert(d.subdir_offset) {
-                        findings.push(at(format!("{path}: its child list at offset {} is already used by another directory (a cycle or a shared list)", d.subdir_offset)));
+                        findings.push(at(format!("{}: its child list at offset {} is already used by another directory (a cycle or a shared list)", path(), d.subdir_offset)));
                         ok = false;
                         break 'lists;
                     }
                     let dir = ctx.paths.dir(parent_dir, &name, false);
-                    stack.push((d.subdir_offset, path.clone(), dir, depth + 1, skipped));
+                    stack.push((d.subdir_offset, path(), dir, depth + 1, skipped));
                 }
             } else {
                 sum.files += 1;
@@ -395,16 +424,21 @@ pub fn check_refcounts(
 ) {
     let mut wrong = Tally::default();
     let mut unreferenced = Tally::default();
-    let mut entries: Vec<(&[u8; 20], &(u32, u32))> = ctx.blobs.iter().collect();
-    entries.sort_by_key(|(_, (i, _))| *i);
-    for (h, (entry, refcount)) in entries {
+    // In blob number order, which is blob table order.
+    let mut blobs: Vec<(u32, &[u8; 20])> = ctx.blobs.iter().map(|(h, id)| (id, h)).collect();
+    blobs.sort_unstable_by_key(|b| b.0);
+    for (id, h) in blobs {
+        let Some(known) = ctx.blobs.get(id) else {
+            continue;
+        };
         if metadata.contains(h) {
             continue;
         }
-        let n = ctx.refs.get(h).copied().unwrap_or(0);
+        let (entry, refcount) = (known.entry, known.refcount);
+        let n = ctx.refs.get(id as usize).copied().unwrap_or(0);
         if n == 0 {
             unreferenced.add(format!("entry {entry} ({})", hex(h)));
-        } else if n != *refcount {
+        } else if n != refcount {
             wrong.add(format!("entry {entry}: {refcount} recorded, {n} found"));
         }
     }
