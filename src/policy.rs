@@ -327,7 +327,7 @@ pub fn evaluate(
         ));
     }
     let verdict = rs.iter().map(|r| r.verdict).max().unwrap_or(Safe);
-    rs.sort_by(|a, b| b.verdict.cmp(&a.verdict));
+    rs.sort_by_key(|r| std::cmp::Reverse(r.verdict));
     TargetResult {
         id: target,
         title: target.title().into(),

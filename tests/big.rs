@@ -45,7 +45,7 @@ fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
         targets: TargetId::ALL.to_vec(),
         ..Options::default()
     };
-    let r = verify_with(&[good.clone()], all.clone());
+    let r = verify_with(std::slice::from_ref(&good), all.clone());
     assert!(
         r.file.size > G4 + (G4 >> 3),
         "fixture is {} bytes",
@@ -123,7 +123,7 @@ fn a_blob_over_4_gib_uses_8_byte_chunk_entries_and_verifies() {
         String::from_utf8_lossy(&out.stderr)
     );
     let path = root().join("tests/fixtures/generated/big/zeros-lzx.wim");
-    let r = verify(&[path.clone()]);
+    let r = verify(std::slice::from_ref(&path));
     assert_eq!(r.intact, Some(true), "{:?}", codes(&r));
     assert_eq!(r.resources.uncompressed_over_4gib, 1);
     assert!(r.checked.uncompressed_bytes >= 4_700_000_000);

@@ -14,7 +14,7 @@ fn a_real_microsoft_image_agrees_with_wimlib() {
         return;
     };
     let path = PathBuf::from(path);
-    let r = verify(&[path.clone()]);
+    let r = verify(std::slice::from_ref(&path));
     let (rc, out) = wimlib(&["verify", path.to_str().unwrap()]);
     println!(
         "{}: wimproof verdict {} intact {:?}; {} blobs verified; wimlib rc {rc}",

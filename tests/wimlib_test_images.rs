@@ -8,7 +8,7 @@ use wimproof::policy::Verdict;
 
 fn check(name: &str) -> wimproof::report::Report {
     let p = shared_fixtures().join(name);
-    let r = verify(&[p.clone()]);
+    let r = verify(std::slice::from_ref(&p));
     let (rc, out) = wimlib(&["verify", p.to_str().unwrap()]);
     assert_eq!(
         r.intact,

@@ -561,7 +561,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
             .map(|p| p.integrity.clone())
             .unwrap_or_default()
     };
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Report {
         schema: crate::report::SCHEMA,
         tool: Tool::default(),

@@ -753,7 +753,7 @@ fn plan_blobs(
     for (i, e) in entries.iter().enumerate() {
         let r = &e.reshdr;
         let at = entry_at(i);
-        if !r.is_solid() && !(solid_res.is_empty() && solid_blobs.is_empty()) {
+        if !r.is_solid() && (!solid_res.is_empty() || !solid_blobs.is_empty()) {
             plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
         }
         if e.is_solid_resource() {

@@ -97,11 +97,11 @@ impl Scratch {
         codec: Codec,
         chunk_size: u32,
     ) -> Option<&mut Box<dyn Decompressor + Send>> {
-        if !self.decoders.contains_key(&(codec, chunk_size)) {
-            let d = decoder_for(codec, chunk_size)?;
-            self.decoders.insert((codec, chunk_size), d);
+        use std::collections::hash_map::Entry;
+        match self.decoders.entry((codec, chunk_size)) {
+            Entry::Occupied(o) => Some(o.into_mut()),
+            Entry::Vacant(v) => Some(v.insert(decoder_for(codec, chunk_size)?)),
         }
-        self.decoders.get_mut(&(codec, chunk_size))
     }
 }
 

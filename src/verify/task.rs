@@ -454,11 +454,7 @@ impl BlobSink {
             }
             match (data, why) {
                 (Some(d), _) => a.hasher.update(&d[(s - pos) as usize..(e - pos) as usize]),
-                (None, Some(w)) => {
-                    if a.failure.is_none() {
-                        a.failure = Some(w.clone());
-                    }
-                }
+                (None, Some(w)) if a.failure.is_none() => a.failure = Some(w.clone()),
                 _ => {}
             }
         }
