@@ -161,7 +161,10 @@ async function runReader(msg) {
       if (w) w();
       if (wakeOnResults) wakeOnResults();
     };
-    port.postMessage({ type: 'tasks', tasks: session.laneTasks(k), names: partNames });
+    // A compact binary task list (tens of MiB as JSON for a large image),
+    // transferred rather than copied.
+    const tasks = session.laneTasks(k);
+    port.postMessage({ type: 'tasks', tasks, names: partNames }, [tasks.buffer]);
   });
 
   // Integrity chunks being hashed by WebCrypto: [promise, bytes].

@@ -9,6 +9,7 @@ pub mod open;
 pub mod resource;
 pub mod task;
 pub mod tree;
+pub mod wire;
 
 use crate::format::hex;
 use crate::policy::{self, TargetId, Verdict};

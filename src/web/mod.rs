@@ -25,7 +25,7 @@ pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSp
 
 use crate::read::{ReadAt, ReadError};
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
-use crate::verify::{needed_ranges, Lane, Options, Verifier};
+use crate::verify::{needed_ranges, wire, Lane, Options, Verifier};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -265,15 +265,17 @@ impl Session {
             .is_some_and(|(_, r)| r.chunk_digest(chunk as usize, digest))
     }
 
-    /// The JSON array of `TaskSpec`s of lane `lane` (after [`Session::plan`]).
+    /// The tasks of lane `lane` (after [`Session::plan`]), in the binary
+    /// form of [`crate::verify::wire`], for [`WebLane::new`] in another
+    /// worker. They leave the session: ask once per lane.
     #[wasm_bindgen(js_name = laneTasks)]
-    pub fn lane_tasks(&self, lane: u32) -> Result<String, JsValue> {
+    pub fn lane_tasks(&mut self, lane: u32) -> Vec<u8> {
         let tasks = self
             .plans
-            .get(lane as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        serde_json::to_string(tasks).map_err(|e| error("Error", e.to_string()))
+            .get_mut(lane as usize)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        wire::encode(&tasks)
     }
 
     /// Lane `lane` itself, for the reader worker that runs it (after
@@ -333,11 +335,10 @@ pub struct WebLane {
 
 #[wasm_bindgen]
 impl WebLane {
-    /// `tasks` is the JSON from [`Session::lane_tasks`].
+    /// `tasks` is the buffer from [`Session::lane_tasks`].
     #[wasm_bindgen(constructor)]
-    pub fn new(tasks: &str, part_names: Vec<String>) -> Result<WebLane, JsValue> {
-        let tasks: Vec<TaskSpec> = serde_json::from_str(tasks)
-            .map_err(|e| error("TypeError", format!("bad task list: {e}")))?;
+    pub fn new(tasks: &[u8], part_names: Vec<String>) -> Result<WebLane, JsValue> {
+        let tasks = wire::decode(tasks).map_err(|e| error("TypeError", e.to_string()))?;
         let parts = part_names.len();
         Ok(WebLane {
             lane: Some(Lane::new(tasks, part_names)),
