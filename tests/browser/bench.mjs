@@ -129,7 +129,7 @@ function sampler() {
 // Installed before the page's scripts: long tasks, the input event, the
 // card's state changes and the progress text's updates, in page time.
 function instrument() {
-  const b = (window.__bench = { longtasks: [], t0: null, t1: null, state: null, progress: [] });
+  const b = (window.__bench = { longtasks: [], t0: null, t1: null, state: null, progress: [], texts: [] });
   window.__wimproofStats = [];
   try {
     new PerformanceObserver((list) => {
@@ -152,7 +152,10 @@ function instrument() {
         }
       } else if (r.type === 'childList') {
         const el = t.nodeType === 1 ? t : t.parentElement;
-        if (el && el.classList && el.classList.contains('wp-progress-text')) b.progress.push(now);
+        if (el && el.classList && el.classList.contains('wp-progress-text')) {
+          b.progress.push(now);
+          b.texts.push(el.textContent);
+        }
       }
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
@@ -180,19 +183,30 @@ async function pageRun(tool, url, digests) {
     line(tool, b.state === 'done' ? wall : NaN, peak);
     const lt = b.longtasks === null ? null : b.longtasks.filter(([s]) => s >= b.t0 && s <= b.t1);
     const p = b.progress.filter((t) => t >= b.t0 && t <= b.t1);
+    const first = b.progress.indexOf(p[0]);
     let gap = 0;
-    for (let i = 1; i < p.length; i++) gap = Math.max(gap, p[i] - p[i - 1]);
+    let gapAt = '';
+    for (let i = 1; i < p.length; i++) {
+      if (p[i] - p[i - 1] > gap) {
+        gap = p[i] - p[i - 1];
+        gapAt = ` at +${((p[i - 1] - b.t0) / 1000).toFixed(1)} s after "${b.texts[first + i - 1]}"`;
+      }
+    }
     const notes = [
       `state=${b.state}`,
       lt === null
         ? 'longtask observer unavailable'
         : `long tasks >50ms: ${lt.length}${lt.length ? ` (${lt.slice(0, 5).map(([t, d]) => `${d.toFixed(0)} ms at +${((t - b.t0) / 1000).toFixed(1)} s`).join(', ')})` : ''}`,
-      `progress updates: ${(p.length / wall).toFixed(1)}/s, longest gap ${gap.toFixed(0)} ms`,
+      `progress updates: ${(p.length / wall).toFixed(1)}/s, longest gap ${gap.toFixed(0)} ms${gapAt}`,
       `memory before the file ${idle.toFixed(0)} MiB`,
       `secure context ${env.secure}, crypto.subtle ${env.subtle}`,
     ];
     if (errors.length) notes.push(`page errors: ${errors.join('; ')}`);
     console.log(`# ${kind} ${tool}: ${notes.join(', ')}`);
+    if (process.env.BENCH_DEBUG) {
+      const texts = p.slice(0, 40).map((t, i) => `+${((t - b.t0) / 1000).toFixed(2)} s ${b.texts[first + i]}`);
+      console.log(`# first progress texts:\n#   ${texts.join('\n#   ')}`);
+    }
     const st = await page.evaluate(() => window.__wimproofStats[0]);
     if (st) {
       const sec = (ms) => (ms / 1000).toFixed(1);
