@@ -35,6 +35,24 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// Codec, chunk size and uncompressed size of a chunked or pipable
+    /// resource (a solid one names them in its own header).
+    pub fn chunking(&self) -> Option<(Codec, u32, u64)> {
+        match *self {
+            Layout::Chunked {
+                codec,
+                chunk_size,
+                usize,
+            }
+            | Layout::Pipable {
+                codec,
+                chunk_size,
+                usize,
+            } => Some((codec, chunk_size, usize)),
+            Layout::Stored | Layout::Solid => None,
+        }
+    }
+
     /// The layout of a non-solid resource `r` in a WIM with header `h`, or
     /// `None` when it is marked compressed but the WIM names no codec.
     pub fn non_solid(
@@ -187,21 +205,18 @@ impl ResourceDecoder {
             emitted: 0,
             failure: None,
         };
-        match layout {
-            Layout::Stored => {
+        match layout.chunking() {
+            None if layout == Layout::Stored => {
                 d.usize = stored_len;
                 d.stage = Stage::Raw { left: stored_len };
             }
-            Layout::Chunked {
-                codec,
-                chunk_size,
-                usize,
+            // Solid: its header says the rest.
+            None => {
+                d.stage = Stage::Header {
+                    need: SOLID_HEADER_SIZE,
+                };
             }
-            | Layout::Pipable {
-                codec,
-                chunk_size,
-                usize,
-            } => {
+            Some((codec, chunk_size, usize)) => {
                 d.codec = codec;
                 d.chunk_size = chunk_size;
                 d.usize = usize;
@@ -220,11 +235,6 @@ impl ResourceDecoder {
                     let table = d.n_chunks.saturating_sub(1) * chunk_entry_width(usize);
                     d.stage = Stage::Header { need: table };
                 }
-            }
-            Layout::Solid => {
-                d.stage = Stage::Header {
-                    need: SOLID_HEADER_SIZE,
-                };
             }
         }
         d

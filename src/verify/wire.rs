@@ -85,28 +85,16 @@ pub fn encode(tasks: &[TaskSpec]) -> Vec<u8> {
             }
             TaskKind::Resource { layout, blobs } => {
                 out.push(2);
-                match layout {
-                    Layout::Stored => out.push(0),
-                    Layout::Solid => out.push(2),
-                    Layout::Chunked {
-                        codec,
-                        chunk_size,
-                        usize,
-                    }
-                    | Layout::Pipable {
-                        codec,
-                        chunk_size,
-                        usize,
-                    } => {
-                        out.push(if matches!(layout, Layout::Chunked { .. }) {
-                            1
-                        } else {
-                            3
-                        });
-                        out.push(codec_byte(*codec));
-                        out.extend_from_slice(&chunk_size.to_le_bytes());
-                        out.extend_from_slice(&usize.to_le_bytes());
-                    }
+                out.push(match layout {
+                    Layout::Stored => 0,
+                    Layout::Chunked { .. } => 1,
+                    Layout::Solid => 2,
+                    Layout::Pipable { .. } => 3,
+                });
+                if let Some((codec, chunk_size, usize)) = layout.chunking() {
+                    out.push(codec_byte(codec));
+                    out.extend_from_slice(&chunk_size.to_le_bytes());
+                    out.extend_from_slice(&usize.to_le_bytes());
                 }
                 put_len(&mut out, blobs.len());
                 for b in blobs {
