@@ -5,6 +5,8 @@
 
 use crate::read::{ReadAt, ReadError};
 use crate::report::Report;
+use crate::verify::resource::Layout;
+use crate::verify::task::TaskKind;
 use crate::verify::{needed_ranges, Lane, Options, Verifier};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,14 +17,18 @@ use std::time::SystemTime;
 /// Bytes per read of the main pass. Small slices keep memory low; the
 /// buffers are reused, so their number costs nothing per byte.
 pub const SLICE: usize = 256 << 10;
-/// Bytes queued per lane before the reader waits; bounds the buffers to
-/// about `lanes * LANE_QUEUE_BYTES` plus two slices. Lanes take turns
-/// being the slow one (a big compressed blob on one, small stored ones on
-/// the other): with a queue of 1 MiB they waited for each other about a
+/// Bytes queued per lane before the reader waits, when some lane decodes
+/// compressed resources; bounds the buffers to about `lanes *
+/// LANE_QUEUE_BYTES` plus two slices. Decoding costs per stored byte vary
+/// a lot (compression ratio, chunks stored raw), so lanes take turns being
+/// the slow one: with 1 MiB queued they waited for each other about a
 /// third of the time on a 5 GB LZX image; with 16 MiB they rarely do
 /// (`scripts/bench.sh lzx`: 32-35 s -> 29-30 s).
 pub const LANE_QUEUE_BYTES: usize = 16 << 20;
-const LANE_QUEUE: usize = LANE_QUEUE_BYTES / SLICE;
+/// The same when every resource is stored: hashing costs the same per
+/// byte everywhere, so lanes stay in step and a deep queue would only hold
+/// memory (the CLI then stays below wimlib's few MiB).
+pub const LANE_QUEUE_STORED_BYTES: usize = 1 << 20;
 
 /// A file read by absolute offset.
 pub struct FileReader {
@@ -174,12 +180,21 @@ fn run_lanes(
 ) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
     let plans = v.take_lanes(threads);
     let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(|p| needed_ranges(p)).collect();
+    let decodes = plans.iter().flatten().any(|t| {
+        matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored)
+    });
+    let queue_bytes = if decodes {
+        LANE_QUEUE_BYTES
+    } else {
+        LANE_QUEUE_STORED_BYTES
+    };
+    let queue = (queue_bytes / SLICE).max(1);
     let total: u64 = readers.iter().map(|r| r.size).sum();
     std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for plan in plans {
-            let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(LANE_QUEUE);
+            let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(queue);
             senders.push(tx);
             let names = names.to_vec();
             handles.push(scope.spawn(move || {
