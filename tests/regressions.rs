@@ -273,21 +273,40 @@ fn a_corrupt_blob_is_named_by_a_path_wimlib_lists() {
 /// a large image opens): once per image at least, never backwards, ending at
 /// the total, which is the sum of the images' metadata sizes.
 #[test]
-fn opening_reports_the_tree_walk_up_to_its_total() {
+fn opening_reports_the_blob_table_then_the_tree_walk_up_to_its_total() {
     use wimproof::read::ReadAt;
     let row = common::manifest()
         .into_iter()
         .find(|r| r.name == "multi")
         .expect("fixture");
     let bytes = std::fs::read(&row.files[0]).unwrap();
-    let mut calls: Vec<(u64, u64)> = Vec::new();
+    use wimproof::verify::open::Opening;
+    let mut all: Vec<(Opening, u64, u64)> = Vec::new();
     let v = wimproof::verify::Verifier::open_observed(
         &[("multi.wim", &bytes as &dyn ReadAt)],
         Options::default(),
-        &mut |d, t| calls.push((d, t)),
+        &mut |s, d, t| all.push((s, d, t)),
     )
     .expect("open");
     assert_eq!(v.opened.trees.len(), 3);
+    // The blob table first, from none of its entries to all of them.
+    let table: Vec<(u64, u64)> = all
+        .iter()
+        .take_while(|c| c.0 == Opening::BlobTable)
+        .map(|c| (c.1, c.2))
+        .collect();
+    let entries = v.opened.resources.blob_entries + v.opened.resources.solid_resources;
+    assert!(entries > 0);
+    assert_eq!(table.first(), Some(&(0, entries)), "{all:?}");
+    assert_eq!(table.last(), Some(&(entries, entries)), "{all:?}");
+    // Then only the trees.
+    let calls: Vec<(u64, u64)> = all[table.len()..]
+        .iter()
+        .map(|c| {
+            assert_eq!(c.0, Opening::Trees, "{all:?}");
+            (c.1, c.2)
+        })
+        .collect();
     // 70 entries per image: calls from inside the walk too, not only
     // between images.
     assert!(calls.len() >= 3 * 4, "{calls:?}");

@@ -276,7 +276,7 @@ export async function verifySet(files, opts = {}) {
     let passDone0 = 0;
     // `of`: what `done` counts out of; the file's bytes but while opening
     // (then the directory trees' metadata bytes).
-    const progress = (phase, done, of = total) => {
+    const progress = (phase, done, of = total, step = undefined) => {
       if (!onProgress) return;
       const now = performance.now();
       let rate = null;
@@ -290,6 +290,7 @@ export async function verifySet(files, opts = {}) {
         onProgress({
           file: parts[0].name,
           phase,
+          step,
           done,
           total: of,
           bytesPerSecond: rate,
@@ -309,7 +310,7 @@ export async function verifySet(files, opts = {}) {
         passStart = performance.now();
         progress('reading', 0);
       } else if (m.type === 'opening') {
-        progress('opening', m.done, m.total);
+        progress('opening', m.done, m.total, m.step);
       } else if (m.type === 'progress') {
         progress('reading', m.done);
       } else if (m.type === 'done') {
@@ -360,8 +361,9 @@ export async function verifySet(files, opts = {}) {
  * `digests` ('sha256' default, 'sha1', 'both', 'none'), `expect`
  * ({sha256, sha1}), `signal` (an AbortSignal: aborting cancels and rejects
  * with an AbortError), `onProgress` (called with {file, phase ('opening':
- * done/total count the directory trees' metadata bytes; 'reading', 'done':
- * the file's bytes), done,
+ * with step 'blob table', done/total count its entries, with step 'trees'
+ * the directory trees' metadata bytes, decoded then walked; 'reading',
+ * 'done': the file's bytes), step, done,
  * total, bytesPerSecond, secondsLeft, elapsed, index, count}),
  * `webcrypto` (default true: hash the integrity table's chunks with
  * `crypto.subtle` where the page is a secure context; false: in wasm, as on

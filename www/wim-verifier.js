@@ -221,9 +221,10 @@ class ResultCard {
     if (p.phase === 'opening') {
       // Phase 1: the bar stays indeterminate; the text says how far the
       // directory-tree walk is (large install images take seconds).
-      if (p.total > 0) {
+      if (p.total > 0 && p.step) {
         const pct = Math.min(100, Math.floor((p.done / p.total) * 100));
-        this.progressText.textContent = `Reading the header, tables and directory trees\u2026 ${pct}% of the trees`;
+        const of = p.step === 'blob table' ? 'the blob table' : 'the trees';
+        this.progressText.textContent = `Reading the header, tables and directory trees\u2026 ${pct}% of ${of}`;
       }
       return;
     }

@@ -112,11 +112,13 @@ async function runReader(msg) {
     // Phase 1 runs in wasm without returning; the tree walk reports how
     // far it is (metadata bytes), which the page shows.
     let lastOpening = 0;
-    const opening = (done, total) => {
+    let lastStep = null;
+    const opening = (done, total, step) => {
       const now = Date.now();
-      if (now - lastOpening < PROGRESS_EVERY_MS) return;
+      if (now - lastOpening < PROGRESS_EVERY_MS && step === lastStep) return;
       lastOpening = now;
-      workerScope.postMessage({ type: 'opening', done, total });
+      lastStep = step;
+      workerScope.postMessage({ type: 'opening', done, total, step });
     };
     session = Session.open(files, names, JSON.stringify(options), opening);
   } catch (e) {

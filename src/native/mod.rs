@@ -180,9 +180,10 @@ fn run_lanes(
 ) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
     let plans = v.take_lanes(threads);
     let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(|p| needed_ranges(p)).collect();
-    let decodes = plans.iter().flatten().any(|t| {
-        matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored)
-    });
+    let decodes = plans
+        .iter()
+        .flatten()
+        .any(|t| matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored));
     let queue_bytes = if decodes {
         LANE_QUEUE_BYTES
     } else {

@@ -52,15 +52,15 @@ pub struct Verifier {
 impl Verifier {
     /// Phase 1 over one WIM or all parts of a split set.
     pub fn open(files: &[(&str, &dyn ReadAt)], opts: Options) -> Result<Verifier, ReadError> {
-        Self::open_observed(files, opts, &mut |_, _| {})
+        Self::open_observed(files, opts, &mut |_, _, _| {})
     }
 
-    /// [`Verifier::open`], telling `progress` how far the directory-tree
-    /// walk is (see [`open::open_observed`]).
+    /// [`Verifier::open`], telling `progress(step, done, total)` how far
+    /// phase 1 is (see [`open::Opening`]).
     pub fn open_observed(
         files: &[(&str, &dyn ReadAt)],
         opts: Options,
-        progress: &mut dyn FnMut(u64, u64),
+        progress: &mut dyn FnMut(open::Opening, u64, u64),
     ) -> Result<Verifier, ReadError> {
         let opened = open::open_observed(files, &opts, progress)?;
         let name = files.first().map(|f| f.0.to_string()).unwrap_or_default();

@@ -132,17 +132,39 @@ impl Ctx<'_> {
 
 /// Runs phase 1 on a set of files (one WIM, or the parts of a split set).
 pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, ReadError> {
-    open_observed(files, opts, &mut |_, _| {})
+    open_observed(files, opts, &mut |_, _, _| {})
 }
 
-/// [`open`], telling `progress` how far the loading of the directory trees
-/// is, in units of metadata bytes: each image counts its uncompressed
-/// metadata twice, once as it decompresses and once as its tree is
-/// walked. On an install image with many editions that is most of phase 1.
+/// The steps of phase 1 that report how far they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// Planning a part's blob table: entries behind, of the table's.
+    BlobTable,
+    /// Loading the directory trees, in metadata bytes: each image counts
+    /// its uncompressed metadata twice, once as it decompresses and once
+    /// as its tree is walked.
+    Trees,
+}
+
+impl Opening {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Opening::BlobTable => "blob table",
+            Opening::Trees => "trees",
+        }
+    }
+}
+
+/// Blob table entries planned between two progress calls.
+const PLAN_PROGRESS_EVERY: usize = 4096;
+
+/// [`open`], telling `progress(step, done, total)` how far the long steps
+/// are (see [`Opening`]): an install image has hundreds of thousands of
+/// blobs and tens of MB of metadata per edition.
 pub fn open_observed(
     files: &[(&str, &dyn ReadAt)],
     opts: &Options,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(Opening, u64, u64),
 ) -> Result<Opened, ReadError> {
     let mut o = Opened {
         parts: Vec::new(),
@@ -271,6 +293,7 @@ pub fn open_observed(
             &mut o.resources,
             &mut o.blobs,
             &mut metadata_entries,
+            progress,
         )?;
         part.header = Some(hdr);
         o.parts.push(part);
@@ -746,6 +769,7 @@ fn plan_blobs(
     rc: &mut ResourceCounts,
     blobs: &mut BlobIndex,
     metadata_entries: &mut Vec<(usize, BlobEntry)>,
+    progress: &mut dyn FnMut(Opening, u64, u64),
 ) -> Result<(), ReadError> {
     let part_no = h.part_number;
     let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
@@ -755,7 +779,12 @@ fn plan_blobs(
     let table_at = h.blob_table.offset;
     let entry_at = |i: usize| table_at.saturating_add(i as u64 * BLOB_ENTRY_SIZE as u64);
 
+    let n = entries.len() as u64;
+    progress(Opening::BlobTable, 0, n);
     for (i, e) in entries.iter().enumerate() {
+        if i % PLAN_PROGRESS_EVERY == 0 && i > 0 {
+            progress(Opening::BlobTable, i as u64, n);
+        }
         let r = &e.reshdr;
         let at = entry_at(i);
         if !r.is_solid() && (!solid_res.is_empty() || !solid_blobs.is_empty()) {
@@ -916,6 +945,7 @@ fn plan_blobs(
     }
     plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
     check_overlaps(&mut ranges, table_at, ctx);
+    progress(Opening::BlobTable, n, n);
     Ok(())
 }
 
@@ -1174,7 +1204,7 @@ fn check_trees(
     metadata_entries: &[(usize, BlobEntry)],
     all_parts: bool,
     o: &mut Opened,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut dyn FnMut(Opening, u64, u64),
 ) -> Result<(), ReadError> {
     use super::tree::{check_image, check_refcounts, TreeContext};
     let live: Vec<&BlobEntry> = metadata_entries
@@ -1189,12 +1219,13 @@ fn check_trees(
         .filter(|(_, e)| e.refcount != 0)
         .map(|(_, e)| 2 * e.reshdr.uncompressed_size.min(MAX_METADATA_SIZE))
         .fold(0, u64::saturating_add);
+    let mut trees = |done: u64, total: u64| progress(Opening::Trees, done, total);
     let mut ctx = TreeContext {
         blobs: &o.blobs,
         all_parts,
         refs: vec![0; o.blobs.len()],
         paths: super::tree::BlobPaths::for_blobs(o.blobs.len()),
-        progress: Some(progress),
+        progress: Some(&mut trees),
         progress_base: 0,
         progress_total: total,
     };

@@ -24,6 +24,7 @@ pub use digest::Sha256;
 pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
 use crate::read::{ReadAt, ReadError};
+use crate::verify::open::Opening;
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
 use crate::verify::{needed_ranges, wire, Lane, Options, Verifier};
 use std::cell::RefCell;
@@ -106,8 +107,9 @@ pub struct Session {
 impl Session {
     /// Opens one WIM or the parts of a split set (`blobs[i]` named
     /// `names[i]`, first part first). `options` is the JSON of `Options`.
-    /// `on_progress(done, total)`, if given, is called now and then during
-    /// the directory-tree walk (metadata bytes). Throws `ReadError` if the
+    /// `on_progress(done, total, step)`, if given, is called now and then
+    /// during the long steps of opening: `step` is `"blob table"` (entries)
+    /// or `"trees"` (metadata bytes, decoded then walked). Throws `ReadError` if the
     /// file cannot be read: an error state for the file, never a verdict.
     pub fn open(
         blobs: js_sys::Array,
@@ -135,13 +137,14 @@ impl Session {
             .zip(&readers)
             .map(|(n, r)| (n.as_str(), r as &dyn ReadAt))
             .collect();
-        let mut progress = |done: u64, total: u64| {
+        let mut progress = |step: Opening, done: u64, total: u64| {
             if let Some(f) = &on_progress {
                 // A throwing callback only loses a progress message.
-                let _ = f.call2(
+                let _ = f.call3(
                     &JsValue::NULL,
                     &(done as f64).into(),
                     &(total as f64).into(),
+                    &step.as_str().into(),
                 );
             }
         };

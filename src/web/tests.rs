@@ -133,18 +133,19 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     assert_eq!(plan["total"], 1 << 20);
     let mut results = Vec::new();
     for k in 0..2 {
-        let tasks: Vec<TaskSpec> =
-            serde_json::from_str(&s.lane_tasks(k).expect("tasks")).expect("json");
-        if k == 0 {
-            assert!(tasks
-                .iter()
-                .any(|t| matches!(t.kind, TaskKind::FileDigest { .. })));
-        }
-        // Lane 1 as the reader worker gets its own: moved, not via JSON.
+        // Lane 1 as the reader worker gets its own: moved, not encoded.
         let mut lane = if k == 1 {
             s.take_lane(1)
         } else {
-            WebLane::new(&s.lane_tasks(k).expect("tasks"), s.part_names()).expect("lane")
+            let wire = s.lane_tasks(k);
+            let tasks: Vec<TaskSpec> = crate::verify::wire::decode(&wire).expect("task list");
+            assert!(tasks
+                .iter()
+                .any(|t| matches!(t.kind, TaskKind::FileDigest { .. })));
+            // Handed over once: asking again gives an empty list.
+            assert_eq!(crate::verify::wire::decode(&s.lane_tasks(k)), Ok(vec![]));
+            assert!(WebLane::new(&wire[..wire.len() - 1], s.part_names()).is_err());
+            WebLane::new(&wire, s.part_names()).expect("lane")
         };
         for sl in plan["slices"].as_array().expect("slices") {
             let lanes: Vec<u64> = sl["lanes"]
