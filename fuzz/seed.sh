@@ -11,7 +11,7 @@ ROOT="$(dirname "$FUZZ")"
 CORPUS="$FUZZ/corpus"
 GEN="$ROOT/tests/fixtures/generated"
 SHARED="$ROOT/../shared/fixtures/wimlib"
-mkdir -p "$CORPUS"/{verify_bytes,xpress,lzx,lzms,xml,metadata,blob_table}
+mkdir -p "$CORPUS"/{verify_bytes,xpress,lzx,lzms,xml,metadata,blob_table,wire}
 
 [[ -f "$GEN/manifest.tsv" ]] || bash "$ROOT/tests/fixtures/generate.sh"
 
@@ -50,6 +50,23 @@ shared=()
 python3 "$FUZZ/extract.py" "$CORPUS" "$GEN"/*.wim "${tiny[@]}" "${shared[@]}"
 # Some empty and trivial inputs.
 printf '' >"$CORPUS/xml/empty"
-for t in verify_bytes xpress lzx lzms xml metadata blob_table; do
+# Task lists as the page's reader sends them (layout in src/verify/wire.rs):
+# a whole-file digest, an integrity task of two chunks, an LZX resource of
+# one blob, a stored resource of two blobs, a solid one.
+python3 - "$CORPUS/wire/tasks" <<'PY'
+import struct, sys
+def task(i, kind):
+    return struct.pack("<IHQQ", i, 0, 208 + i, 4096 + i) + kind
+blob = lambda e: struct.pack("<IQQ", e, 0, 100 + e) + bytes([e]) * 20
+tasks = [
+    task(0, b"\0\x01"),
+    task(1, b"\x01" + struct.pack("<IQI", 10 << 20, 0, 2) + b"\xaa" * 40),
+    task(2, b"\x02\x01\x02" + struct.pack("<IQI", 32768, 70000, 1) + blob(1)),
+    task(3, b"\x02\x00" + struct.pack("<I", 2) + blob(2) + blob(3)),
+    task(4, b"\x02\x02" + struct.pack("<I", 1) + blob(4)),
+]
+open(sys.argv[1], "wb").write(b"WPT1" + struct.pack("<I", len(tasks)) + b"".join(tasks))
+PY
+for t in verify_bytes xpress lzx lzms xml metadata blob_table wire; do
     printf '%s: %d seeds\n' "$t" "$(find "$CORPUS/$t" -type f | wc -l)"
 done
