@@ -379,7 +379,7 @@ fn name_blob_user(
     let Some(sha) = crate::format::parse_hex::<20>(hex_str) else {
         return f;
     };
-    if let Some(path) = blobs.id(&sha).and_then(|id| paths.get(id)) {
+    if let Some(path) = paths.of_blob(blobs, &sha) {
         if let Some(pos) = f.message.find(')') {
             f.message.insert_str(pos, &format!(", used by {path}"));
         }

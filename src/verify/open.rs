@@ -112,7 +112,7 @@ pub struct Opened {
 impl Opened {
     /// The first path in the images that uses the blob with this SHA-1.
     pub fn blob_path(&self, sha1: &[u8; 20]) -> Option<String> {
-        self.paths.get(self.blobs.id(sha1)?)
+        self.paths.of_blob(&self.blobs, sha1)
     }
 }
 
@@ -1071,7 +1071,7 @@ fn load_one(
     findings: &mut Vec<Finding>,
     decoded: &mut dyn FnMut(u64),
 ) -> Result<Option<Vec<u8>>, ReadError> {
-    let (name, r) = files[*pi];
+    let (_, r) = files[*pi];
     let size = r.size();
     let rh = &e.reshdr;
     if !in_file(rh, size) || rh.offset < HEADER_SIZE as u64 {
@@ -1117,7 +1117,6 @@ fn load_one(
     }
     drop(piece);
     dec.finish(&mut sink);
-    let _ = name;
     if let Some(f) = sink.gap {
         if f.corrupt {
             findings.push(
@@ -1258,23 +1257,21 @@ fn check_trees(
         };
         ctx.progress_base = base.saturating_add(declared);
         o.metadata.push(loaded.is_some());
-        let Some(data) = loaded else {
-            walked_all = false;
-            o.trees.push(None);
-            // Nothing to walk: its share of the progress is behind.
-            ctx.progress_base = base.saturating_add(2 * declared);
-            if let Some(p) = ctx.progress.as_mut() {
-                p(ctx.progress_base.min(total), total);
-            }
-            continue;
-        };
-        let s = check_image(image, offset, &data, &mut ctx, &mut o.findings);
+        let walked = loaded
+            .as_ref()
+            .map(|data| check_image(image, offset, data, &mut ctx, &mut o.findings));
+        // Only one image's metadata is held at a time.
+        drop(loaded);
+        // Walked or not, this image's share of the progress is behind.
         ctx.progress_base = base.saturating_add(2 * declared);
         if let Some(p) = ctx.progress.as_mut() {
             p(ctx.progress_base.min(total), total);
         }
-        // Only one image's metadata is held at a time.
-        drop(data);
+        let Some(s) = walked else {
+            walked_all = false;
+            o.trees.push(None);
+            continue;
+        };
         walked_all &= s.complete;
         let is_boot = h.boot_index as usize == image
             || o.xml

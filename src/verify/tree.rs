@@ -94,16 +94,12 @@ impl BlobPaths {
     /// unless it has one.
     pub fn record(&mut self, id: u32, dir: Option<u32>, name: &str) {
         let Some(dir) = dir else { return };
-        let i = id as usize;
-        if i >= self.blobs.len() {
-            // Numbers are dense: grow to the highest one seen.
-            self.blobs.resize(i + 1, (NO_PATH, 0, 0));
-        }
-        if self.blobs[i].0 != NO_PATH {
+        // Sized for every blob number by `for_blobs`.
+        if self.blobs.get(id as usize).is_none_or(|b| b.0 != NO_PATH) {
             return;
         }
         if let Some((start, end)) = self.push_name(name) {
-            self.blobs[i] = (dir, start, end);
+            self.blobs[id as usize] = (dir, start, end);
         }
     }
 
@@ -140,13 +136,9 @@ impl BlobPaths {
         Some(path)
     }
 
-    /// How many blobs have a path.
-    pub fn len(&self) -> usize {
-        self.blobs.iter().filter(|b| b.0 != NO_PATH).count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// The path recorded for the blob with this SHA-1.
+    pub fn of_blob(&self, blobs: &BlobIndex, sha1: &[u8; 20]) -> Option<String> {
+        self.get(blobs.id(sha1)?)
     }
 }
 
