@@ -2,18 +2,21 @@
 //
 // - reader: runs phase 1 (Session.open reads the File's small structures
 //   through FileReaderSync), plans the lanes and the main pass, then reads
-//   the file once, in order, in slices (READ_AHEAD reads in flight while it
-//   works), and posts each slice to the lanes that need it (transferred to
-//   the last one, copied for the others). It keeps at most MAX_IN_FLIGHT
-//   unacknowledged slices per lane, so memory stays bounded whatever the
-//   file size. Where crypto.subtle exists (a secure context: https,
-//   localhost, file://), the reader also hashes the integrity table's chunks
+//   the file once, in order, in slices (a stream where the browser has
+//   one; READ_AHEAD reads in flight while it works), and posts each slice
+//   to the lanes that need it (transferred to the last one, copied for the
+//   others). It keeps at most MAX_IN_FLIGHT unacknowledged slices per lane,
+//   and the slices' buffers come back with the acknowledgements to be
+//   reused (BufferPool), so memory stays flat whatever the file size.
+//   Where crypto.subtle exists (a secure context: https, localhost,
+//   file://), the reader also hashes the integrity table's chunks
 //   with WebCrypto (native SHA-1, several times wasm's speed) and gives the
 //   digests to the Session, which checks them; elsewhere (plain http) the
 //   lanes hash them in wasm. At the end it collects the lanes' results and
 //   builds the report.
 // - lane: runs its share of the tasks (WebLane.feed) over the slices it is
-//   posted, acknowledges each, and returns its results when told to finish.
+//   posted, acknowledges each (handing its buffer back), and returns its
+//   results when told to finish.
 //
 // The page wires the reader to each lane with a MessageChannel, so slices
 // never pass through the main thread. Cancel terminates every worker.
@@ -36,6 +39,9 @@ const LOCAL_PIECE = 1 << 20;
 // Bytes of integrity chunks handed to crypto.subtle.digest and not yet
 // done, at most (each call holds a copy of its chunk).
 const MAX_DIGEST_BYTES = 64 << 20;
+// A streamed file is checked for changes after this many bytes (see
+// sliceReader).
+const CHECK_EVERY = 256 << 20;
 
 const workerScope = self;
 
@@ -86,9 +92,10 @@ function runLane(port) {
       } else if (m.type === 'slice') {
         const t = performance.now();
         if (firstAt === null) firstAt = t;
-        lane.feed(m.part, m.offset, new Uint8Array(m.buffer));
+        lane.feed(m.part, m.offset, new Uint8Array(m.buffer, 0, m.length));
         feedMs += performance.now() - t;
-        port.postMessage({ type: 'ack' });
+        // The buffer goes back to the reader's pool.
+        port.postMessage({ type: 'ack', buffer: m.buffer }, [m.buffer]);
       } else if (m.type === 'finish') {
         const results = lane.finish();
         lane.free();
@@ -104,8 +111,140 @@ function runLane(port) {
 
 // ---- reader ----------------------------------------------------------------
 
+// Buffers for slices, reused: a slice's buffer goes from the reader to the
+// lanes and comes back with their acknowledgement, so the main pass
+// allocates a few buffers once instead of one per slice, which Chromium
+// collected so late that the tab's memory grew with the file size
+// (README, "Benchmarks"). Buffers are `size` bytes; a longer request (an
+// integrity chunk longer than a slice) gets a buffer of its own, which is
+// not kept.
+class BufferPool {
+  constructor(size, keep) {
+    this.size = size;
+    this.keep = keep;
+    this.free = [];
+  }
+
+  take(len) {
+    if (len > this.size) return new ArrayBuffer(len);
+    return this.free.pop() || new ArrayBuffer(this.size);
+  }
+
+  give(buffer) {
+    if (buffer && buffer.byteLength === this.size && this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+// Returns readSlice(s): a promise of { buffer, length }, bytes
+// [s.start, s.end) of files[s.part] in the first `length` bytes of
+// `buffer` (from the pool, where it may be given back). Calls must come in
+// plan order (each may start before the previous one is done; they are
+// served one after another). With 'stream' (the default where
+// Blob.stream exists) the bytes come from one ReadableStream per run of
+// adjacent slices, read with a BYOB reader straight into the slice's
+// buffer where the browser has one ('stream-default': a default reader,
+// copied); in Chromium that takes less CPU than one slice().arrayBuffer()
+// per slice (README, "Benchmarks"). 'slice' reads each slice on its own,
+// into a new buffer. A file shorter than planned gives a short length,
+// which the caller reports as a truncated file.
+function sliceReader(files, method, pool) {
+  // A stream opened on a File keeps reading after the file changes (an
+  // append went unnoticed), while every new read of a File checks that it
+  // is still the file that was chosen (NotReadableError otherwise). So a
+  // one-byte read checks the part every CHECK_EVERY bytes streamed, and
+  // the caller checks every part once after the last slice.
+  const unchanged = async (part) => {
+    await files[part].slice(0, Math.min(1, files[part].size)).arrayBuffer();
+  };
+  const useStream = method !== 'slice' && typeof Blob.prototype.stream === 'function';
+  if (!useStream) {
+    const readSlice = (s) => files[s.part].slice(s.start, s.end).arrayBuffer().then((buffer) => ({ buffer, length: buffer.byteLength }));
+    readSlice.method = () => 'slice';
+    readSlice.unchanged = unchanged;
+    return readSlice;
+  }
+  // The open stream: its part, the offset of its next byte, its reader,
+  // whether that reader is BYOB, and (default reader) bytes read but not
+  // yet handed out.
+  let open = null;
+  let queue = Promise.resolve();
+  // The reader used, for the benchmark's profile line and the tests.
+  let used = method === 'stream-default' ? 'stream-default' : 'stream-byob';
+  const close = () => {
+    if (open) open.reader.cancel().catch(() => {});
+    open = null;
+  };
+  const reopen = (s) => {
+    close();
+    const stream = files[s.part].slice(s.start).stream();
+    let reader = null;
+    let byob = false;
+    if (method !== 'stream-default') {
+      try {
+        reader = stream.getReader({ mode: 'byob' });
+        byob = true;
+      } catch (e) {
+        reader = null;
+      }
+    }
+    if (!reader) {
+      reader = stream.getReader();
+      used = 'stream-default';
+    }
+    open = { part: s.part, pos: s.start, reader, byob, rest: null, sinceCheck: 0 };
+  };
+  const fill = async (s) => {
+    if (!open || open.part !== s.part || open.pos !== s.start) reopen(s);
+    const len = s.end - s.start;
+    let buffer = pool.take(len);
+    let filled = 0;
+    while (filled < len) {
+      if (open.byob) {
+        // The read transfers the buffer: carry on with the one returned.
+        const { value, done } = await open.reader.read(new Uint8Array(buffer, filled, len - filled));
+        if (value) buffer = value.buffer;
+        if (done) break;
+        filled += value.byteLength;
+      } else {
+        let chunk = open.rest;
+        open.rest = null;
+        if (!chunk) {
+          const { value, done } = await open.reader.read();
+          if (done) break;
+          chunk = value;
+        }
+        const take = Math.min(chunk.length, len - filled);
+        new Uint8Array(buffer, filled, take).set(take === chunk.length ? chunk : chunk.subarray(0, take));
+        filled += take;
+        if (take < chunk.length) open.rest = chunk.subarray(take);
+      }
+    }
+    open.pos += filled;
+    if (filled < len) {
+      close();
+    } else {
+      open.sinceCheck += filled;
+      if (open.sinceCheck >= CHECK_EVERY) {
+        open.sinceCheck = 0;
+        await unchanged(s.part);
+      }
+    }
+    return { buffer, length: filled };
+  };
+  const readSlice = (s) => {
+    const p = queue.then(() => fill(s));
+    // The next read waits for this one, failed or not; after an error the
+    // stream is opened afresh.
+    queue = p.then(() => {}, () => { open = null; });
+    return p;
+  };
+  readSlice.method = () => used;
+  readSlice.unchanged = unchanged;
+  return readSlice;
+}
+
 async function runReader(msg) {
-  const { files, names, options, ports, sliceBytes, readerLane, webcrypto } = msg;
+  const { files, names, options, ports, sliceBytes, readerLane, webcrypto, readMethod } = msg;
   const started = Date.now();
   let session;
   try {
@@ -152,6 +291,7 @@ async function runReader(msg) {
       const m = ev.data;
       if (m.type === 'ack') {
         inFlight[k] -= 1;
+        pool.give(m.buffer);
       } else if (m.type === 'results') {
         results[k] = m.results;
         stats.lanes[k] = m.stats || null;
@@ -213,10 +353,13 @@ async function runReader(msg) {
   // Reads in flight, in plan order: each a promise of [buffer, error].
   const reads = [];
   let nextRead = 0;
+  // Enough buffers for the reads ahead and every lane's unacknowledged
+  // slices (copies included), so that none is allocated in the steady state.
+  const pool = new BufferPool(sliceBytes, READ_AHEAD + 2 + ports.length * (MAX_IN_FLIGHT + 1));
+  const readSlice = sliceReader(files, readMethod, pool);
   const startReads = () => {
     while (reads.length < READ_AHEAD + 1 && nextRead < plan.slices.length) {
-      const s = plan.slices[nextRead++];
-      reads.push(files[s.part].slice(s.start, s.end).arrayBuffer().then((b) => [b, null], (e) => [null, e]));
+      reads.push(readSlice(plan.slices[nextRead++]).then((b) => [b, null], (e) => [null, e]));
     }
   };
   const progress = () => {
@@ -242,18 +385,19 @@ async function runReader(msg) {
       workerScope.postMessage({ type: 'error', error: laneError });
       return;
     }
-    const [buffer, err] = await reads.shift();
+    const [read, err] = await reads.shift();
     startReads();
     if (err) {
       workerScope.postMessage({ type: 'error', error: readError(s, err) });
       return;
     }
-    if (buffer.byteLength !== s.end - s.start) {
+    const { buffer, length } = read;
+    if (length !== s.end - s.start) {
       workerScope.postMessage({
         type: 'error',
         error: {
           name: 'ReadError',
-          message: `${names[s.part]}: got ${buffer.byteLength} bytes at offset ${s.start} instead of ${s.end - s.start}: the file changed or was truncated while reading`,
+          message: `${names[s.part]}: got ${length} bytes at offset ${s.start} instead of ${s.end - s.start}: the file changed or was truncated while reading`,
         },
       });
       return;
@@ -275,8 +419,13 @@ async function runReader(msg) {
     const remote = s.lanes.filter((k) => k !== localIndex);
     const feedLocal = remote.length !== s.lanes.length;
     const post = (k, data) => {
-      ports[k].postMessage({ type: 'slice', part: s.part, offset: s.start, buffer: data }, [data]);
+      ports[k].postMessage({ type: 'slice', part: s.part, offset: s.start, buffer: data, length }, [data]);
       inFlight[k] += 1;
+    };
+    const copy = () => {
+      const c = pool.take(length);
+      new Uint8Array(c, 0, length).set(new Uint8Array(buffer, 0, length));
+      return c;
     };
     // Every remote lane but the last gets a copy; the own lane hashes the
     // slice next, and then the last remote lane gets the buffer itself
@@ -284,11 +433,11 @@ async function runReader(msg) {
     // about a sixth of its time). The remote lanes have slices queued
     // meanwhile (MAX_IN_FLIGHT), so they do not wait for the own lane.
     const tq = performance.now();
-    for (let i = 0; i < remote.length - 1; i++) post(remote[i], buffer.slice(0));
+    for (let i = 0; i < remote.length - 1; i++) post(remote[i], copy());
     const tl = performance.now();
     stats.postMs += tl - tq;
     if (feedLocal) {
-      const bytes = new Uint8Array(buffer);
+      const bytes = new Uint8Array(buffer, 0, length);
       for (let o = 0; o < bytes.length; o += LOCAL_PIECE) {
         local.feed(s.part, s.start + o, bytes.subarray(o, Math.min(o + LOCAL_PIECE, bytes.length)));
         done = partStart[s.part] + s.start + o;
@@ -298,6 +447,7 @@ async function runReader(msg) {
     const tt = performance.now();
     stats.localFeedMs += tt - tl;
     if (remote.length) post(remote[remote.length - 1], buffer);
+    else pool.give(buffer);
     stats.postMs += performance.now() - tt;
     done = partStart[s.part] + s.end;
     progress();
@@ -311,9 +461,21 @@ async function runReader(msg) {
       return;
     }
   }
-  // Chromium throws NotReadableError above if the file changed since it
-  // was picked, so reaching here means every byte came from the same file.
+  for (let part = 0; part < files.length; part++) {
+    try {
+      await readSlice.unchanged(part);
+    } catch (e) {
+      const d = describeError(e);
+      d.message = `${names[part]}: the file changed, moved or became unreadable while it was read: ${d.name}: ${d.message}`;
+      workerScope.postMessage({ type: 'error', error: d });
+      return;
+    }
+  }
+  // A new read of a File fails (NotReadableError) once the file differs
+  // from the one picked, and every part was read anew after its last
+  // slice: reaching here means every byte came from the same file.
   stats.passMs = performance.now() - passStart;
+  stats.readMethod = readSlice.method();
   ports.forEach((port) => port.postMessage({ type: 'finish' }));
   while (results.some((r) => r === null) && !laneError) {
     await new Promise((resolve) => { wakeOnResults = resolve; });

@@ -32,7 +32,10 @@
 //
 // Usage: node tests/browser/bench.mjs KIND IMAGE WIMLIB_WALL_S
 //   BENCH_BROWSER=http,file,nodigest,plain,floor (default: all) picks the runs;
-//   BENCH_DIST=DIR measures another build of dist/.
+//   BENCH_DIST=DIR measures another build of dist/;
+//   BENCH_READ=slice|stream|stream-default makes the page's reader read
+//   with one slice().arrayBuffer() per slice, a BYOB stream reader (the
+//   default) or a default stream reader (for A/B runs).
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -169,6 +172,9 @@ async function pageRun(tool, url, digests) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.addInitScript(instrument);
+    if (process.env.BENCH_READ) {
+      await page.addInitScript((m) => { globalThis.__wimproofReadMethod = m; }, process.env.BENCH_READ);
+    }
     await page.goto(url);
     await page.waitForSelector(INPUT, { state: 'attached' });
     const env = await page.evaluate(() => ({ secure: isSecureContext, subtle: !!(self.crypto && crypto.subtle) }));
@@ -211,7 +217,7 @@ async function pageRun(tool, url, digests) {
     if (st) {
       const sec = (ms) => (ms / 1000).toFixed(1);
       const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s` : `lane ${k} ?`));
-      console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader: read ${sec(st.readMs)} s`
+      console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader (${st.readMethod || 'slice'}): read ${sec(st.readMs)} s`
         + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), own lane ${sec(st.localFeedMs)} s,`
         + ` waiting for lanes ${sec(st.waitMs)} s, for WebCrypto ${sec(st.digestWaitMs || 0)} s (${st.webcrypto ? 'integrity chunks in WebCrypto' : 'no WebCrypto'}),`
         + ` posting ${sec(st.postMs)} s; ${lanes.join(', ')}`);

@@ -33,7 +33,7 @@ after(async () => {
   if (server) await server.close();
 });
 
-async function open(url, log) {
+async function open(url, log, readMethod) {
   const context = await browser.newContext();
   context.on('request', (r) => log.push(r.url()));
   const page = await context.newPage();
@@ -54,6 +54,8 @@ async function open(url, log) {
       window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
   });
+  // How the reader worker reads the file (worker.js, sliceReader).
+  if (readMethod) await page.addInitScript((m) => { window.__wimproofReadMethod = m; }, readMethod);
   await page.goto(url);
   await page.waitForSelector(INPUT, { state: 'attached' });
   return { page, context, problems };
@@ -139,6 +141,8 @@ test('served page: every fixture gives the CLI\'s verdict, intactness and digest
   const stats = await page.evaluate(() => window.__wimproofStats);
   const withTable = results.filter((r) => r.state === 'done').length;
   assert.ok(stats.filter((s) => s.webcrypto).length >= 20, `verifications that used WebCrypto: ${stats.filter((s) => s.webcrypto).length} of ${withTable}`);
+  // Chromium has BYOB stream readers: the page reads with them by default.
+  assert.deepEqual([...new Set(stats.map((s) => s.readMethod))], ['stream-byob']);
   assertClean(problems, await page.evaluate(() => window.__csp));
   await context.close();
 });
@@ -179,6 +183,24 @@ test('plain http (no crypto.subtle): the lanes hash the integrity chunks and the
   console.log(`# plain http: ${sets.length} images, integrity chunks hashed in wasm, all equal to the CLI`);
   await context.close();
 });
+
+for (const method of ['slice', 'stream-default']) {
+  test(`reading the file with ${method} gives the CLI's results`, { timeout: 120000 }, async () => {
+    // Split sets and integrity tables: reads that stop at part ends and at
+    // chunk boundaries; solid and compressed resources across slices.
+    const sets = fixtureSets().filter((s) => /split|multi|check|solid|lzx|lzms|xpress/.test(s.name)).slice(0, 30);
+    assert.ok(sets.length >= 15, `fixtures: ${sets.length}`);
+    const { page, context, problems } = await open(server.url, [], method);
+    const results = await verifyOnPage(page, sets);
+    assert.deepEqual(compareWithCli(results, sets), []);
+    const stats = await page.evaluate(() => window.__wimproofStats);
+    assert.ok(stats.length >= 15);
+    assert.deepEqual([...new Set(stats.map((s) => s.readMethod))], [method]);
+    assertClean(problems, await page.evaluate(() => window.__csp));
+    console.log(`# read with ${method}: ${sets.length} images, all equal to the CLI`);
+    await context.close();
+  });
+}
 
 test('cancel mid-way stops every worker; verifying again gives the CLI\'s result', { timeout: 120000 }, async () => {
   const large = largeFixture();
