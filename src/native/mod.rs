@@ -179,7 +179,7 @@ fn run_lanes(
     progress: Progress,
 ) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
     let plans = v.take_lanes(threads);
-    let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(|p| needed_ranges(p)).collect();
+    let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(needed_ranges).collect();
     let decodes = plans
         .iter()
         .flatten()

@@ -110,24 +110,33 @@ impl Verifier {
     /// and kind, without the blob and digest lists).
     pub fn take_lanes(&mut self, lanes: usize) -> Vec<Vec<TaskSpec>> {
         let plan = self.lane_indices(lanes, |_| false);
-        plan.into_iter()
+        self.take_planned(&plan)
+    }
+
+    /// Moves the tasks of a plan from [`Verifier::lane_indices`] out, as
+    /// [`Verifier::take_lanes`] does. An index out of range is skipped.
+    pub fn take_planned(&mut self, plan: &[Vec<usize>]) -> Vec<Vec<TaskSpec>> {
+        plan.iter()
             .map(|l| {
-                l.into_iter()
-                    .map(|i| {
-                        let t = &mut self.opened.tasks[i];
+                l.iter()
+                    .filter_map(|&i| {
+                        let t = self.opened.tasks.get_mut(i)?;
                         let slim = TaskSpec {
                             kind: t.kind.without_lists(),
                             ..*t
                         };
-                        std::mem::replace(t, slim)
+                        Some(std::mem::replace(t, slim))
                     })
                     .collect()
             })
             .collect()
     }
 
-    /// The lane plan as indices into the task list.
-    fn lane_indices(&self, lanes: usize, elsewhere: impl Fn(&TaskSpec) -> bool) -> Vec<Vec<usize>> {
+    /// The plan of [`Verifier::assign_lanes_except`] as indices into
+    /// [`Verifier::tasks`]: a driver that may plan more than once (the page
+    /// falls back from WebCrypto) plans with indices and takes the tasks
+    /// once ([`Verifier::take_planned`]).
+    pub fn lane_indices(&self, lanes: usize, elsewhere: impl Fn(&TaskSpec) -> bool) -> Vec<Vec<usize>> {
         let lanes = lanes.max(1);
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
@@ -190,8 +199,8 @@ impl Verifier {
 }
 
 /// The byte ranges `tasks` need, sorted and merged, as (part, start, end).
-pub fn needed_ranges(tasks: &[TaskSpec]) -> Vec<(u16, u64, u64)> {
-    let mut spans: Vec<(u16, u64, u64)> = tasks.iter().map(|t| (t.part, t.start, t.end)).collect();
+pub fn needed_ranges<'a>(tasks: impl IntoIterator<Item = &'a TaskSpec>) -> Vec<(u16, u64, u64)> {
+    let mut spans: Vec<(u16, u64, u64)> = tasks.into_iter().map(|t| (t.part, t.start, t.end)).collect();
     spans.sort_unstable();
     let mut out: Vec<(u16, u64, u64)> = Vec::new();
     for t in spans {

@@ -98,6 +98,8 @@ pub struct Session {
     names: Vec<String>,
     sizes: Vec<u64>,
     plans: Vec<Vec<TaskSpec>>,
+    /// Whether [`Session::plan`] ran: it moves the tasks out, so only once.
+    planned: bool,
     /// Integrity tasks whose chunks the page hashes with WebCrypto, and the
     /// runners that check the digests it gives back.
     external: Vec<(TaskSpec, IntegrityRunner)>,
@@ -156,6 +158,7 @@ impl Session {
             names,
             sizes,
             plans: Vec::new(),
+            planned: false,
             external: Vec::new(),
         })
     }
@@ -175,6 +178,9 @@ impl Session {
         slice_bytes: f64,
         webcrypto: bool,
     ) -> Result<String, JsValue> {
+        if self.planned {
+            return Err(error("Error", "already planned"));
+        }
         let v = self
             .verifier
             .as_ref()
@@ -195,14 +201,15 @@ impl Session {
             .filter(|t| external_ok(t))
             .filter_map(|t| IntegrityRunner::from_spec(t).map(|r| (t.clone(), r)))
             .collect();
+        // Planned by task index: the plan may be made twice, and the tasks
+        // are moved (not copied) out of the verifier once it is settled.
+        let tasks = v.tasks();
         let plan = |external: &[(TaskSpec, IntegrityRunner)]| {
-            let plans = if external.is_empty() {
-                v.assign_lanes(lanes)
-            } else {
-                v.assign_lanes_except(lanes, |t| external_ok(t))
-            };
-            let mut needs: Vec<Vec<(u16, u64, u64)>> =
-                plans.iter().map(|p| needed_ranges(p)).collect();
+            let plans = v.lane_indices(lanes, |t| !external.is_empty() && external_ok(t));
+            let mut needs: Vec<Vec<(u16, u64, u64)>> = plans
+                .iter()
+                .map(|p| needed_ranges(p.iter().filter_map(|&i| tasks.get(i))))
+                .collect();
             // The reader's own needs: the external chunks' ranges.
             let mut grids: Vec<Option<Grid>> = vec![None; self.sizes.len()];
             let mut reader_needs: Vec<(u16, u64, u64)> = Vec::new();
@@ -246,7 +253,12 @@ impl Session {
             external.clear();
             (plans, slices, _) = plan(&external);
         }
-        self.plans = plans;
+        let v = self
+            .verifier
+            .as_mut()
+            .ok_or_else(|| error("Error", "already finished"))?;
+        self.plans = v.take_planned(&plans);
+        self.planned = true;
         let use_webcrypto = !external.is_empty();
         self.external = external;
         let total: u64 = self.sizes.iter().sum();

@@ -128,6 +128,8 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts, None).expect("open");
     let plan: serde_json::Value =
         serde_json::from_str(&s.plan(2, 300_000.0, true).expect("plan")).expect("json");
+    // The plan moves the tasks out of the session: only once.
+    assert!(s.plan(2, 300_000.0, true).is_err(), "a session plans once");
     // No integrity table: nothing for WebCrypto, every byte to the lanes.
     assert_eq!(plan["webcrypto"], false);
     assert_eq!(plan["total"], 1 << 20);
