@@ -23,7 +23,8 @@ impl ReadAt for Sparse {
             .ok_or_else(|| ReadError::new(offset, buf.len() as u64, "past end"))?;
         buf.fill(0);
         for (at, data) in &self.regions {
-            let r_end = at + data.len() as u64;
+            // Regions may sit at the very top of the u64 range.
+            let r_end = at.saturating_add(data.len() as u64);
             let s = offset.max(*at);
             let e = end.min(r_end);
             if s < e {
