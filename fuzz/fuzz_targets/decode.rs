@@ -19,8 +19,15 @@ pub fn check(dec: &mut dyn Decompressor, input: &[u8], out_len: usize) {
     let ra = dec.decompress(input, &mut a);
     let mut b = vec![0xA5u8; out_len];
     let rb = dec.decompress(input, &mut b);
-    assert_eq!(ra.is_ok(), rb.is_ok(), "decoding the same chunk twice differs");
+    assert_eq!(
+        ra.is_ok(),
+        rb.is_ok(),
+        "decoding the same chunk twice differs"
+    );
     if ra.is_ok() {
-        assert!(a == b, "a successful decode left output bytes unwritten or depends on state");
+        assert!(
+            a == b,
+            "a successful decode left output bytes unwritten or depends on state"
+        );
     }
 }

@@ -6,7 +6,9 @@ use wimproof::codec::lzms::LzmsDecompressor;
 mod decode;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((n, input)) = decode::split(data, 1 << 20) else { return };
+    let Some((n, input)) = decode::split(data, 1 << 20) else {
+        return;
+    };
     let Some(mut d) = LzmsDecompressor::new((n as u32).max(1)) else {
         panic!("no LZMS decoder for {n}-byte chunks");
     };

@@ -7,7 +7,9 @@ use wimproof::codec::lzx::LzxDecompressor;
 mod decode;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((n, input)) = decode::split(data, 1 << 21) else { return };
+    let Some((n, input)) = decode::split(data, 1 << 21) else {
+        return;
+    };
     let window = (n as u32).next_power_of_two().clamp(1 << 15, 1 << 21);
     let Some(mut d) = LzxDecompressor::new(window) else {
         panic!("no LZX decoder for a valid window {window}");

@@ -10,7 +10,13 @@ use wimproof::verify::tree::{check_image, BlobPaths, TreeContext};
 fuzz_target!(|data: &[u8]| {
     let mut blobs = BlobIndex::default();
     if let Some(h) = data.first_chunk::<20>() {
-        let _ = blobs.insert(*h, Known { entry: 0, refcount: 1 });
+        let _ = blobs.insert(
+            *h,
+            Known {
+                entry: 0,
+                refcount: 1,
+            },
+        );
     }
     let mut ctx = TreeContext {
         blobs: &blobs,

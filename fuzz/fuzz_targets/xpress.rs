@@ -6,7 +6,9 @@ use wimproof::codec::xpress::XpressDecompressor;
 mod decode;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((n, input)) = decode::split(data, 1 << 16) else { return };
+    let Some((n, input)) = decode::split(data, 1 << 16) else {
+        return;
+    };
     let mut d = XpressDecompressor::new();
     decode::check(&mut d, input, n);
 });

@@ -136,7 +136,11 @@ impl Verifier {
     /// [`Verifier::tasks`]: a driver that may plan more than once (the page
     /// falls back from WebCrypto) plans with indices and takes the tasks
     /// once ([`Verifier::take_planned`]).
-    pub fn lane_indices(&self, lanes: usize, elsewhere: impl Fn(&TaskSpec) -> bool) -> Vec<Vec<usize>> {
+    pub fn lane_indices(
+        &self,
+        lanes: usize,
+        elsewhere: impl Fn(&TaskSpec) -> bool,
+    ) -> Vec<Vec<usize>> {
         let lanes = lanes.max(1);
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
@@ -200,7 +204,10 @@ impl Verifier {
 
 /// The byte ranges `tasks` need, sorted and merged, as (part, start, end).
 pub fn needed_ranges<'a>(tasks: impl IntoIterator<Item = &'a TaskSpec>) -> Vec<(u16, u64, u64)> {
-    let mut spans: Vec<(u16, u64, u64)> = tasks.into_iter().map(|t| (t.part, t.start, t.end)).collect();
+    let mut spans: Vec<(u16, u64, u64)> = tasks
+        .into_iter()
+        .map(|t| (t.part, t.start, t.end))
+        .collect();
     spans.sort_unstable();
     let mut out: Vec<(u16, u64, u64)> = Vec::new();
     for t in spans {
