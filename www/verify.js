@@ -348,8 +348,9 @@ export async function verifySet(files, opts = {}) {
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
         readerLane: opts.readerLane !== undefined ? !!opts.readerLane : READER_LANE,
         webcrypto: opts.webcrypto !== false,
-        // How the reader reads the file ('stream' or 'slice'; see
-        // worker.js): for benchmarks, which set it through this global.
+        // How the reader reads the file (default: a BYOB stream reader;
+        // 'stream-default' or 'slice', see sliceReader in worker.js): for
+        // benchmarks and tests, which set it through this global.
         readMethod: globalThis.__wimproofReadMethod,
       },
       ports,

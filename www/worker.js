@@ -235,7 +235,7 @@ function sliceReader(files, method, pool) {
     const p = queue.then(() => fill(s));
     // The next read waits for this one, failed or not; after an error the
     // stream is opened afresh.
-    queue = p.then(() => {}, () => { open = null; });
+    queue = p.then(() => {}, close);
     return p;
   };
   readSlice.method = () => used;
@@ -465,9 +465,7 @@ async function runReader(msg) {
     try {
       await readSlice.unchanged(part);
     } catch (e) {
-      const d = describeError(e);
-      d.message = `${names[part]}: the file changed, moved or became unreadable while it was read: ${d.name}: ${d.message}`;
-      workerScope.postMessage({ type: 'error', error: d });
+      workerScope.postMessage({ type: 'error', error: readError({ part, start: 0, end: Math.min(1, files[part].size) }, e) });
       return;
     }
   }
