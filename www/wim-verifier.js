@@ -231,14 +231,17 @@ class ResultCard {
     this.el.setAttribute('data-phase', p.phase === 'done' ? 'finishing' : 'reading');
     this.bar.classList.remove('wp-indeterminate');
     const pct = p.total ? Math.min(100, (p.done / p.total) * 100) : 100;
-    this.bar.firstChild.style.width = `${pct}%`;
+    // Tenths of a percent: a write that changes nothing is skipped.
+    const width = `${pct.toFixed(1)}%`;
+    if (this.bar.firstChild.style.width !== width) this.bar.firstChild.style.width = width;
     this.bar.setAttribute('aria-valuenow', String(Math.floor(pct)));
     const bits = [`${formatBytes(p.done)} of ${formatBytes(p.total)}`];
     if (p.bytesPerSecond) bits.push(`${(p.bytesPerSecond / 1048576).toFixed(0)} MiB/s`);
     if (p.secondsLeft !== null && p.secondsLeft !== undefined && p.done < p.total) {
       bits.push(`about ${formatDuration(p.secondsLeft)} left`);
     }
-    this.progressText.textContent = bits.join(' \u00b7 ');
+    const text = bits.join(' \u00b7 ');
+    if (this.progressText.textContent !== text) this.progressText.textContent = text;
     const quarter = Math.floor(pct / 25);
     if (quarter > this.lastAnnounced && quarter < 4) {
       this.lastAnnounced = quarter;
