@@ -1,8 +1,8 @@
 // The embedding API: verifyFiles(files, options) -> Promise<report[]>.
 //
 // Each image (one .wim, or all parts of a .swm split set) is verified by
-// navigator.hardwareConcurrency dedicated workers: one reader and the rest
-// lanes (see worker.js). The report is the wasm core's, the same JSON as
+// dedicated workers: one reader and navigator.hardwareConcurrency lanes,
+// at least two (see worker.js; the reader mostly waits for reads). The report is the wasm core's, the same JSON as
 // `wimproof --json`. Nothing here judges an image; it groups files, starts
 // and stops workers and relays progress.
 //
@@ -21,10 +21,8 @@ export const DEFAULT_TARGET = 'configmgr';
 
 // Bytes per read of the main pass.
 const SLICE_BYTES = 8 * 1024 * 1024;
-// Whether the reader worker also hashes (see worker.js).
-const READER_LANE = true;
-// Most workers per image, whatever the machine reports.
-const MAX_WORKERS = 16;
+// Most lanes per image, whatever the machine reports.
+const MAX_LANES = 16;
 
 let modulePromise = null;
 let workerUrl = null;
@@ -95,10 +93,14 @@ function newWorker() {
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wimproof' });
 }
 
-/** How many workers one verification uses (reader included). */
+/**
+ * How many workers one verification uses: a lane per core, at least two
+ * (the whole-file hash and the rest: on two cores that measured faster
+ * than one lane beside a reader that hashed too), and the reader.
+ */
 export function workerCount() {
   const n = (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 2;
-  return Math.max(2, Math.min(n, MAX_WORKERS));
+  return Math.max(2, Math.min(n, MAX_LANES)) + 1;
 }
 
 // ---- split sets ------------------------------------------------------------
@@ -346,7 +348,6 @@ export async function verifySet(files, opts = {}) {
         options,
         ports,
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
-        readerLane: opts.readerLane !== undefined ? !!opts.readerLane : READER_LANE,
         webcrypto: opts.webcrypto !== false,
         // How the reader reads the file (default: a BYOB stream reader;
         // 'stream-default' or 'slice', see sliceReader in worker.js): for
@@ -372,7 +373,7 @@ export async function verifySet(files, opts = {}) {
  * `webcrypto` (default true: hash the integrity table's chunks with
  * `crypto.subtle` where the page is a secure context; false: in wasm, as on
  * plain http), `onStats` (called once per image with where the time went,
- * in ms: the reader's reads, own lane, waits for the lanes, for WebCrypto
+ * in ms: the reader's reads, waits for the lanes, for WebCrypto
  * and posting, and each lane's feed time; for benchmarks, not a stable
  * interface).
  * Rejects on the first image that cannot be read.

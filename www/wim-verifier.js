@@ -235,7 +235,9 @@ class ResultCard {
     const width = `${pct.toFixed(1)}%`;
     if (this.bar.firstChild.style.width !== width) this.bar.firstChild.style.width = width;
     this.bar.setAttribute('aria-valuenow', String(Math.floor(pct)));
-    const bits = [`${formatBytes(p.done)} of ${formatBytes(p.total)}`];
+    // The percentage in tenths moves the text every 0.1% of the file (10 MiB
+    // of a 10 GiB image: twice a second at 20 MiB/s).
+    const bits = [`${pct.toFixed(1)}%`, `${formatBytes(p.done)} of ${formatBytes(p.total)}`];
     if (p.bytesPerSecond) bits.push(`${(p.bytesPerSecond / 1048576).toFixed(0)} MiB/s`);
     if (p.secondsLeft !== null && p.secondsLeft !== undefined && p.done < p.total) {
       bits.push(`about ${formatDuration(p.secondsLeft)} left`);

@@ -5,9 +5,12 @@
 //   the file once, in order, in slices (a stream where the browser has
 //   one; READ_AHEAD reads in flight while it works), and posts each slice
 //   to the lanes that need it (transferred to the last one, copied for the
-//   others). It keeps at most MAX_IN_FLIGHT unacknowledged slices per lane,
-//   and the slices' buffers come back with the acknowledgements to be
-//   reused (BufferPool), so memory stays flat whatever the file size.
+//   others). It keeps at most inFlightPerLane() unacknowledged slices per
+//   lane, and the slices' buffers come back with the acknowledgements to be
+//   reused (BufferPool), so memory stays flat whatever the file size. The
+//   reader hashes nothing itself: a worker's thread delivers the bytes of
+//   its own reads, so a reader busy hashing stops reading (README,
+//   "Benchmarks").
 //   Where crypto.subtle exists (a secure context: https, localhost,
 //   file://), the reader also hashes the integrity table's chunks
 //   with WebCrypto (native SHA-1, several times wasm's speed) and gives the
@@ -15,8 +18,9 @@
 //   lanes hash them in wasm. At the end it collects the lanes' results and
 //   builds the report.
 // - lane: runs its share of the tasks (WebLane.feed) over the slices it is
-//   posted, acknowledges each (handing its buffer back), and returns its
-//   results when told to finish.
+//   posted, says how far into a slice it is when a slice takes long (one
+//   8 MiB slice of LZX can take a second), acknowledges each slice (handing
+//   its buffer back), and returns its results when told to finish.
 //
 // The page wires the reader to each lane with a MessageChannel, so slices
 // never pass through the main thread. Cancel terminates every worker.
@@ -27,15 +31,21 @@
 
 import { initSync, Session, WebLane, takePanicMessage } from './pkg/wimproof.js';
 
-// Slices posted to a lane and not yet acknowledged, at most.
-const MAX_IN_FLIGHT = 3;
+// Slices posted to the lanes and not yet acknowledged, at most, shared
+// out among the lanes (at least MIN_IN_FLIGHT each). Deep queues let a
+// lane run ahead while another works through a large compressed resource:
+// with 3 slices a lane (and the reader hashing too) the lanes took turns
+// waiting for each other; 12 a lane made the LZX benchmark image 13-18%
+// faster (README, "Benchmarks"). 24 slices are 192 MiB at most.
+const IN_FLIGHT_SLICES = 24;
+const MIN_IN_FLIGHT = 3;
 // Progress messages to the page, at most one per this many ms.
 const PROGRESS_EVERY_MS = 100;
 // Reads started ahead of the slice being worked on.
 const READ_AHEAD = 2;
-// The reader's own lane is fed a slice in pieces of this size, with a
-// progress message between them when due: one LZX slice can take seconds.
-const LOCAL_PIECE = 1 << 20;
+// A lane feeds a slice in pieces of this size and says how far it is
+// between them when PROGRESS_EVERY_MS has passed.
+const LANE_PIECE = 1 << 20;
 // Bytes of integrity chunks handed to crypto.subtle.digest and not yet
 // done, at most (each call holds a copy of its chunk).
 const MAX_DIGEST_BYTES = 64 << 20;
@@ -84,6 +94,7 @@ function runLane(port) {
   // Milliseconds in WebLane.feed, and from the first slice to finish.
   let feedMs = 0;
   let firstAt = null;
+  let lastSaid = 0;
   port.onmessage = (ev) => {
     const m = ev.data;
     try {
@@ -92,7 +103,17 @@ function runLane(port) {
       } else if (m.type === 'slice') {
         const t = performance.now();
         if (firstAt === null) firstAt = t;
-        lane.feed(m.part, m.offset, new Uint8Array(m.buffer, 0, m.length));
+        const bytes = new Uint8Array(m.buffer, 0, m.length);
+        for (let o = 0; o < bytes.length; o += LANE_PIECE) {
+          if (o > 0) {
+            const now = performance.now();
+            if (now - lastSaid >= PROGRESS_EVERY_MS) {
+              lastSaid = now;
+              port.postMessage({ type: 'fed', bytes: o });
+            }
+          }
+          lane.feed(m.part, m.offset + o, bytes.subarray(o, Math.min(o + LANE_PIECE, bytes.length)));
+        }
         feedMs += performance.now() - t;
         // The buffer goes back to the reader's pool.
         port.postMessage({ type: 'ack', buffer: m.buffer }, [m.buffer]);
@@ -244,7 +265,7 @@ function sliceReader(files, method, pool) {
 }
 
 async function runReader(msg) {
-  const { files, names, options, ports, sliceBytes, readerLane, webcrypto, readMethod } = msg;
+  const { files, names, options, ports, sliceBytes, webcrypto, readMethod } = msg;
   const started = Date.now();
   let session;
   try {
@@ -265,33 +286,66 @@ async function runReader(msg) {
     return;
   }
   workerScope.postMessage({ type: 'opened', ms: Date.now() - started });
-  // With readerLane the reader also runs the last lane itself, between
-  // reads, so that all of navigator.hardwareConcurrency cores hash.
-  const laneCount = ports.length + (readerLane ? 1 : 0);
+  const laneCount = ports.length;
+  const maxInFlight = Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_SLICES / laneCount));
   const subtle = webcrypto !== false && self.crypto && self.crypto.subtle ? self.crypto.subtle : null;
   const plan = JSON.parse(session.plan(laneCount, sliceBytes, !!subtle));
   const partNames = session.partNames();
-  const localIndex = readerLane ? ports.length : -1;
-  const local = readerLane ? session.takeLane(localIndex) : null;
 
-  // Per lane: unacknowledged slices, and who waits for an acknowledgement.
-  const inFlight = ports.map(() => 0);
+  // Bytes of the parts before each one: progress counts over the whole set.
+  const partStart = [];
+  let acc = 0;
+  for (const f of files) {
+    partStart.push(acc);
+    acc += f.size;
+  }
+  // Per lane: the slices posted and not yet acknowledged (their starts in
+  // the whole set, oldest first), how far into the oldest it said it is,
+  // and who waits for an acknowledgement.
+  const posted = ports.map(() => []);
+  const fedInto = ports.map(() => 0);
   const waiting = ports.map(() => null);
   const results = ports.map(() => null);
   // Where the reader's time goes (ms), and the lanes' own figures: posted
   // with the report for benchmarks (verify.js passes them to onStats).
   const stats = {
-    readMs: 0, localFeedMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0,
-    webcrypto: plan.webcrypto, lanes: ports.map(() => null),
+    readMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0, newBuffers: 0,
+    maxInFlight, webcrypto: plan.webcrypto, lanes: ports.map(() => null),
   };
   let laneError = null;
   let wakeOnResults = null;
+  // Bytes handed out so far (the end of the last slice, in the whole set).
+  let dispatched = 0;
+  const total = plan.total;
+  // Progress is what every lane has hashed or decoded: the start of the
+  // oldest slice a lane still works on, plus how far into it it said it
+  // is; a lane with nothing pending is as far as the reader.
+  const done = () => {
+    let d = dispatched;
+    for (let k = 0; k < laneCount; k++) {
+      if (posted[k].length) d = Math.min(d, posted[k][0] + fedInto[k]);
+    }
+    return d;
+  };
+  let lastProgress = 0;
+  const progress = () => {
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      workerScope.postMessage({ type: 'progress', done: done(), total });
+    }
+  };
   ports.forEach((port, k) => {
     port.onmessage = (ev) => {
       const m = ev.data;
       if (m.type === 'ack') {
-        inFlight[k] -= 1;
+        posted[k].shift();
+        fedInto[k] = 0;
         pool.give(m.buffer);
+        progress();
+      } else if (m.type === 'fed') {
+        fedInto[k] = m.bytes;
+        progress();
       } else if (m.type === 'results') {
         results[k] = m.results;
         stats.lanes[k] = m.stats || null;
@@ -332,16 +386,6 @@ async function runReader(msg) {
     }
   };
 
-  const total = plan.total;
-  let lastProgress = 0;
-  let done = 0;
-  // Bytes of the parts before the current one, for the progress count.
-  const partStart = [];
-  let acc = 0;
-  for (const f of files) {
-    partStart.push(acc);
-    acc += f.size;
-  }
   const readError = (s, e) => {
     const d = describeError(e);
     const why = d.name === 'NotReadableError'
@@ -354,19 +398,14 @@ async function runReader(msg) {
   const reads = [];
   let nextRead = 0;
   // Enough buffers for the reads ahead and every lane's unacknowledged
-  // slices (copies included), so that none is allocated in the steady state.
-  const pool = new BufferPool(sliceBytes, READ_AHEAD + 2 + ports.length * (MAX_IN_FLIGHT + 1));
+  // slices (copies included), so that none is allocated in the steady state
+  // (a new 8 MiB buffer costs ten times a copy into a used one: its pages
+  // are mapped and zeroed on first touch).
+  const pool = new BufferPool(sliceBytes, READ_AHEAD + 2 + laneCount * (maxInFlight + 1));
   const readSlice = sliceReader(files, readMethod, pool);
   const startReads = () => {
     while (reads.length < READ_AHEAD + 1 && nextRead < plan.slices.length) {
       reads.push(readSlice(plan.slices[nextRead++]).then((b) => [b, null], (e) => [null, e]));
-    }
-  };
-  const progress = () => {
-    const now = Date.now();
-    if (now - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = now;
-      workerScope.postMessage({ type: 'progress', done, total });
     }
   };
   const passStart = performance.now();
@@ -374,9 +413,8 @@ async function runReader(msg) {
   for (const s of plan.slices) {
     const tw = performance.now();
     for (const k of s.lanes) {
-      while (inFlight[k] >= MAX_IN_FLIGHT && !laneError) {
+      while (posted[k].length >= maxInFlight && !laneError) {
         await new Promise((resolve) => { waiting[k] = resolve; });
-        progress();
       }
     }
     const tr = performance.now();
@@ -416,40 +454,24 @@ async function runReader(msg) {
         return;
       }
     }
-    const remote = s.lanes.filter((k) => k !== localIndex);
-    const feedLocal = remote.length !== s.lanes.length;
-    const post = (k, data) => {
-      ports[k].postMessage({ type: 'slice', part: s.part, offset: s.start, buffer: data, length }, [data]);
-      inFlight[k] += 1;
-    };
-    const copy = () => {
-      const c = pool.take(length);
-      new Uint8Array(c, 0, length).set(new Uint8Array(buffer, 0, length));
-      return c;
-    };
-    // Every remote lane but the last gets a copy; the own lane hashes the
-    // slice next, and then the last remote lane gets the buffer itself
-    // (transferred, not copied: copying 8 MiB per slice cost the reader
-    // about a sixth of its time). The remote lanes have slices queued
-    // meanwhile (MAX_IN_FLIGHT), so they do not wait for the own lane.
+    // Every lane but the last gets a copy (into a used buffer), the last
+    // one the buffer itself (transferred).
     const tq = performance.now();
-    for (let i = 0; i < remote.length - 1; i++) post(remote[i], copy());
-    const tl = performance.now();
-    stats.postMs += tl - tq;
-    if (feedLocal) {
-      const bytes = new Uint8Array(buffer, 0, length);
-      for (let o = 0; o < bytes.length; o += LOCAL_PIECE) {
-        local.feed(s.part, s.start + o, bytes.subarray(o, Math.min(o + LOCAL_PIECE, bytes.length)));
-        done = partStart[s.part] + s.start + o;
-        progress();
+    const at = partStart[s.part] + s.start;
+    s.lanes.forEach((k, i) => {
+      let data = buffer;
+      if (i < s.lanes.length - 1) {
+        const fresh = pool.free.length === 0;
+        data = pool.take(length);
+        if (fresh) stats.newBuffers += 1;
+        new Uint8Array(data, 0, length).set(new Uint8Array(buffer, 0, length));
       }
-    }
-    const tt = performance.now();
-    stats.localFeedMs += tt - tl;
-    if (remote.length) post(remote[remote.length - 1], buffer);
-    else pool.give(buffer);
-    stats.postMs += performance.now() - tt;
-    done = partStart[s.part] + s.end;
+      ports[k].postMessage({ type: 'slice', part: s.part, offset: s.start, buffer: data, length }, [data]);
+      posted[k].push(at);
+    });
+    if (!s.lanes.length) pool.give(buffer);
+    stats.postMs += performance.now() - tq;
+    dispatched = partStart[s.part] + s.end;
     progress();
   }
   {
@@ -472,7 +494,6 @@ async function runReader(msg) {
   // A new read of a File fails (NotReadableError) once the file differs
   // from the one picked, and every part was read anew after its last
   // slice: reaching here means every byte came from the same file.
-  stats.passMs = performance.now() - passStart;
   stats.readMethod = readSlice.method();
   ports.forEach((port) => port.postMessage({ type: 'finish' }));
   while (results.some((r) => r === null) && !laneError) {
@@ -483,10 +504,7 @@ async function runReader(msg) {
     workerScope.postMessage({ type: 'error', error: laneError });
     return;
   }
-  if (local) {
-    results.push(local.finish());
-    local.free();
-  }
+  stats.passMs = performance.now() - passStart;
   workerScope.postMessage({ type: 'progress', done: total, total });
   const report = session.finish(results);
   session.free();
