@@ -5,9 +5,10 @@
 //   the file once, in order, in slices (a stream where the browser has
 //   one; READ_AHEAD reads in flight while it works), and posts each slice
 //   to the lanes that need it (transferred to the last one, copied for the
-//   others). It keeps at most inFlightPerLane() unacknowledged slices per
-//   lane, and the slices' buffers come back with the acknowledgements to be
-//   reused (BufferPool), so memory stays flat whatever the file size. The
+//   others). It keeps at most maxInFlight unacknowledged slices per lane
+//   (IN_FLIGHT_SLICES shared out), and the slices' buffers come back with
+//   the acknowledgements to be reused (BufferPool), so memory stays flat
+//   whatever the file size. The
 //   reader hashes nothing itself: a worker's thread delivers the bytes of
 //   its own reads, so a reader busy hashing stops reading (README,
 //   "Benchmarks").

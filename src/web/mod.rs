@@ -293,23 +293,6 @@ impl Session {
         wire::encode(&tasks)
     }
 
-    /// Lane `lane` itself, for the reader worker that runs it (after
-    /// [`Session::plan`]): its tasks move over, with no JSON in between (a
-    /// large image's plan is tens of MiB of it). Its task list is then empty
-    /// here.
-    #[wasm_bindgen(js_name = takeLane)]
-    pub fn take_lane(&mut self, lane: u32) -> WebLane {
-        let tasks = self
-            .plans
-            .get_mut(lane as usize)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        WebLane {
-            lane: Some(Lane::new(tasks, self.names.clone())),
-            fed_to: vec![0; self.names.len()],
-        }
-    }
-
     /// The file names, in part order.
     #[wasm_bindgen(js_name = partNames)]
     pub fn part_names(&self) -> Vec<String> {
