@@ -1,7 +1,7 @@
 //! The integrity chunks hashed outside the lanes, as the page does with
 //! WebCrypto: the lanes get every task but the integrity ones
-//! (`Verifier::assign_lanes_except`), the chunks' SHA-1s are computed apart
-//! and given to `IntegrityRunner::chunk_digest`. On every generated fixture
+//! (`Verifier::lane_indices` leaving them out), the chunks' SHA-1s are
+//! computed apart and given to `IntegrityRunner::chunk_digest`. On every generated fixture
 //! with an integrity table (wimlib and 7-Zip, intact and corrupted), the
 //! report must equal the one from hashing the chunks in the lanes; a chunk
 //! whose digest never comes makes the report unverified, never intact.
@@ -33,10 +33,13 @@ fn with_external_integrity(files: &[Vec<u8>], names: &[String], give: Give) -> R
         .zip(files)
         .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
         .collect();
-    let v = Verifier::open(&readers, Options::default()).expect("open");
+    let mut v = Verifier::open(&readers, Options::default()).expect("open");
     let is_integrity =
         |t: &wimproof::verify::task::TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
-    let lanes = v.assign_lanes_except(2, is_integrity);
+    // As the page does: plan by index, then move the lanes' tasks out (the
+    // integrity tasks stay whole in the verifier).
+    let plan = v.lane_indices(2, is_integrity);
+    let lanes = v.take_planned(&plan);
     let mut results: Vec<TaskResult> = Vec::new();
     for tasks in lanes {
         assert!(tasks.iter().all(|t| !is_integrity(t)));

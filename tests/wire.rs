@@ -32,10 +32,10 @@ fn every_fixture_plan_survives_the_wire() {
             .zip(&files)
             .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
             .collect();
-        let Ok(v) = Verifier::open(&readers, Options::default()) else {
+        let Ok(mut v) = Verifier::open(&readers, Options::default()) else {
             continue; // unreadable on purpose: no plan to send
         };
-        for lane in v.assign_lanes(3) {
+        for lane in v.take_lanes(3) {
             let buf = wire::encode(&lane);
             let back = wire::decode(&buf).unwrap_or_else(|e| panic!("{}: {e}", row.name));
             assert_eq!(back, lane, "{}", row.name);

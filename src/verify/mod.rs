@@ -76,38 +76,10 @@ impl Verifier {
         self.opened.parts.iter().map(|p| p.size).collect()
     }
 
-    /// Splits the tasks over `lanes` workers, balancing estimated CPU cost
-    /// along the file: the whole-file digests go to lane 0 (one sequential
-    /// hash cannot be split), and each other task, in file order, goes to
-    /// the lane with the least work up to that point of the file. Lanes are
-    /// fed in file order with short queues, so what matters is that their
-    /// work stays even at every position, not just in total.
-    pub fn assign_lanes(&self, lanes: usize) -> Vec<Vec<TaskSpec>> {
-        self.assign_lanes_except(lanes, |_| false)
-    }
-
-    /// Like [`Verifier::assign_lanes`], leaving out the tasks for which
-    /// `elsewhere` is true (the page hashes integrity chunks with WebCrypto
-    /// and gives their digests to the report itself).
-    pub fn assign_lanes_except(
-        &self,
-        lanes: usize,
-        elsewhere: impl Fn(&TaskSpec) -> bool,
-    ) -> Vec<Vec<TaskSpec>> {
-        self.lane_indices(lanes, elsewhere)
-            .into_iter()
-            .map(|l| {
-                l.into_iter()
-                    .map(|i| self.opened.tasks[i].clone())
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Like [`Verifier::assign_lanes`], but moves the tasks out instead of
-    /// copying them (a large image has hundreds of thousands): the verifier
-    /// keeps only what [`Verifier::finish`] needs of each (id, part, range
-    /// and kind, without the blob and digest lists).
+    /// The tasks of [`Verifier::lane_indices`] (nothing left out), moved
+    /// out rather than copied (a large image has hundreds of thousands): the
+    /// verifier keeps only what [`Verifier::finish`] needs of each (id,
+    /// part, range and kind, without the blob and digest lists).
     pub fn take_lanes(&mut self, lanes: usize) -> Vec<Vec<TaskSpec>> {
         let plan = self.lane_indices(lanes, |_| false);
         self.take_planned(&plan)
@@ -132,10 +104,17 @@ impl Verifier {
             .collect()
     }
 
-    /// The plan of [`Verifier::assign_lanes_except`] as indices into
-    /// [`Verifier::tasks`]: a driver that may plan more than once (the page
-    /// falls back from WebCrypto) plans with indices and takes the tasks
-    /// once ([`Verifier::take_planned`]).
+    /// Splits the tasks over `lanes` workers, as indices into
+    /// [`Verifier::tasks`], leaving out those for which `elsewhere` is true
+    /// (the page hashes integrity chunks with WebCrypto and gives their
+    /// digests to the report itself). It balances estimated CPU cost along
+    /// the file: the whole-file digests go to lane 0 (one sequential hash
+    /// cannot be split), and each other task, in file order, goes to the
+    /// lane with the least work up to that point of the file. Lanes are fed
+    /// in file order with bounded queues, so what matters is that their work
+    /// stays even at every position, not just in total. A driver that may
+    /// plan more than once (the page falls back from WebCrypto) plans with
+    /// indices and takes the tasks once ([`Verifier::take_planned`]).
     pub fn lane_indices(
         &self,
         lanes: usize,
@@ -339,7 +318,8 @@ impl Lane {
 }
 
 /// Runs every task of `v` on one thread over readers (tests, fuzzing, small
-/// files). Drivers that want parallelism use [`Verifier::assign_lanes`].
+/// files). Drivers that want parallelism use [`Verifier::take_lanes`] or
+/// [`Verifier::lane_indices`].
 pub fn run_serial(
     v: &Verifier,
     files: &[&dyn ReadAt],
