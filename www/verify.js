@@ -2,9 +2,10 @@
 //
 // Each image (one .wim, or all parts of a .swm split set) is verified by
 // dedicated workers: one reader and navigator.hardwareConcurrency lanes,
-// at least two (see worker.js; the reader mostly waits for reads). The report is the wasm core's, the same JSON as
-// `wimproof --json`. Nothing here judges an image; it groups files, starts
-// and stops workers and relays progress.
+// at least two (see worker.js; the reader mostly waits for reads). The
+// report is the wasm core's, the same JSON as `wimproof --json`. Nothing
+// here judges an image; it groups files, starts and stops workers and
+// relays progress.
 //
 // Works served over http(s) (module worker by URL, wasm fetched beside this
 // file) and from the single-file build (worker source and wasm inlined in
