@@ -6,7 +6,7 @@
 //   one; READ_AHEAD reads in flight while it works), and posts each slice
 //   to the lanes that need it (transferred to the last one, copied for the
 //   others). It keeps at most maxInFlight unacknowledged slices per lane
-//   (IN_FLIGHT_SLICES shared out), and the slices' buffers come back with
+//   (IN_FLIGHT_BYTES shared out), and the slices' buffers come back with
 //   the acknowledgements to be reused (BufferPool), so memory stays flat
 //   whatever the file size. The
 //   reader hashes nothing itself: a worker's thread delivers the bytes of
@@ -32,14 +32,15 @@
 
 import { initSync, Session, WebLane, takePanicMessage } from './pkg/wimproof.js';
 
-// Slices posted to the lanes and not yet acknowledged, at most, shared
-// out among the lanes (at least MIN_IN_FLIGHT each). Deep queues let a
-// lane run ahead while another works through a large compressed resource:
-// with 3 slices a lane (and the reader hashing too) the lanes took turns
-// waiting for each other; 12 a lane made the LZX benchmark image 13-18%
-// faster (README, "Benchmarks"). 24 slices are 192 MiB at most.
-const IN_FLIGHT_SLICES = 24;
+// Bytes of slices posted to the lanes and not yet acknowledged, at most,
+// shared out among the lanes (at least MIN_IN_FLIGHT slices each). Deep
+// queues let a lane run ahead while another works through a large
+// compressed resource: with 3 slices a lane (and the reader hashing too)
+// the lanes took turns waiting for each other; 12 slices of 8 MiB a lane
+// made the LZX benchmark image 13-18% faster (README, "Benchmarks").
+const IN_FLIGHT_BYTES = 192 << 20;
 const MIN_IN_FLIGHT = 3;
+const MAX_IN_FLIGHT = 24;
 // Progress messages to the page, at most one per this many ms.
 const PROGRESS_EVERY_MS = 100;
 // Reads started ahead of the slice being worked on.
@@ -137,9 +138,9 @@ function runLane(port) {
 // lanes and comes back with their acknowledgement, so the main pass
 // allocates a few buffers once instead of one per slice, which Chromium
 // collected so late that the tab's memory grew with the file size
-// (README, "Benchmarks"). Buffers are `size` bytes; a longer request (an
-// integrity chunk longer than a slice) gets a buffer of its own, which is
-// not kept.
+// (README, "Benchmarks"). Buffers are `size` bytes, the plan's longest
+// slice; a longer request (none in a plan) would get a buffer of its own,
+// which is not kept.
 class BufferPool {
   constructor(size, keep) {
     this.size = size;
@@ -291,9 +292,16 @@ async function runReader(msg) {
   }
   workerScope.postMessage({ type: 'opened', ms: Date.now() - started });
   const laneCount = ports.length;
-  const maxInFlight = Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_SLICES / laneCount));
   const subtle = webcrypto !== false && self.crypto && self.crypto.subtle ? self.crypto.subtle : null;
   const plan = JSON.parse(session.plan(laneCount, sliceBytes, !!subtle));
+  // The pool's buffers fit the longest slice: where integrity chunks go to
+  // WebCrypto, slices end at chunk boundaries and so are a whole chunk
+  // (10 MiB with wimlib's and DISM's default) rather than sliceBytes; a
+  // pool of sliceBytes buffers allocated two fresh buffers per slice
+  // (1025 for the 5 GiB benchmark image). Slices are at most 64 MiB
+  // (MAX_SLICE in src/web).
+  const bufferBytes = plan.slices.reduce((m, s) => Math.max(m, s.end - s.start), 1);
+  const maxInFlight = Math.min(MAX_IN_FLIGHT, Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BYTES / bufferBytes / laneCount)));
   const partNames = session.partNames();
 
   // Bytes of the parts before each one: progress counts over the whole set.
@@ -314,7 +322,7 @@ async function runReader(msg) {
   // with the report for benchmarks (verify.js passes them to onStats).
   const stats = {
     readMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0, newBuffers: 0,
-    maxInFlight, webcrypto: plan.webcrypto, lanes: ports.map(() => null),
+    maxInFlight, bufferBytes, webcrypto: plan.webcrypto, lanes: ports.map(() => null),
   };
   let laneError = null;
   let wakeOnResults = null;
@@ -405,7 +413,7 @@ async function runReader(msg) {
   // slices (copies included), so that none is allocated in the steady state
   // (a new 8 MiB buffer costs ten times a copy into a used one: its pages
   // are mapped and zeroed on first touch).
-  const pool = new BufferPool(sliceBytes, READ_AHEAD + 2 + laneCount * (maxInFlight + 1));
+  const pool = new BufferPool(bufferBytes, READ_AHEAD + 2 + laneCount * (maxInFlight + 1));
   const readSlice = sliceReader(files, readMethod, pool);
   const startReads = () => {
     while (reads.length < READ_AHEAD + 1 && nextRead < plan.slices.length) {

@@ -218,7 +218,7 @@ async function pageRun(tool, url, digests) {
       const sec = (ms) => (ms / 1000).toFixed(1);
       const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s` : `lane ${k} ?`));
       console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader (${st.readMethod || 'slice'}): read ${sec(st.readMs)} s`
-        + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), ${st.maxInFlight} slices queued per lane at most, ${st.newBuffers} buffers allocated,`
+        + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), ${st.maxInFlight} slices of ${(st.bufferBytes / 1048576).toFixed(1)} MiB queued per lane at most, ${st.newBuffers} buffers allocated,`
         + ` waiting for lanes ${sec(st.waitMs)} s, for WebCrypto ${sec(st.digestWaitMs || 0)} s (${st.webcrypto ? 'integrity chunks in WebCrypto' : 'no WebCrypto'}),`
         + ` posting ${sec(st.postMs)} s; ${lanes.join(', ')}`);
     }
