@@ -322,7 +322,7 @@ async function runReader(msg) {
   // with the report for benchmarks (verify.js passes them to onStats).
   const stats = {
     readMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0, newBuffers: 0,
-    maxInFlight, bufferBytes, webcrypto: plan.webcrypto, lanes: ports.map(() => null),
+    slices: plan.slices.length, maxInFlight, bufferBytes, webcrypto: plan.webcrypto, lanes: ports.map(() => null),
   };
   let laneError = null;
   let wakeOnResults = null;
