@@ -33,7 +33,7 @@
 import { initSync, Session, WebLane, takePanicMessage } from './pkg/wimproof.js';
 
 // Bytes of slices posted to the lanes and not yet acknowledged, at most,
-// shared out among the lanes (at least MIN_IN_FLIGHT slices each). Deep
+// shared out among the lanes (MIN_IN_FLIGHT to MAX_IN_FLIGHT slices each). Deep
 // queues let a lane run ahead while another works through a large
 // compressed resource: with 3 slices a lane (and the reader hashing too)
 // the lanes took turns waiting for each other; 12 slices of 8 MiB a lane
