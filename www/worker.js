@@ -8,10 +8,9 @@
 //   others). It keeps at most maxInFlight unacknowledged slices per lane
 //   (IN_FLIGHT_BYTES shared out), and the slices' buffers come back with
 //   the acknowledgements to be reused (BufferPool), so memory stays flat
-//   whatever the file size. The
-//   reader hashes nothing itself: a worker's thread delivers the bytes of
-//   its own reads, so a reader busy hashing stops reading (README,
-//   "Benchmarks").
+//   whatever the file size. The reader hashes nothing itself: a worker's
+//   thread delivers the bytes of its own reads, so a reader busy hashing
+//   stops reading (README, "Benchmarks").
 //   Where crypto.subtle exists (a secure context: https, localhost,
 //   file://), the reader also hashes the integrity table's chunks
 //   with WebCrypto (native SHA-1, several times wasm's speed) and gives the
@@ -138,9 +137,8 @@ function runLane(port) {
 // lanes and comes back with their acknowledgement, so the main pass
 // allocates a few buffers once instead of one per slice, which Chromium
 // collected so late that the tab's memory grew with the file size
-// (README, "Benchmarks"). Buffers are `size` bytes, the plan's longest
-// slice; a longer request (none in a plan) would get a buffer of its own,
-// which is not kept.
+// (README, "Benchmarks"). Every buffer is `size` bytes: the plan's longest
+// slice, so any slice or copy of one fits.
 class BufferPool {
   constructor(size, keep) {
     this.size = size;
@@ -150,10 +148,10 @@ class BufferPool {
     this.made = 0;
   }
 
-  take(len) {
-    if (len <= this.size && this.free.length) return this.free.pop();
+  take() {
+    if (this.free.length) return this.free.pop();
     this.made += 1;
-    return new ArrayBuffer(Math.max(len, this.size));
+    return new ArrayBuffer(this.size);
   }
 
   give(buffer) {
@@ -222,7 +220,7 @@ function sliceReader(files, method, pool) {
   const fill = async (s) => {
     if (!open || open.part !== s.part || open.pos !== s.start) reopen(s);
     const len = s.end - s.start;
-    let buffer = pool.take(len);
+    let buffer = pool.take();
     let filled = 0;
     while (filled < len) {
       if (open.byob) {
@@ -473,7 +471,7 @@ async function runReader(msg) {
     s.lanes.forEach((k, i) => {
       let data = buffer;
       if (i < s.lanes.length - 1) {
-        data = pool.take(length);
+        data = pool.take();
         new Uint8Array(data, 0, length).set(new Uint8Array(buffer, 0, length));
       }
       ports[k].postMessage({ type: 'slice', part: s.part, offset: s.start, buffer: data, length }, [data]);
