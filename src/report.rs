@@ -29,7 +29,8 @@ pub struct Report {
     pub targets: Vec<TargetResult>,
     /// The selected targets (`--target`).
     pub selected: Vec<TargetId>,
-    /// For split sets: one entry per part.
+    /// For split sets, and images verified with reference WIMs: one entry
+    /// per file (the references last, marked `reference`).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub parts: Vec<PartInfo>,
     /// Counts of what was checked.
@@ -95,6 +96,10 @@ pub struct IntegrityInfo {
 pub struct PartInfo {
     pub name: String,
     pub size: u64,
+    /// A reference WIM (`--ref`: the base of a delta), whose blobs the
+    /// image's trees use; its own whole-file digest is not computed.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub reference: bool,
     pub part_number: u16,
     pub digests: Digests,
     pub integrity: IntegrityInfo,

@@ -284,6 +284,7 @@ fn opening_reports_the_blob_table_then_the_tree_walk_up_to_its_total() {
     let mut all: Vec<(Opening, u64, u64)> = Vec::new();
     let v = wimproof::verify::Verifier::open_observed(
         &[("multi.wim", &bytes as &dyn ReadAt)],
+        &[],
         Options::default(),
         &mut |s, d, t| all.push((s, d, t)),
     )

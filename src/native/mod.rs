@@ -143,8 +143,22 @@ pub fn verify_paths(
     threads: usize,
     progress: Progress,
 ) -> Result<Report, DriverError> {
+    verify_paths_with_refs(paths, &[], opts, threads, progress)
+}
+
+/// [`verify_paths`] with reference WIMs (`--ref`: the base a delta was
+/// captured against), whose blobs the image's trees may use; they are
+/// read and verified too (see [`crate::verify::open::open_observed`]).
+pub fn verify_paths_with_refs(
+    paths: &[PathBuf],
+    refs: &[PathBuf],
+    opts: Options,
+    threads: usize,
+    progress: Progress,
+) -> Result<Report, DriverError> {
     let mut readers = Vec::new();
-    for p in paths {
+    let all: Vec<&PathBuf> = paths.iter().chain(refs).collect();
+    for &p in &all {
         readers.push(FileReader::open(p).map_err(|error| DriverError::Open {
             path: p.clone(),
             error,
@@ -155,12 +169,15 @@ pub fn verify_paths(
         .iter()
         .map(|r| (r.name(), r as &dyn ReadAt))
         .collect();
-    let mut v = Verifier::open(&list, opts).map_err(|error| DriverError::Read {
-        name: names[0].clone(),
-        error,
+    let (own, refs) = list.split_at(paths.len());
+    let mut v = Verifier::open_observed(own, refs, opts, &mut |_, _, _| {}).map_err(|error| {
+        DriverError::Read {
+            name: names[0].clone(),
+            error,
+        }
     })?;
     let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
-    for (r, p) in readers.iter().zip(paths) {
+    for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
             return Err(DriverError::Changed {

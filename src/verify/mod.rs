@@ -52,17 +52,21 @@ pub struct Verifier {
 impl Verifier {
     /// Phase 1 over one WIM or all parts of a split set.
     pub fn open(files: &[(&str, &dyn ReadAt)], opts: Options) -> Result<Verifier, ReadError> {
-        Self::open_observed(files, opts, &mut |_, _, _| {})
+        Self::open_observed(files, &[], opts, &mut |_, _, _| {})
     }
 
-    /// [`Verifier::open`], telling `progress(step, done, total)` how far
-    /// phase 1 is (see [`open::Opening`]).
+    /// [`Verifier::open`] with reference WIMs (the base of a delta, as
+    /// `wimlib-imagex verify --ref` takes it; see [`open::open_observed`]),
+    /// telling `progress(step, done, total)` how far phase 1 is (see
+    /// [`open::Opening`]). The parts to read in phase 2 are `files`, then
+    /// `refs` ([`Verifier::part_sizes`]).
     pub fn open_observed(
         files: &[(&str, &dyn ReadAt)],
+        refs: &[(&str, &dyn ReadAt)],
         opts: Options,
         progress: &mut dyn FnMut(open::Opening, u64, u64),
     ) -> Result<Verifier, ReadError> {
-        let opened = open::open_observed(files, &opts, progress)?;
+        let opened = open::open_observed(files, refs, &opts, progress)?;
         let name = files.first().map(|f| f.0.to_string()).unwrap_or_default();
         Ok(Verifier { opts, opened, name })
     }
@@ -388,13 +392,15 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     let mut findings = opened.findings;
     results.sort_by_key(|r| r.id);
     let tasks = &opened.tasks;
-    let split = opened.parts.len() > 1;
+    let split = opened.parts.iter().filter(|p| !p.reference).count() > 1;
+    let with_refs = opened.parts.iter().any(|p| p.reference);
     let mut parts: Vec<PartInfo> = opened
         .parts
         .iter()
         .map(|p| PartInfo {
             name: p.name.clone(),
             size: p.size,
+            reference: p.reference,
             part_number: p.header.as_ref().map(|h| h.part_number).unwrap_or(0),
             digests: Digests::default(),
             integrity: IntegrityInfo {
@@ -537,18 +543,14 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
             solid: h.version == crate::format::header::VERSION_SOLID,
         }
     });
+    let own = || parts.iter().filter(|p| !p.reference);
     let integrity = if split {
         IntegrityInfo {
-            present: parts.iter().any(|p| p.integrity.present),
-            chunks: parts.iter().map(|p| p.integrity.chunks).sum(),
-            chunk_size: parts
-                .iter()
-                .map(|p| p.integrity.chunk_size)
-                .max()
-                .unwrap_or(0),
-            checked: parts.iter().map(|p| p.integrity.checked).sum(),
-            bad_chunks: parts
-                .iter()
+            present: own().any(|p| p.integrity.present),
+            chunks: own().map(|p| p.integrity.chunks).sum(),
+            chunk_size: own().map(|p| p.integrity.chunk_size).max().unwrap_or(0),
+            checked: own().map(|p| p.integrity.checked).sum(),
+            bad_chunks: own()
                 .flat_map(|p| p.integrity.bad_chunks.iter().cloned())
                 .collect(),
         }
@@ -577,7 +579,11 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         findings,
         targets,
         selected,
-        parts: if split { parts } else { Vec::new() },
+        parts: if split || with_refs {
+            parts
+        } else {
+            Vec::new()
+        },
         checked,
     }
 }

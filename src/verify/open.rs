@@ -50,6 +50,10 @@ pub struct PartState {
     pub integrity: Option<IntegrityTable>,
     /// Integrity covered range end (`blob table end`).
     pub integrity_end: u64,
+    /// A reference WIM (`--ref`, the base of a delta): it lends its blobs
+    /// to the image's trees and they are verified, but its own images,
+    /// facts and counts are not the image's.
+    pub reference: bool,
 }
 
 /// Facts the policy needs, gathered while opening.
@@ -107,6 +111,9 @@ pub struct Opened {
     pub trees: Vec<Option<super::tree::TreeSummary>>,
     /// The first path using each blob.
     pub paths: super::tree::BlobPaths,
+    /// Blobs numbered below this are the image's own; the rest come from
+    /// reference WIMs (numbers are given in table order, files before refs).
+    pub own_blobs: usize,
 }
 
 impl Opened {
@@ -119,6 +126,8 @@ impl Opened {
 struct Ctx<'a> {
     findings: &'a mut Vec<Finding>,
     part: Option<String>,
+    /// The file is a reference WIM (see [`PartState::reference`]).
+    reference: bool,
     /// Shared by all parts: at most MAX_FINDINGS_PER_CODE of each code.
     capped: &'a mut Capped,
 }
@@ -132,7 +141,7 @@ impl Ctx<'_> {
 
 /// Runs phase 1 on a set of files (one WIM, or the parts of a split set).
 pub fn open(files: &[(&str, &dyn ReadAt)], opts: &Options) -> Result<Opened, ReadError> {
-    open_observed(files, opts, &mut |_, _, _| {})
+    open_observed(files, &[], opts, &mut |_, _, _| {})
 }
 
 /// The steps of phase 1 that report how far they are.
@@ -161,8 +170,16 @@ const PLAN_PROGRESS_EVERY: usize = 4096;
 /// [`open`], telling `progress(step, done, total)` how far the long steps
 /// are (see [`Opening`]): an install image has hundreds of thousands of
 /// blobs and tens of MB of metadata per edition.
+///
+/// `refs` are reference WIMs, as `wimlib-imagex verify --ref` takes them:
+/// the base a delta (`--delta-from`) was captured against, whose blobs the
+/// delta's trees use. Their blob tables join the image's (a blob both hold
+/// is taken from the image, silently, as wimlib does), their blobs and
+/// integrity chunks are verified, and they follow `files` in
+/// [`Opened::parts`] (so task part numbers index `files` then `refs`).
 pub fn open_observed(
     files: &[(&str, &dyn ReadAt)],
+    refs: &[(&str, &dyn ReadAt)],
     opts: &Options,
     progress: &mut dyn FnMut(Opening, u64, u64),
 ) -> Result<Opened, ReadError> {
@@ -177,20 +194,34 @@ pub fn open_observed(
         blobs: BlobIndex::default(),
         trees: Vec::new(),
         paths: Default::default(),
+        own_blobs: 0,
     };
     let split = files.len() > 1;
+    let named = split || !refs.is_empty();
     let mut metadata_entries: Vec<(usize, BlobEntry)> = Vec::new();
     let mut first_header: Option<Header> = None;
     let mut seen_parts: BTreeMap<u16, String> = BTreeMap::new();
     let mut capped = Capped::default();
+    // What a reference WIM's header and table would add to the image's own
+    // facts and counts goes here instead, unused.
+    let mut ref_facts = Facts::default();
+    let mut ref_counts = ResourceCounts::default();
+    let mut ref_metadata: Vec<(usize, BlobEntry)> = Vec::new();
 
-    for (pi, (name, r)) in files.iter().enumerate() {
+    let all = files
+        .iter()
+        .map(|f| (f, false))
+        .chain(refs.iter().map(|f| (f, true)));
+    for (pi, ((name, r), reference)) in all.enumerate() {
         let size = r.size();
-        o.facts.total_size = o.facts.total_size.saturating_add(size);
-        o.facts.largest_part = o.facts.largest_part.max(size);
+        if !reference {
+            o.facts.total_size = o.facts.total_size.saturating_add(size);
+            o.facts.largest_part = o.facts.largest_part.max(size);
+        }
         let mut ctx = Ctx {
             findings: &mut o.findings,
-            part: split.then(|| name.to_string()),
+            part: named.then(|| name.to_string()),
+            reference,
             capped: &mut capped,
         };
         let mut part = PartState {
@@ -199,8 +230,16 @@ pub fn open_observed(
             header: None,
             integrity: None,
             integrity_end: 0,
+            reference,
         };
-        if opts.sha256 || opts.sha1 {
+        let (facts, counts, metadata) = if reference {
+            (&mut ref_facts, &mut ref_counts, &mut ref_metadata)
+        } else {
+            (&mut o.facts, &mut o.resources, &mut metadata_entries)
+        };
+        // A reference WIM's own digest is not asked for: its bytes are
+        // checked through its blobs and integrity table.
+        if (opts.sha256 || opts.sha1) && !reference {
             o.tasks.push(TaskSpec {
                 id: 0,
                 part: pi as u16,
@@ -219,8 +258,10 @@ pub fn open_observed(
                 continue;
             }
         };
-        check_header(&hdr, size, &mut ctx, &mut o.facts);
-        if let Some(first) = &first_header {
+        check_header(&hdr, size, &mut ctx, facts);
+        if reference {
+            // Its GUID and part numbers are its own set's, not the image's.
+        } else if let Some(first) = &first_header {
             if first.guid != hdr.guid {
                 ctx.push(Finding::corruption(
                     "split.guid_mismatch",
@@ -230,7 +271,8 @@ pub fn open_observed(
         } else {
             first_header = Some(hdr.clone());
         }
-        if let Some(prev) = seen_parts.insert(hdr.part_number, name.to_string()) {
+        if reference {
+        } else if let Some(prev) = seen_parts.insert(hdr.part_number, name.to_string()) {
             ctx.push(
                 Finding::corruption(
                     "split.duplicate_part",
@@ -270,7 +312,7 @@ pub fn open_observed(
                 first += n;
             }
             part.integrity = Some(t);
-            o.facts.integrity_present = true;
+            facts.integrity_present = true;
         }
         // XML (every part has one; the first part's is the one reported).
         // Each part's XML must agree with that part's header.
@@ -278,7 +320,7 @@ pub fn open_observed(
             let mut mismatch = Vec::new();
             check_xml_vs_header(&hdr, &x, &mut mismatch);
             mismatch.into_iter().for_each(|f| ctx.push(f));
-            if o.xml.is_none() {
+            if o.xml.is_none() && !reference {
                 o.xml = Some(x);
             }
         }
@@ -290,13 +332,16 @@ pub fn open_observed(
             &entries,
             &mut ctx,
             &mut o.tasks,
-            &mut o.resources,
+            counts,
             &mut o.blobs,
-            &mut metadata_entries,
+            metadata,
             progress,
         )?;
         part.header = Some(hdr);
         o.parts.push(part);
+        if !reference {
+            o.own_blobs = o.blobs.len();
+        }
     }
 
     o.findings.extend(capped.summaries());
@@ -834,16 +879,41 @@ fn plan_blobs(
             }
             continue;
         }
-        // One map for the set and for duplicates (a second map would double
-        // phase 1's memory for millions of entries).
-        let known = Known {
-            entry: i as u32,
-            refcount: e.refcount,
-        };
-        if let Err(prev) = blobs.insert(e.sha1, known) {
-            rc.duplicate_hashes += 1;
-            ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
-            continue;
+        // Image metadata is not a blob of the table: readers (wimlib,
+        // WIMGAPI) hand the metadata entries to the images in table order
+        // and never look one up by SHA-1. Two images with identical trees
+        // (an unchanged volume appended again, an image exported twice into
+        // the same WIM) thus have entries with the same SHA-1, which is no
+        // duplicate, and a file stream naming a metadata SHA-1 finds nothing.
+        let metadata = r.is_metadata() && !r.is_solid();
+        if metadata {
+            if ctx.reference {
+                // A reference WIM lends blobs, not images.
+            } else if part_no != 1 {
+                ctx.push(Finding::warning("blobtable.metadata_in_later_part", format!("blob table entry {i} (offset {at}): a metadata resource in part {part_no} of a split set; only part 1 holds image metadata, so readers ignore it")).at(at));
+            } else {
+                rc.metadata_resources += 1;
+                if e.refcount > 1 {
+                    ctx.push(Finding::warning("blobtable.metadata_refcount", format!("blob table entry {i} (offset {at}): metadata resource with reference count {}, not 1 (wimlib refuses to open such a file)", e.refcount)).at(at));
+                }
+                metadata_entries.push((pi, e.clone()));
+            }
+        } else {
+            // One map for the set and for duplicates (a second map would
+            // double phase 1's memory for millions of entries).
+            let known = Known {
+                entry: i as u32,
+                refcount: e.refcount,
+            };
+            if let Err(prev) = blobs.insert(e.sha1, known) {
+                // A reference WIM's copy of a blob the image holds is
+                // skipped silently, as `wimlib-imagex verify --ref` does.
+                if !ctx.reference {
+                    rc.duplicate_hashes += 1;
+                    ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
+                }
+                continue;
+            }
         }
         if r.is_solid() {
             if h.version != header::VERSION_SOLID {
@@ -857,13 +927,6 @@ fn plan_blobs(
             }
             solid_blobs.push((i, e));
             continue;
-        }
-        if r.is_metadata() {
-            rc.metadata_resources += 1;
-            if e.refcount != 1 {
-                ctx.push(Finding::warning("blobtable.metadata_refcount", format!("blob table entry {i} (offset {at}): metadata resource with reference count {}, not 1", e.refcount)).at(at));
-            }
-            metadata_entries.push((pi, e.clone()));
         }
         if r.size_in_wim == 0 && r.uncompressed_size == 0 {
             continue;
@@ -1041,20 +1104,43 @@ fn check_overlaps(ranges: &mut [(u64, u64, usize)], table_at: u64, ctx: &mut Ctx
     }
 }
 
-/// Checks that the blob table has one metadata resource per image.
+/// The metadata entries that are images: those with references, in table
+/// order, at most one per image the header counts (readers assign them in
+/// that order and ignore entries with no references and any beyond the
+/// image count).
+fn image_entries<'e>(h: &Header, entries: &'e [(usize, BlobEntry)]) -> Vec<&'e (usize, BlobEntry)> {
+    entries
+        .iter()
+        .filter(|(_, e)| e.refcount != 0)
+        .take(h.image_count as usize)
+        .collect()
+}
+
+/// Checks that the blob table has one metadata resource per image. Fewer
+/// is corruption (an image has no tree: wimlib then refuses the file);
+/// more is a warning, since readers use the first ones and ignore the rest.
 fn check_metadata_count(h: &Header, entries: &[(usize, BlobEntry)], o: &mut Opened) {
-    let live: Vec<&(usize, BlobEntry)> = entries.iter().filter(|(_, e)| e.refcount != 0).collect();
-    if live.len() as u64 != h.image_count as u64 && h.part_number == 1 {
+    if h.part_number != 1 {
+        return;
+    }
+    let live = entries.iter().filter(|(_, e)| e.refcount != 0).count() as u64;
+    let images = h.image_count as u64;
+    if live < images {
         o.findings.push(
             Finding::corruption(
                 "blobtable.metadata_count",
-                format!(
-                    "blob table: {} metadata resources for {} images",
-                    live.len(),
-                    h.image_count
-                ),
+                format!("blob table: {live} metadata resources for {images} images"),
             )
             .at(h.blob_table.offset),
+        );
+    } else if live > images {
+        o.findings.push(
+            Finding::warning(
+                "blobtable.metadata_extra",
+                format!("blob table: {live} metadata resources for {images} images; readers use the first {images} and ignore the rest"),
+            )
+            .at(h.blob_table.offset)
+            .remedy(remedies::EXPORT),
         );
     }
 }
@@ -1206,17 +1292,13 @@ fn check_trees(
     progress: &mut dyn FnMut(Opening, u64, u64),
 ) -> Result<(), ReadError> {
     use super::tree::{check_image, check_refcounts, TreeContext};
-    let live: Vec<&BlobEntry> = metadata_entries
-        .iter()
-        .map(|(_, e)| e)
-        .filter(|e| e.refcount != 0)
-        .collect();
+    let images = image_entries(h, metadata_entries);
+    let live: Vec<&BlobEntry> = images.iter().map(|(_, e)| e).collect();
     check_boot_metadata(h, &live, &mut o.findings);
     // Decompressing, then walking, each image's metadata.
-    let total: u64 = metadata_entries
+    let total: u64 = live
         .iter()
-        .filter(|(_, e)| e.refcount != 0)
-        .map(|(_, e)| 2 * e.reshdr.uncompressed_size.min(MAX_METADATA_SIZE))
+        .map(|e| 2 * e.reshdr.uncompressed_size.min(MAX_METADATA_SIZE))
         .fold(0, u64::saturating_add);
     let mut trees = |done: u64, total: u64| progress(Opening::Trees, done, total);
     let mut ctx = TreeContext {
@@ -1230,8 +1312,7 @@ fn check_trees(
     };
     let mut walked_all = true;
     let mut scratch = Scratch::default();
-    let live_entries = metadata_entries.iter().filter(|(_, e)| e.refcount != 0);
-    for (i, entry) in live_entries.enumerate() {
+    for (i, &entry) in images.iter().enumerate() {
         let image = i + 1;
         let offset = entry.1.reshdr.offset;
         let base = ctx.progress_base;
@@ -1299,8 +1380,7 @@ fn check_trees(
         o.trees.push(Some(s));
     }
     if walked_all && all_parts && !o.metadata.is_empty() {
-        let md: std::collections::HashSet<[u8; 20]> = live.iter().map(|e| e.sha1).collect();
-        check_refcounts(&ctx, &md, &mut o.findings);
+        check_refcounts(&ctx, o.own_blobs, &mut o.findings);
     }
     o.paths = ctx.paths;
     Ok(())

@@ -393,7 +393,7 @@ pub fn check_image(
             findings.push(
                 Finding::corruption("metadata.blob_missing", msg)
                     .at(res_offset)
-                    .remedy(remedies::RECOPY),
+                    .remedy(remedies::MISSING_BLOBS),
             );
         } else {
             findings.push(
@@ -408,24 +408,29 @@ pub fn check_image(
     sum
 }
 
-/// After all images: blob table reference counts against the tree.
-pub fn check_refcounts(
-    ctx: &TreeContext,
-    metadata: &HashSet<[u8; 20]>,
-    findings: &mut Vec<Finding>,
-) {
+/// After all images: blob table reference counts against the trees.
+///
+/// A blob's count is the number of file streams using it, one per
+/// directory entry (each hard link counts), as wimlib writes it. Stored
+/// counts are not trusted by readers (wimlib notes that WIMGAPI sometimes
+/// writes wrong ones, and recomputes them), so a difference is `info`:
+/// worth knowing, never a reason to doubt the image. Blobs numbered from
+/// `own_blobs` on belong to reference WIMs and count their own images.
+pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<Finding>) {
     let mut wrong = Tally::default();
     let mut unreferenced = Tally::default();
     // In blob number order, which is blob table order.
-    let mut blobs: Vec<(u32, &[u8; 20])> = ctx.blobs.iter().map(|(h, id)| (id, h)).collect();
+    let mut blobs: Vec<(u32, &[u8; 20])> = ctx
+        .blobs
+        .iter()
+        .map(|(h, id)| (id, h))
+        .filter(|&(id, _)| (id as usize) < own_blobs)
+        .collect();
     blobs.sort_unstable_by_key(|b| b.0);
     for (id, h) in blobs {
         let Some(known) = ctx.blobs.get(id) else {
             continue;
         };
-        if metadata.contains(h) {
-            continue;
-        }
         let (entry, refcount) = (known.entry, known.refcount);
         let n = ctx.refs.get(id as usize).copied().unwrap_or(0);
         if n == 0 {
@@ -443,29 +448,30 @@ pub fn check_refcounts(
         format!("{}{more}", t.examples.join("; "))
     };
     if wrong.count > 0 {
-        findings.push(
-            Finding::warning(
-                "blobtable.refcount",
-                format!(
-                    "blob table: {} reference count(s) differ from the directory trees: {}",
-                    wrong.count,
-                    list(&wrong)
-                ),
-            )
-            .remedy(remedies::EXPORT),
-        );
+        findings.push(Finding::info(
+            "blobtable.refcount",
+            format!(
+                "blob table: {} reference count(s) differ from the directory trees (readers recount them; harmless): {}",
+                wrong.count,
+                list(&wrong)
+            ),
+        ));
     }
     if unreferenced.count > 0 {
+        // Space no image uses (left by `delete --soft`, an update without
+        // `--rebuild`, or a writer's leftovers): harmless to deploy.
         findings.push(
-            Finding::warning(
+            Finding::info(
                 "blobtable.unreferenced",
                 format!(
-                    "blob table: {} blob(s) no image uses: {}",
+                    "blob table: {} blob(s) no image uses (wasted space, harmless): {}",
                     unreferenced.count,
                     list(&unreferenced)
                 ),
             )
-            .remedy(remedies::EXPORT),
+            .remedy(
+                "`wimlib-imagex optimize` (or DISM /Export-Image) rewrites the WIM without them.",
+            ),
         );
     }
 }

@@ -151,7 +151,7 @@ impl Session {
             }
         };
         let verifier =
-            Verifier::open_observed(&list, opts, &mut progress).map_err(|e| read_error(&e))?;
+            Verifier::open_observed(&list, &[], opts, &mut progress).map_err(|e| read_error(&e))?;
         let sizes = readers.iter().map(|r| r.size()).collect();
         Ok(Session {
             verifier: Some(verifier),
