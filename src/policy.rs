@@ -3,8 +3,8 @@
 //! mirrored in the README; sources are in `multicast.md`.
 
 use crate::codec::Codec;
+use crate::verify::facts::Facts;
 use crate::verify::finding::{remedies, Finding, Severity};
-use crate::verify::open::Facts;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

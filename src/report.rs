@@ -3,8 +3,8 @@
 
 use crate::format::xml::XmlImage;
 use crate::policy::{TargetId, TargetResult, Verdict};
+use crate::verify::facts::ResourceCounts;
 use crate::verify::finding::Finding;
-use crate::verify::open::ResourceCounts;
 use crate::verify::task::BadChunk;
 use serde::{Deserialize, Serialize};
 

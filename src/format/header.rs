@@ -16,6 +16,25 @@ pub const VERSION_DEFAULT: u32 = 0x10D00;
 /// Version of WIMs that may hold solid resources (ESD style).
 pub const VERSION_SOLID: u32 = 0xE00;
 
+/// Byte offsets of the header's fields, named once: the parser reads them
+/// and findings point at them.
+pub mod at {
+    pub const MAGIC: u64 = 0x00;
+    pub const HDR_SIZE: u64 = 0x08;
+    pub const VERSION: u64 = 0x0C;
+    pub const FLAGS: u64 = 0x10;
+    pub const CHUNK_SIZE: u64 = 0x14;
+    pub const GUID: u64 = 0x18;
+    pub const PART_NUMBER: u64 = 0x28;
+    pub const TOTAL_PARTS: u64 = 0x2A;
+    pub const IMAGE_COUNT: u64 = 0x2C;
+    pub const BLOB_TABLE: u64 = 0x30;
+    pub const XML: u64 = 0x48;
+    pub const BOOT_METADATA: u64 = 0x60;
+    pub const BOOT_INDEX: u64 = 0x78;
+    pub const INTEGRITY: u64 = 0x7C;
+}
+
 /// Every header flag with its on-disk name.
 pub const FLAGS: &[(u32, &str)] = &[
     (0x0000_0001, "RESERVED"),
@@ -84,21 +103,23 @@ fn reshdr_at(b: &[u8; HEADER_SIZE], off: usize) -> ResHdr {
 
 impl Header {
     pub fn parse(b: &[u8; HEADER_SIZE]) -> Header {
+        // The offsets are constants below 208, so every read is in bounds.
+        let o = |x: u64| x as usize;
         Header {
-            magic: array_at(b, 0x00),
-            hdr_size: u32_at(b, 0x08),
-            version: u32_at(b, 0x0C),
-            flags: u32_at(b, 0x10),
-            chunk_size: u32_at(b, 0x14),
-            guid: array_at(b, 0x18),
-            part_number: u16_at(b, 0x28),
-            total_parts: u16_at(b, 0x2A),
-            image_count: u32_at(b, 0x2C),
-            blob_table: reshdr_at(b, 0x30),
-            xml: reshdr_at(b, 0x48),
-            boot_metadata: reshdr_at(b, 0x60),
-            boot_index: u32_at(b, 0x78),
-            integrity: reshdr_at(b, 0x7C),
+            magic: array_at(b, o(at::MAGIC)),
+            hdr_size: u32_at(b, o(at::HDR_SIZE)),
+            version: u32_at(b, o(at::VERSION)),
+            flags: u32_at(b, o(at::FLAGS)),
+            chunk_size: u32_at(b, o(at::CHUNK_SIZE)),
+            guid: array_at(b, o(at::GUID)),
+            part_number: u16_at(b, o(at::PART_NUMBER)),
+            total_parts: u16_at(b, o(at::TOTAL_PARTS)),
+            image_count: u32_at(b, o(at::IMAGE_COUNT)),
+            blob_table: reshdr_at(b, o(at::BLOB_TABLE)),
+            xml: reshdr_at(b, o(at::XML)),
+            boot_metadata: reshdr_at(b, o(at::BOOT_METADATA)),
+            boot_index: u32_at(b, o(at::BOOT_INDEX)),
+            integrity: reshdr_at(b, o(at::INTEGRITY)),
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`ReadAt`] handed in, or knows about threads, workers or the DOM.
 
 pub mod blob_index;
+pub mod facts;
 pub mod finding;
 pub mod open;
 pub mod resource;
@@ -72,7 +73,7 @@ impl Verifier {
     }
 
     pub fn tasks(&self) -> &[TaskSpec] {
-        &self.opened.tasks
+        &self.opened.plan.tasks
     }
 
     /// Sizes of the parts, in the order given.
@@ -96,7 +97,7 @@ impl Verifier {
             .map(|l| {
                 l.iter()
                     .filter_map(|&i| {
-                        let t = self.opened.tasks.get_mut(i)?;
+                        let t = self.opened.plan.tasks.get_mut(i)?;
                         let slim = TaskSpec {
                             kind: t.kind.without_lists(),
                             ..*t
@@ -129,6 +130,7 @@ impl Verifier {
         let mut load = vec![0u64; lanes];
         let mut tasks: Vec<(usize, &TaskSpec)> = self
             .opened
+            .plan
             .tasks
             .iter()
             .enumerate()
@@ -330,7 +332,7 @@ pub fn run_serial(
     piece: usize,
 ) -> Result<Vec<TaskResult>, ReadError> {
     let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
-    let mut lane = Lane::new(v.opened.tasks.clone(), names);
+    let mut lane = Lane::new(v.opened.plan.tasks.clone(), names);
     let ranges = lane.needed_ranges();
     // No bigger than the longest range: small inputs get small buffers.
     let longest = ranges.iter().map(|r| r.2 - r.1).max().unwrap_or(0);
@@ -391,7 +393,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     let Verifier { opts, opened, name } = v;
     let mut findings = opened.findings;
     results.sort_by_key(|r| r.id);
-    let tasks = &opened.tasks;
+    let tasks = &opened.plan.tasks;
     let split = opened.parts.iter().filter(|p| !p.reference).count() > 1;
     let with_refs = opened.parts.iter().any(|p| p.reference);
     let mut parts: Vec<PartInfo> = opened

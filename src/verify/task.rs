@@ -5,6 +5,7 @@
 
 use super::finding::{remedies, Finding};
 use super::resource::{Failure, Layout, ResourceDecoder, Scratch, Sink};
+use crate::format::header::HEADER_SIZE;
 use crate::format::hex;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -287,7 +288,7 @@ impl IntegrityRunner {
     /// File range `[start, end)` of chunk `rel` (counted from the task's
     /// first chunk).
     pub fn chunk_range(&self, rel: usize) -> (u64, u64) {
-        let start = 208 + (self.first + rel as u64) * self.chunk_size;
+        let start = HEADER_SIZE as u64 + (self.first + rel as u64) * self.chunk_size;
         (start, self.end.min(start + self.chunk_size))
     }
 

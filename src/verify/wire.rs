@@ -280,7 +280,7 @@ mod tests {
         let spec = |id, kind| TaskSpec {
             id,
             part: id as u16 % 3,
-            start: 208 + (u64::from(id) << 32),
+            start: crate::format::header::HEADER_SIZE as u64 + (u64::from(id) << 32),
             end: 1 << 50,
             kind,
         };

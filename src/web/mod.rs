@@ -23,6 +23,7 @@ pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use digest::Sha256;
 pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
+use crate::format::header::HEADER_SIZE;
 use crate::read::{ReadAt, ReadError};
 use crate::verify::open::Opening;
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
@@ -218,7 +219,8 @@ impl Session {
                 reader_needs.push((spec.part, spec.start, spec.end));
                 if let Some(g) = grids.get_mut(spec.part as usize) {
                     let first = r.chunk_range(0).0;
-                    let origin = first - (first - 208) / r.chunk_size() * r.chunk_size();
+                    let origin =
+                        first - (first - HEADER_SIZE as u64) / r.chunk_size() * r.chunk_size();
                     let end = g.map_or(spec.end, |g| g.end.max(spec.end));
                     *g = Some(Grid {
                         origin,
