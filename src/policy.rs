@@ -197,7 +197,7 @@ pub fn evaluate(
     for f in findings.iter().filter(|f| f.severity == Severity::Blocker) {
         rs.push(reason(
             Unsafe,
-            &f.code,
+            f.code.as_str(),
             f.message.clone(),
             None,
             f.remedy.as_deref(),
@@ -320,7 +320,7 @@ pub fn evaluate(
     for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
         rs.push(reason(
             Warning,
-            &f.code,
+            f.code.as_str(),
             f.message.clone(),
             None,
             f.remedy.as_deref(),

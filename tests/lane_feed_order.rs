@@ -91,7 +91,9 @@ fn resources_split_across_the_same_pieces_decode_independently() {
                 assert_eq!(r.blobs_bad, 0, "{name}: task {} {:?}", r.id, r.findings);
                 assert!(r.blobs_ok > 0, "{name}: task {} checked no blob", r.id);
                 assert!(
-                    r.findings.iter().all(|f| !f.code.starts_with("resource.")),
+                    r.findings
+                        .iter()
+                        .all(|f| !f.code.as_str().starts_with("resource.")),
                     "{name}: {:?}",
                     r.findings
                 );

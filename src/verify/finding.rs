@@ -1,6 +1,7 @@
 //! Findings: what the checks found, each with a stable code, a severity,
 //! a message naming the structure and file offset, and a remedy.
 
+pub use super::code::Code;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -21,7 +22,7 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable identifier, `structure.problem` (e.g. `integrity.chunk_mismatch`).
-    pub code: String,
+    pub code: Code,
     pub severity: Severity,
     pub message: String,
     /// Absolute file offset the finding is about.
@@ -36,6 +37,33 @@ pub struct Finding {
     /// the verdict can then be no better than `unverified`.
     #[serde(skip_serializing_if = "is_false", default)]
     pub unverified: bool,
+    /// The blob the finding is about, if one is. It travels with the
+    /// finding from a lane to the verifier, which names the first path
+    /// using the blob in the message and takes it out of the report.
+    #[serde(skip_serializing_if = "Option::is_none", default, with = "blob_hex")]
+    pub blob: Option<[u8; 20]>,
+}
+
+/// A blob's SHA-1 as 40 hex digits.
+mod blob_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<[u8; 20]>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(h) => s.serialize_str(&crate::format::hex(h)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 20]>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s {
+            None => Ok(None),
+            Some(s) => crate::format::parse_hex::<20>(&s)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("a blob SHA-1 is 40 hex digits")),
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -43,31 +71,32 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Finding {
-    pub fn new(code: &str, severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>) -> Self {
         Finding {
-            code: code.to_string(),
+            code,
             severity,
             message: message.into(),
             offset: None,
             part: None,
             remedy: None,
             unverified: false,
+            blob: None,
         }
     }
-    pub fn corruption(code: &str, message: impl Into<String>) -> Self {
+    pub fn corruption(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Corruption, message)
     }
-    pub fn blocker(code: &str, message: impl Into<String>) -> Self {
+    pub fn blocker(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Blocker, message)
     }
-    pub fn warning(code: &str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Warning, message)
     }
-    pub fn info(code: &str, message: impl Into<String>) -> Self {
+    pub fn info(code: Code, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Info, message)
     }
     /// Something that could not be checked.
-    pub fn unverified(code: &str, message: impl Into<String>) -> Self {
+    pub fn unverified(code: Code, message: impl Into<String>) -> Self {
         Finding {
             unverified: true,
             ..Self::new(code, Severity::Info, message)
@@ -79,6 +108,11 @@ impl Finding {
     }
     pub fn remedy(mut self, remedy: impl Into<String>) -> Self {
         self.remedy = Some(remedy.into());
+        self
+    }
+    /// The blob this finding is about.
+    pub fn about_blob(mut self, sha1: [u8; 20]) -> Self {
+        self.blob = Some(sha1);
         self
     }
     pub fn in_part(mut self, part: Option<&str>) -> Self {
@@ -97,12 +131,12 @@ pub const MAX_FINDINGS_PER_CODE: usize = 200;
 pub struct Capped {
     /// Per code: how many were kept, and the first dropped one with the
     /// number dropped.
-    codes: HashMap<String, (usize, Option<(Finding, u64)>)>,
+    codes: HashMap<Code, (usize, Option<(Finding, u64)>)>,
 }
 
 impl Capped {
     pub fn push(&mut self, out: &mut Vec<Finding>, f: Finding) {
-        let e = self.codes.entry(f.code.clone()).or_insert((0, None));
+        let e = self.codes.entry(f.code).or_insert((0, None));
         if e.0 < MAX_FINDINGS_PER_CODE {
             e.0 += 1;
             out.push(f);
@@ -128,7 +162,7 @@ impl Capped {
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
         out
     }
 }

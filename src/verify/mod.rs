@@ -4,6 +4,7 @@
 //! [`ReadAt`] handed in, or knows about threads, workers or the DOM.
 
 pub mod blob_index;
+pub mod code;
 pub mod facts;
 pub mod finding;
 pub mod open;
@@ -16,6 +17,7 @@ use crate::format::hex;
 use crate::policy::{self, TargetId, Verdict};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{Checked, Digests, FileInfo, IntegrityInfo, PartInfo, Report, Tool, WimInfo};
+use crate::verify::code::Code;
 use finding::{remedies, Finding};
 use resource::Scratch;
 use serde::{Deserialize, Serialize};
@@ -368,17 +370,15 @@ pub fn verify_bytes(
     Ok(v.finish(results, checked_at.to_string()))
 }
 
-/// Adds the first path that uses a failed blob to its finding, so the admin
-/// knows which file of the image is damaged.
+/// Adds the first path that uses the finding's blob to its message (after
+/// the blob's name, which ends at the first `)`), so the admin knows which
+/// file of the image is damaged; the blob itself leaves the finding.
 fn name_blob_user(
     mut f: Finding,
     blobs: &blob_index::BlobIndex,
     paths: &tree::BlobPaths,
 ) -> Finding {
-    let Some(hex_str) = f.message.strip_prefix("blob ").and_then(|m| m.get(..40)) else {
-        return f;
-    };
-    let Some(sha) = crate::format::parse_hex::<20>(hex_str) else {
+    let Some(sha) = f.blob.take() else {
         return f;
     };
     if let Some(path) = paths.of_blob(blobs, &sha) {
@@ -461,7 +461,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     let reported: usize = results.iter().map(|r| r.tasks.max(1) as usize).sum();
     if reported < tasks.len() {
         findings.push(Finding::unverified(
-            "internal.missing_results",
+            Code::InternalMissingResults,
             format!(
                 "{} of {} tasks reported no result",
                 tasks.len() - reported,
@@ -491,8 +491,8 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
         if let Some(w) = want {
             match got {
                 Some(g) if g.eq_ignore_ascii_case(w.trim()) => {}
-                Some(g) => findings.push(Finding::corruption("digest.mismatch", format!("whole-file {alg} is {g}, not the expected {}: this is not the file you expected", w.trim().to_ascii_lowercase())).remedy(remedies::RECOPY)),
-                None => findings.push(Finding::unverified("digest.not_computed", format!("an expected {alg} was given but the {alg} was not computed"))),
+                Some(g) => findings.push(Finding::corruption(Code::DigestMismatch, format!("whole-file {alg} is {g}, not the expected {}: this is not the file you expected", w.trim().to_ascii_lowercase())).remedy(remedies::RECOPY)),
+                None => findings.push(Finding::unverified(Code::DigestNotComputed, format!("an expected {alg} was given but the {alg} was not computed"))),
             }
         }
     }

@@ -7,6 +7,7 @@ use super::finding::{remedies, Finding};
 use super::resource::{Failure, Layout, ResourceDecoder, Scratch, Sink};
 use crate::format::header::HEADER_SIZE;
 use crate::format::hex;
+use crate::verify::code::Code;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -101,8 +102,6 @@ pub struct TaskResult {
     pub blobs_bad: u64,
     pub blobs_unverified: u64,
     pub bytes_out: u64,
-    /// SHA-1s (hex) of the blobs that failed, for naming them by path.
-    pub bad_blobs: Vec<String>,
     /// How many tasks this result stands for (0 counts as 1): a lane sums
     /// the results of its resource tasks into one, so a large image does
     /// not keep (or, in the browser, serialize) one result per resource.
@@ -123,7 +122,6 @@ impl TaskResult {
         self.blobs_bad = self.blobs_bad.saturating_add(other.blobs_bad);
         self.blobs_unverified = self.blobs_unverified.saturating_add(other.blobs_unverified);
         self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
-        self.bad_blobs.extend(other.bad_blobs);
         self.tasks = self.tasks.max(1).saturating_add(other.tasks.max(1));
     }
 }
@@ -350,7 +348,7 @@ impl IntegrityRunner {
             let (at, _) = self.chunk_range(first_missing);
             res.findings.push(
                 Finding::unverified(
-                    "integrity.unchecked",
+                    Code::IntegrityUnchecked,
                     format!(
                         "integrity table: {} of {} chunks from chunk {} were not hashed",
                         total - self.checked,
@@ -365,7 +363,7 @@ impl IntegrityRunner {
         for b in self.bad.iter().take(MAX_FINDINGS_PER_TASK) {
             res.findings.push(
                 Finding::corruption(
-                    "integrity.chunk_mismatch",
+                    Code::IntegrityChunkMismatch,
                     format!(
                         "integrity table: chunk {} (file bytes {}..{}) does not match its SHA-1",
                         b.index,
@@ -381,7 +379,7 @@ impl IntegrityRunner {
             let first = &self.bad[MAX_FINDINGS_PER_TASK];
             res.findings.push(
                 Finding::corruption(
-                    "integrity.chunk_mismatch",
+                    Code::IntegrityChunkMismatch,
                     format!(
                         "integrity table: {} more chunks from chunk {} (file bytes {}..) do not match their SHA-1 (not listed one by one)",
                         self.bad.len() - MAX_FINDINGS_PER_TASK,
@@ -573,26 +571,26 @@ impl ResourceRunner {
             match state {
                 BlobState::Ok => {}
                 BlobState::Mismatch(got) => {
-                    res.bad_blobs.push(hex(&b.sha1));
                     res.findings.push(
                         Finding::corruption(
-                            "resource.hash_mismatch",
+                            Code::ResourceHashMismatch,
                             format!(
                                 "{name}, resource at file offset {start}: the SHA-1 of its {} bytes is {got}, not the one in the blob table",
                                 b.size
                             ),
                         )
+                        .about_blob(b.sha1)
                         .at(start)
                         .remedy(remedies::RECOPY),
                     );
                 }
                 BlobState::Failed(f) if f.corrupt => {
-                    res.bad_blobs.push(hex(&b.sha1));
                     res.findings.push(
                         Finding::corruption(
-                            "resource.undecodable",
+                            Code::ResourceUndecodable,
                             format!("{name}, resource at file offset {start}: {}", f.message),
                         )
+                        .about_blob(b.sha1)
                         .at(f.offset)
                         .remedy(remedies::RECOPY),
                     );
@@ -600,12 +598,13 @@ impl ResourceRunner {
                 BlobState::Failed(f) => {
                     res.findings.push(
                         Finding::unverified(
-                            "resource.unverified",
+                            Code::ResourceUnverified,
                             format!(
                                 "{name}, resource at file offset {start}: not verified: {}",
                                 f.message
                             ),
                         )
+                        .about_blob(b.sha1)
                         .at(f.offset),
                     );
                 }
@@ -621,11 +620,12 @@ impl ResourceRunner {
             let msg = format!("{n} more blobs of the resource at file offset {start} {what} (not listed one by one)");
             res.findings.push(
                 match kind {
-                    0 => {
-                        Finding::corruption("resource.hash_mismatch", msg).remedy(remedies::RECOPY)
+                    0 => Finding::corruption(Code::ResourceHashMismatch, msg)
+                        .remedy(remedies::RECOPY),
+                    1 => {
+                        Finding::corruption(Code::ResourceUndecodable, msg).remedy(remedies::RECOPY)
                     }
-                    1 => Finding::corruption("resource.undecodable", msg).remedy(remedies::RECOPY),
-                    _ => Finding::unverified("resource.unverified", msg),
+                    _ => Finding::unverified(Code::ResourceUnverified, msg),
                 }
                 .at(start),
             );

@@ -7,6 +7,7 @@ use super::blob_index::BlobIndex;
 use super::finding::{remedies, Finding};
 use crate::format::hex;
 use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
+use crate::verify::code::Code;
 use std::collections::HashSet;
 
 /// Deepest directory nesting accepted (wimlib's limit too).
@@ -198,7 +199,7 @@ pub fn check_image(
     let mut sum = TreeSummary::default();
     let at = |why: String| {
         Finding::corruption(
-            "metadata.invalid",
+            Code::MetadataInvalid,
             format!("image {image}: metadata resource at file offset {res_offset}: {why}"),
         )
         .at(res_offset)
@@ -362,12 +363,12 @@ pub fn check_image(
         format!("{}{more}", t.examples.join(", "))
     };
     if dotdot.count > 0 {
-        findings.push(Finding::blocker("metadata.dangerous_path", format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."));
+        findings.push(Finding::blocker(Code::MetadataDangerousPath, format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."));
     }
     if bad_names.count > 0 {
         findings.push(
             Finding::warning(
-                "metadata.windows_name",
+                Code::MetadataWindowsName,
                 format!(
                     "image {image}: {} name(s) Windows cannot create: {}",
                     bad_names.count,
@@ -378,10 +379,10 @@ pub fn check_image(
         );
     }
     if dups.count > 0 {
-        findings.push(Finding::warning("metadata.duplicate_name", format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset));
+        findings.push(Finding::warning(Code::MetadataDuplicateName, format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset));
     }
     if skipped_missing.count > 0 {
-        findings.push(Finding::warning("metadata.skipped_blob_missing", format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset));
+        findings.push(Finding::warning(Code::MetadataSkippedBlobMissing, format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset));
     }
     if missing.count > 0 {
         let msg = format!(
@@ -391,14 +392,14 @@ pub fn check_image(
         );
         if ctx.all_parts {
             findings.push(
-                Finding::corruption("metadata.blob_missing", msg)
+                Finding::corruption(Code::MetadataBlobMissing, msg)
                     .at(res_offset)
                     .remedy(remedies::MISSING_BLOBS),
             );
         } else {
             findings.push(
                 Finding::unverified(
-                    "metadata.blob_elsewhere",
+                    Code::MetadataBlobElsewhere,
                     format!("{msg} (they may be in the split parts not given)"),
                 )
                 .at(res_offset),
@@ -449,7 +450,7 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
     };
     if wrong.count > 0 {
         findings.push(Finding::info(
-            "blobtable.refcount",
+            Code::BlobtableRefcount,
             format!(
                 "blob table: {} reference count(s) differ from the directory trees (readers recount them; harmless): {}",
                 wrong.count,
@@ -462,7 +463,7 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
         // `--rebuild`, or a writer's leftovers): harmless to deploy.
         findings.push(
             Finding::info(
-                "blobtable.unreferenced",
+                Code::BlobtableUnreferenced,
                 format!(
                     "blob table: {} blob(s) no image uses (wasted space, harmless): {}",
                     unreferenced.count,

@@ -103,5 +103,5 @@ pub fn wimlib(args: &[&str]) -> (i32, String) {
 }
 
 pub fn codes(r: &Report) -> Vec<String> {
-    r.findings.iter().map(|f| f.code.clone()).collect()
+    r.findings.iter().map(|f| f.code.to_string()).collect()
 }

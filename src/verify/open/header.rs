@@ -10,6 +10,7 @@ use crate::format::reshdr::ResHdr;
 use crate::format::resource::chunk_size_problem;
 use crate::format::xml::MAX_IMAGES;
 use crate::read::{ReadAt, ReadError};
+use crate::verify::code::Code;
 use crate::verify::facts::Facts;
 use crate::verify::finding::{remedies, Finding};
 
@@ -21,7 +22,7 @@ pub(super) fn read_header(
     if size < HEADER_SIZE as u64 {
         ctx.push(
             Finding::corruption(
-                "header.truncated",
+                Code::HeaderTruncated,
                 format!("file is {size} bytes, shorter than the 208-byte WIM header"),
             )
             .at(0)
@@ -42,18 +43,18 @@ pub(super) fn read_header(
             if tail.magic == header::PIPABLE_MAGIC {
                 h = tail;
             } else {
-                ctx.push(Finding::corruption("header.pipable_trailer", "pipable WIM: the last 208 bytes are not a WIM header (the file was cut short or the write never finished)").at(size - HEADER_SIZE as u64).remedy(remedies::RECOPY));
+                ctx.push(Finding::corruption(Code::HeaderPipableTrailer, "pipable WIM: the last 208 bytes are not a WIM header (the file was cut short or the write never finished)").at(size - HEADER_SIZE as u64).remedy(remedies::RECOPY));
                 return Ok(None);
             }
         }
     } else if h.magic != header::MAGIC {
-        ctx.push(Finding::corruption("header.magic", format!("header at offset 0: magic {} is neither MSWIM nor WLPWM; this is not a WIM file", hex(&h.magic))).at(0));
+        ctx.push(Finding::corruption(Code::HeaderMagic, format!("header at offset 0: magic {} is neither MSWIM nor WLPWM; this is not a WIM file", hex(&h.magic))).at(0));
         return Ok(None);
     }
     if h.hdr_size != HEADER_SIZE as u32 {
         ctx.push(
             Finding::corruption(
-                "header.size",
+                Code::HeaderSize,
                 format!("header: header size field is {}, not 208", h.hdr_size),
             )
             .at(at::HDR_SIZE),
@@ -67,7 +68,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if h.version != header::VERSION_DEFAULT && h.version != header::VERSION_SOLID {
         ctx.push(
             Finding::corruption(
-                "header.version",
+                Code::HeaderVersion,
                 format!(
                     "header: version {:#x} is neither 0x10d00 nor 0xe00",
                     h.version
@@ -83,7 +84,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if unknown != 0 {
         ctx.push(
             Finding::warning(
-                "header.unknown_flags",
+                Code::HeaderUnknownFlags,
                 format!("header: unknown flag bits {unknown:#x} are set"),
             )
             .at(at::FLAGS),
@@ -91,12 +92,12 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     }
     if h.flags & header::FLAG_WRITE_IN_PROGRESS != 0 {
         facts.write_in_progress = true;
-        ctx.push(Finding::blocker("header.write_in_progress", "header: the WRITE_IN_PROGRESS flag is set: a program crashed or was stopped while writing this image, so it may be incomplete").at(at::FLAGS).remedy(remedies::EXPORT));
+        ctx.push(Finding::blocker(Code::HeaderWriteInProgress, "header: the WRITE_IN_PROGRESS flag is set: a program crashed or was stopped while writing this image, so it may be incomplete").at(at::FLAGS).remedy(remedies::EXPORT));
     }
     match h.codec() {
         None => ctx.push(
             Finding::corruption(
-                "header.compression",
+                Code::HeaderCompression,
                 "header: the COMPRESSION flag is set without a known compression type",
             )
             .at(at::FLAGS),
@@ -117,7 +118,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
                 {
                     ctx.push(
                         Finding::warning(
-                            "header.compression",
+                            Code::HeaderCompression,
                             "header: a compression type flag is set without the COMPRESSION flag",
                         )
                         .at(at::FLAGS),
@@ -129,7 +130,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
                     // unrecognized"), so it is not a clean image.
                     ctx.push(
                         Finding::warning(
-                            "header.chunk_size",
+                            Code::HeaderChunkSize,
                             format!(
                                 "header: chunk size is {} in an uncompressed WIM (writers put 0 there); wimlib 1.13 refuses to open it",
                                 h.chunk_size
@@ -141,7 +142,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
             } else if let Some(p) = chunk_size_problem(c, h.chunk_size) {
                 ctx.push(
                     Finding::corruption(
-                        "header.chunk_size",
+                        Code::HeaderChunkSize,
                         format!("header: {c} chunk size {} {p}", h.chunk_size),
                     )
                     .at(at::CHUNK_SIZE),
@@ -152,7 +153,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if h.part_number == 0 || h.part_number > h.total_parts {
         ctx.push(
             Finding::corruption(
-                "header.part",
+                Code::HeaderPart,
                 format!(
                     "header: part {} of {} is impossible",
                     h.part_number, h.total_parts
@@ -164,7 +165,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if h.total_parts > 1 && h.flags & header::FLAG_SPANNED == 0 {
         ctx.push(
             Finding::warning(
-                "header.part",
+                Code::HeaderPart,
                 format!(
                     "header: {} parts but the SPANNED flag is not set",
                     h.total_parts
@@ -177,7 +178,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if h.image_count > MAX_IMAGES {
         ctx.push(
             Finding::corruption(
-                "header.image_count",
+                Code::HeaderImageCount,
                 format!("header: image count {} exceeds {MAX_IMAGES}", h.image_count),
             )
             .at(at::IMAGE_COUNT),
@@ -186,7 +187,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
     if h.boot_index > h.image_count {
         ctx.push(
             Finding::warning(
-                "header.boot_index",
+                Code::HeaderBootIndex,
                 format!(
                     "header: boot index {} is above the image count {}",
                     h.boot_index, h.image_count
@@ -196,7 +197,7 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
         );
     }
     if h.guid == [0u8; 16] {
-        ctx.push(Finding::info("header.guid", "header: the GUID is all zeros").at(at::GUID));
+        ctx.push(Finding::info(Code::HeaderGuid, "header: the GUID is all zeros").at(at::GUID));
     }
     for (field, at, r) in [
         ("blob table", at::BLOB_TABLE, &h.blob_table),
@@ -209,11 +210,11 @@ pub(super) fn check_header(h: &Header, size: u64, ctx: &mut Ctx, facts: &mut Fac
         }
         match r.end() {
             Some(end) if end <= size => {}
-            _ => ctx.push(Finding::corruption("header.reshdr_out_of_file", format!("header: the {field} at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY)),
+            _ => ctx.push(Finding::corruption(Code::HeaderReshdrOutOfFile, format!("header: the {field} at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY)),
         }
     }
     if h.blob_table.is_zero() && h.xml.is_zero() {
-        ctx.push(Finding::corruption("header.incomplete", "header: neither a blob table nor XML data is recorded; the image was never finished").at(at::BLOB_TABLE));
+        ctx.push(Finding::corruption(Code::HeaderIncomplete, "header: neither a blob table nor XML data is recorded; the image was never finished").at(at::BLOB_TABLE));
     }
 }
 
@@ -228,6 +229,6 @@ pub(super) fn solid_header_resource(field: &str, at: u64, r: &ResHdr, ctx: &mut 
     if !r.is_solid() {
         return false;
     }
-    ctx.push(Finding::corruption("header.solid_resource", format!("header: the {field} at offset {} carries the SOLID resource flag, which only blob table entries may have; readers cannot read it", r.offset)).at(at).remedy(remedies::RECOPY));
+    ctx.push(Finding::corruption(Code::HeaderSolidResource, format!("header: the {field} at offset {} carries the SOLID resource flag, which only blob table entries may have; readers cannot read it", r.offset)).at(at).remedy(remedies::RECOPY));
     true
 }

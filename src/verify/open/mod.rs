@@ -14,6 +14,7 @@ mod plan;
 mod tables;
 mod trees;
 
+use crate::verify::code::Code;
 pub use plan::Plan;
 use plan::Planner;
 pub use trees::MAX_METADATA_SIZE;
@@ -217,7 +218,7 @@ pub fn open_observed(
         } else if let Some(first) = &first_header {
             if first.guid != hdr.guid {
                 ctx.push(Finding::corruption(
-                    "split.guid_mismatch",
+                    Code::SplitGuidMismatch,
                     format!("header: GUID {} differs from the first part's {}; this file belongs to another split set", hdr.guid_string(), first.guid_string()),
                 ).at(at::GUID));
             }
@@ -228,7 +229,7 @@ pub fn open_observed(
         } else if let Some(prev) = seen_parts.insert(hdr.part_number, name.to_string()) {
             ctx.push(
                 Finding::corruption(
-                    "split.duplicate_part",
+                    Code::SplitDuplicatePart,
                     format!(
                         "header: part number {} appears twice ({prev} and {name})",
                         hdr.part_number
@@ -280,7 +281,7 @@ pub fn open_observed(
         check_split_set(h, &seen_parts, files.len(), &mut o.findings);
     }
     if let Some(h) = &first_header {
-        let all_parts = !o.findings.iter().any(|f| f.code == "split.missing_part");
+        let all_parts = !o.findings.iter().any(|f| f.code == Code::SplitMissingPart);
         check_metadata_count(h, &metadata_entries, &mut o);
         check_trees(files, h, &metadata_entries, all_parts, &mut o, progress)?;
     }

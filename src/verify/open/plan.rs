@@ -13,6 +13,7 @@ use crate::format::reshdr::ResHdr;
 use crate::format::resource::SOLID_HEADER_SIZE;
 use crate::read::{ReadAt, ReadError};
 use crate::verify::blob_index::{BlobIndex, Known};
+use crate::verify::code::Code;
 use crate::verify::facts::ResourceCounts;
 use crate::verify::finding::{remedies, Finding};
 use crate::verify::resource::Layout;
@@ -125,7 +126,7 @@ impl Planner<'_> {
             }
             if e.is_solid_resource() {
                 if h.version != header::VERSION_SOLID {
-                    ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid resource in a version {:#x} WIM", h.version)).at(at));
+                    ctx.push(Finding::corruption(Code::BlobtableSolidInOldVersion, format!("blob table entry {i} (offset {at}): a solid resource in a version {:#x} WIM", h.version)).at(at));
                     continue;
                 }
                 if !solid_blobs.is_empty() {
@@ -134,7 +135,7 @@ impl Planner<'_> {
                 rc.solid_resources += 1;
                 rc.stored_bytes = rc.stored_bytes.saturating_add(r.size_in_wim);
                 if !in_file(r, size) {
-                    ctx.push(Finding::corruption("blobtable.out_of_file", format!("blob table entry {i} (offset {at}): solid resource at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
+                    ctx.push(Finding::corruption(Code::BlobtableOutOfFile, format!("blob table entry {i} (offset {at}): solid resource at offset {} with size {} ends past the end of the {size}-byte file", r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
                     continue;
                 }
                 note_4g(r, rc);
@@ -146,7 +147,7 @@ impl Planner<'_> {
             // Readers reject this before looking at anything else of the entry
             // (hash, part, kind), so it is checked first.
             if !r.is_solid() && !r.is_compressed() && r.size_in_wim != r.uncompressed_size {
-                ctx.push(Finding::corruption("blobtable.size_mismatch", format!("blob table entry {i} (offset {at}): uncompressed blob {} has stored size {} but size {}", hex(&e.sha1), r.size_in_wim, r.uncompressed_size)).at(at));
+                ctx.push(Finding::corruption(Code::BlobtableSizeMismatch, format!("blob table entry {i} (offset {at}): uncompressed blob {} has stored size {} but size {}", hex(&e.sha1), r.size_in_wim, r.uncompressed_size)).at(at));
                 continue;
             }
             if e.has_zero_hash() {
@@ -156,14 +157,14 @@ impl Planner<'_> {
             // An entry of another part is ignored, as readers do, before it can
             // count as present: a blob only listed that way is missing.
             if e.part_number != part_no {
-                ctx.push(Finding::warning("blobtable.wrong_part", format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
+                ctx.push(Finding::warning(Code::BlobtableWrongPart, format!("blob table entry {i} (offset {at}): says part {} but is in part {part_no}'s table; ignored", e.part_number)).at(at));
                 continue;
             }
             // Image metadata cannot live in a solid resource: readers refuse
             // it (and ignore such an entry with no references).
             if r.is_solid() && r.is_metadata() && h.version == header::VERSION_SOLID {
                 if e.refcount != 0 {
-                    ctx.push(Finding::corruption("blobtable.solid_metadata", format!("blob table entry {i} (offset {at}): a metadata resource inside a solid resource, which readers refuse")).at(at));
+                    ctx.push(Finding::corruption(Code::BlobtableSolidMetadata, format!("blob table entry {i} (offset {at}): a metadata resource inside a solid resource, which readers refuse")).at(at));
                 }
                 continue;
             }
@@ -178,11 +179,11 @@ impl Planner<'_> {
                 if ctx.reference {
                     // A reference WIM lends blobs, not images.
                 } else if part_no != 1 {
-                    ctx.push(Finding::warning("blobtable.metadata_in_later_part", format!("blob table entry {i} (offset {at}): a metadata resource in part {part_no} of a split set; only part 1 holds image metadata, so readers ignore it")).at(at));
+                    ctx.push(Finding::warning(Code::BlobtableMetadataInLaterPart, format!("blob table entry {i} (offset {at}): a metadata resource in part {part_no} of a split set; only part 1 holds image metadata, so readers ignore it")).at(at));
                 } else {
                     rc.metadata_resources += 1;
                     if e.refcount > 1 {
-                        ctx.push(Finding::warning("blobtable.metadata_refcount", format!("blob table entry {i} (offset {at}): metadata resource with reference count {}, not 1 (wimlib refuses to open such a file)", e.refcount)).at(at));
+                        ctx.push(Finding::warning(Code::BlobtableMetadataRefcount, format!("blob table entry {i} (offset {at}): metadata resource with reference count {}, not 1 (wimlib refuses to open such a file)", e.refcount)).at(at));
                     }
                     metadata_entries.push((pi, e.clone()));
                 }
@@ -198,14 +199,14 @@ impl Planner<'_> {
                     // skipped silently, as `wimlib-imagex verify --ref` does.
                     if !ctx.reference {
                         rc.duplicate_hashes += 1;
-                        ctx.push(Finding::warning("blobtable.duplicate_hash", format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
+                        ctx.push(Finding::warning(Code::BlobtableDuplicateHash, format!("blob table entries {prev} and {i}: both hold blob {}; readers use only one", hex(&e.sha1))).at(at));
                     }
                     continue;
                 }
             }
             if r.is_solid() {
                 if h.version != header::VERSION_SOLID {
-                    ctx.push(Finding::corruption("blobtable.solid_in_old_version", format!("blob table entry {i} (offset {at}): a solid blob in a version {:#x} WIM", h.version)).at(at));
+                    ctx.push(Finding::corruption(Code::BlobtableSolidInOldVersion, format!("blob table entry {i} (offset {at}): a solid blob in a version {:#x} WIM", h.version)).at(at));
                     continue;
                 }
                 rc.blobs_in_solid_resources += 1;
@@ -231,11 +232,11 @@ impl Planner<'_> {
                 rc.uncompressed_over_4gib += 1;
             }
             let Some(end) = r.end().filter(|&e| e <= size) else {
-                ctx.push(Finding::corruption("blobtable.out_of_file", format!("blob table entry {i} (offset {at}): blob {} at offset {} with stored size {} ends past the end of the {size}-byte file", hex(&e.sha1), r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
+                ctx.push(Finding::corruption(Code::BlobtableOutOfFile, format!("blob table entry {i} (offset {at}): blob {} at offset {} with stored size {} ends past the end of the {size}-byte file", hex(&e.sha1), r.offset, r.size_in_wim)).at(at).remedy(remedies::RECOPY));
                 continue;
             };
             if r.offset < HEADER_SIZE as u64 {
-                ctx.push(Finding::corruption("blobtable.overlaps_header", format!("blob table entry {i} (offset {at}): blob {} starts at offset {} inside the header", hex(&e.sha1), r.offset)).at(at));
+                ctx.push(Finding::corruption(Code::BlobtableOverlapsHeader, format!("blob table entry {i} (offset {at}): blob {} starts at offset {} inside the header", hex(&e.sha1), r.offset)).at(at));
                 continue;
             }
             note_4g(r, rc);
@@ -244,7 +245,7 @@ impl Planner<'_> {
                 continue; // verified in phase 1 with the tree
             }
             let Some(layout) = Layout::non_solid(h, r) else {
-                ctx.push(Finding::corruption("blobtable.compressed_in_uncompressed_wim", format!("blob table entry {i} (offset {at}): compressed resource in a WIM whose header names no codec")).at(at));
+                ctx.push(Finding::corruption(Code::BlobtableCompressedInUncompressedWim, format!("blob table entry {i} (offset {at}): compressed resource in a WIM whose header names no codec")).at(at));
                 continue;
             };
             // A stored blob right after the previous stored blob joins its task:
@@ -326,7 +327,7 @@ fn plan_solid_run(
             r.read_at(rh.offset, &mut b)?;
             usize = u64::from_le_bytes(b);
         } else {
-            ctx.push(Finding::corruption("blobtable.solid_header", format!("blob table entry {i}: solid resource at offset {} is too small for its header", rh.offset)).at(rh.offset));
+            ctx.push(Finding::corruption(Code::BlobtableSolidHeader, format!("blob table entry {i}: solid resource at offset {} is too small for its header", rh.offset)).at(rh.offset));
         }
         spans.push((base, usize));
         base = base.saturating_add(usize);
@@ -341,7 +342,7 @@ fn plan_solid_run(
             .position(|&(b, u)| off >= b && end.is_some_and(|x| x <= b.saturating_add(u)));
         match home {
             Some(k) => targets[k].push(BlobTarget { entry: i as u32, offset: off - spans[k].0, size: len, sha1: e.sha1 }),
-            None => ctx.push(Finding::corruption("blobtable.solid_unassigned", format!("blob table entry {i}: blob {} at offset {off} (size {len}) of the solid run's data lies in no solid resource", hex(&e.sha1)))),
+            None => ctx.push(Finding::corruption(Code::BlobtableSolidUnassigned, format!("blob table entry {i}: blob {} at offset {off} (size {len}) of the solid run's data lies in no solid resource", hex(&e.sha1)))),
         }
     }
     for (k, &(i, e)) in res.iter().enumerate() {
@@ -349,7 +350,7 @@ fn plan_solid_run(
         t.sort_by_key(|b| b.offset);
         for w in t.windows(2) {
             if w[1].offset < w[0].offset + w[0].size {
-                ctx.push(Finding::corruption("blobtable.solid_overlap", format!("blob table entries {} and {}: blobs overlap inside the solid resource of entry {i}", w[0].entry, w[1].entry)).at(e.reshdr.offset));
+                ctx.push(Finding::corruption(Code::BlobtableSolidOverlap, format!("blob table entries {} and {}: blobs overlap inside the solid resource of entry {i}", w[0].entry, w[1].entry)).at(e.reshdr.offset));
             }
         }
         let rh = &e.reshdr;
@@ -388,7 +389,7 @@ fn check_overlaps(ranges: &mut [(u64, u64, usize)], table_at: u64, ctx: &mut Ctx
         let (a, b) = (w[0], w[1]);
         if b.0 < a.1 && reported < 20 {
             reported += 1;
-            ctx.push(Finding::corruption("blobtable.overlap", format!("blob table entries {} and {}: their resources overlap (offsets {}..{} and {}..{})", a.2, b.2, a.0, a.1, b.0, b.1)).at(table_at + b.2 as u64 * BLOB_ENTRY_SIZE as u64));
+            ctx.push(Finding::corruption(Code::BlobtableOverlap, format!("blob table entries {} and {}: their resources overlap (offsets {}..{} and {}..{})", a.2, b.2, a.0, a.1, b.0, b.1)).at(table_at + b.2 as u64 * BLOB_ENTRY_SIZE as u64));
         }
     }
 }

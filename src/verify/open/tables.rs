@@ -11,6 +11,7 @@ use crate::format::header::Header;
 use crate::format::integrity::{IntegrityLayoutError, IntegrityTable};
 use crate::format::xml::{self, XmlInfo, MAX_XML_SIZE};
 use crate::read::{read_vec, ReadAt, ReadError};
+use crate::verify::code::Code;
 use crate::verify::finding::{remedies, Finding};
 use std::collections::BTreeMap;
 
@@ -30,7 +31,7 @@ pub(super) fn read_blob_table(
     if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
         ctx.push(
             Finding::unverified(
-                "blobtable.compressed",
+                Code::BlobtableCompressed,
                 format!(
                     "blob table at offset {}: stored compressed, which wimproof does not read",
                     t.offset
@@ -42,7 +43,7 @@ pub(super) fn read_blob_table(
     }
     let count = t.size_in_wim / BLOB_ENTRY_SIZE as u64;
     if count > MAX_BLOB_ENTRIES {
-        ctx.push(Finding::corruption("blobtable.too_large", format!("blob table at offset {}: {count} entries exceed the limit of {MAX_BLOB_ENTRIES}", t.offset)).at(t.offset));
+        ctx.push(Finding::corruption(Code::BlobtableTooLarge, format!("blob table at offset {}: {count} entries exceed the limit of {MAX_BLOB_ENTRIES}", t.offset)).at(t.offset));
         return Ok(Vec::new());
     }
     let data = read_vec(
@@ -53,7 +54,7 @@ pub(super) fn read_blob_table(
     )?;
     let (entries, rest) = parse_table(&data);
     if rest != 0 {
-        ctx.push(Finding::corruption("blobtable.size", format!("blob table at offset {}: its {} bytes are not a whole number of 50-byte entries", t.offset, t.size_in_wim)).at(t.offset));
+        ctx.push(Finding::corruption(Code::BlobtableSize, format!("blob table at offset {}: its {} bytes are not a whole number of 50-byte entries", t.offset, t.size_in_wim)).at(t.offset));
     }
     Ok(entries)
 }
@@ -66,7 +67,7 @@ pub(super) fn read_integrity(
 ) -> Result<Option<IntegrityTable>, ReadError> {
     let t = &h.integrity;
     if t.is_zero() {
-        ctx.push(Finding::info("integrity.absent", "the WIM has no integrity table; its data is checked through the blob SHA-1s instead").remedy("Capture or export with `/CheckIntegrity` (DISM) or `--check` (wimlib) to add one."));
+        ctx.push(Finding::info(Code::IntegrityAbsent, "the WIM has no integrity table; its data is checked through the blob SHA-1s instead").remedy("Capture or export with `/CheckIntegrity` (DISM) or `--check` (wimlib) to add one."));
         return Ok(None);
     }
     if !in_file(t, size) || solid_header_resource("integrity table", at::INTEGRITY, t, ctx) {
@@ -76,7 +77,7 @@ pub(super) fn read_integrity(
     if t.size_in_wim > limit {
         ctx.push(
             Finding::corruption(
-                "integrity.layout",
+                Code::IntegrityLayout,
                 format!(
                     "integrity table at offset {}: {} bytes exceed the limit of {limit}",
                     t.offset, t.size_in_wim
@@ -90,7 +91,7 @@ pub(super) fn read_integrity(
     let bad = |ctx: &mut Ctx, why: String| {
         ctx.push(
             Finding::corruption(
-                "integrity.layout",
+                Code::IntegrityLayout,
                 format!("integrity table at offset {}: {why}", t.offset),
             )
             .at(t.offset)
@@ -148,7 +149,7 @@ pub(super) fn read_xml(
     if t.is_compressed() || t.size_in_wim != t.uncompressed_size {
         ctx.push(
             Finding::unverified(
-                "xml.compressed",
+                Code::XmlCompressed,
                 format!(
                     "XML data at offset {}: stored compressed, which wimproof does not read",
                     t.offset
@@ -161,7 +162,7 @@ pub(super) fn read_xml(
     if t.size_in_wim > MAX_XML_SIZE {
         ctx.push(
             Finding::corruption(
-                "xml.too_large",
+                Code::XmlTooLarge,
                 format!(
                     "XML data at offset {}: {} bytes exceed the limit of {MAX_XML_SIZE}",
                     t.offset, t.size_in_wim
@@ -177,7 +178,7 @@ pub(super) fn read_xml(
             if x.encrypted_esd {
                 ctx.push(
                     Finding::unverified(
-                        "xml.encrypted",
+                        Code::XmlEncrypted,
                         "XML data: the image is an encrypted ESD; its resources cannot be checked",
                     )
                     .at(t.offset),
@@ -188,7 +189,7 @@ pub(super) fn read_xml(
         Err(e) => {
             ctx.push(
                 Finding::corruption(
-                    "xml.invalid",
+                    Code::XmlInvalid,
                     format!("XML data at offset {}: {e}", t.offset),
                 )
                 .at(t.offset)
@@ -204,7 +205,7 @@ pub(super) fn check_xml_vs_header(h: &Header, x: &XmlInfo, findings: &mut Vec<Fi
     if n != h.image_count as u64 {
         findings.push(
             Finding::corruption(
-                "xml.image_count",
+                Code::XmlImageCount,
                 format!(
                     "XML data describes {n} images but the header says {}",
                     h.image_count
@@ -218,7 +219,7 @@ pub(super) fn check_xml_vs_header(h: &Header, x: &XmlInfo, findings: &mut Vec<Fi
     if idx.iter().enumerate().any(|(i, &v)| v as usize != i + 1) {
         findings.push(
             Finding::corruption(
-                "xml.indexes",
+                Code::XmlIndexes,
                 "XML data: image INDEX attributes are not exactly 1..N, each once",
             )
             .at(h.xml.offset),
@@ -240,6 +241,6 @@ pub(super) fn check_split_set(
         .map(|p| p.to_string())
         .collect();
     if !missing.is_empty() {
-        findings.push(Finding::unverified("split.missing_part", format!("split set of {} parts: part(s) {} were not given, so their data is not checked", h.total_parts, missing.join(", "))).remedy("Give all .swm parts together (the CLI looks for name2.swm, name3.swm... beside the first)."));
+        findings.push(Finding::unverified(Code::SplitMissingPart, format!("split set of {} parts: part(s) {} were not given, so their data is not checked", h.total_parts, missing.join(", "))).remedy("Give all .swm parts together (the CLI looks for name2.swm, name3.swm... beside the first)."));
     }
 }

@@ -10,6 +10,7 @@ use crate::format::header::at;
 use crate::format::header::{Header, HEADER_SIZE};
 use crate::format::hex;
 use crate::read::{ReadAt, ReadError};
+use crate::verify::code::Code;
 use crate::verify::finding::{remedies, Finding};
 use crate::verify::resource::{CollectSink, Layout, ResourceDecoder, Scratch};
 use sha1::{Digest, Sha1};
@@ -53,7 +54,7 @@ pub(super) fn check_metadata_count(h: &Header, entries: &[(usize, BlobEntry)], o
     if live < images {
         o.findings.push(
             Finding::corruption(
-                "blobtable.metadata_count",
+                Code::BlobtableMetadataCount,
                 format!("blob table: {live} metadata resources for {images} images"),
             )
             .at(h.blob_table.offset),
@@ -61,7 +62,7 @@ pub(super) fn check_metadata_count(h: &Header, entries: &[(usize, BlobEntry)], o
     } else if live > images {
         o.findings.push(
             Finding::warning(
-                "blobtable.metadata_extra",
+                Code::BlobtableMetadataExtra,
                 format!("blob table: {live} metadata resources for {images} images; readers use the first {images} and ignore the rest"),
             )
             .at(h.blob_table.offset)
@@ -90,11 +91,11 @@ pub(super) fn load_one(
     }
     let limit = MAX_METADATA_SIZE.min(size.saturating_mul(512));
     if rh.uncompressed_size > limit || rh.size_in_wim > MAX_METADATA_SIZE {
-        findings.push(Finding::corruption("metadata.too_large", format!("image {image_no}: metadata resource at offset {} declares {} bytes, above the limit of {limit}", rh.offset, rh.uncompressed_size)).at(rh.offset));
+        findings.push(Finding::corruption(Code::MetadataTooLarge, format!("image {image_no}: metadata resource at offset {} declares {} bytes, above the limit of {limit}", rh.offset, rh.uncompressed_size)).at(rh.offset));
         return Ok(None);
     }
     let Some(layout) = Layout::non_solid(h, rh) else {
-        findings.push(Finding::corruption("metadata.compressed_in_uncompressed_wim", format!("image {image_no}: metadata resource at offset {} is marked compressed in a WIM whose header names no codec", rh.offset)).at(rh.offset));
+        findings.push(Finding::corruption(Code::MetadataCompressedInUncompressedWim, format!("image {image_no}: metadata resource at offset {} is marked compressed in a WIM whose header names no codec", rh.offset)).at(rh.offset));
         return Ok(None);
     };
     let mut dec = ResourceDecoder::new(layout, rh.offset, rh.size_in_wim);
@@ -132,7 +133,7 @@ pub(super) fn load_one(
         if f.corrupt {
             findings.push(
                 Finding::corruption(
-                    "metadata.undecodable",
+                    Code::MetadataUndecodable,
                     format!(
                         "image {image_no}: metadata resource at offset {}: {}",
                         rh.offset, f.message
@@ -144,7 +145,7 @@ pub(super) fn load_one(
         } else {
             findings.push(
                 Finding::unverified(
-                    "metadata.unverified",
+                    Code::MetadataUnverified,
                     format!(
                         "image {image_no}: metadata resource at offset {} not verified: {}",
                         rh.offset, f.message
@@ -165,7 +166,7 @@ pub(super) fn load_one(
     }
     let got = hasher.finalize();
     if got.as_slice() != e.sha1 {
-        findings.push(Finding::corruption("metadata.hash_mismatch", format!("image {image_no}: metadata resource at offset {}: SHA-1 {} does not match the blob table's {}", rh.offset, hex(&got), hex(&e.sha1))).at(rh.offset).remedy(remedies::RECOPY));
+        findings.push(Finding::corruption(Code::MetadataHashMismatch, format!("image {image_no}: metadata resource at offset {}: SHA-1 {} does not match the blob table's {}", rh.offset, hex(&got), hex(&e.sha1))).at(rh.offset).remedy(remedies::RECOPY));
         return Ok(None);
     }
     Ok(Some(sink.bytes))
@@ -186,7 +187,7 @@ pub(super) fn check_boot_metadata(h: &Header, live: &[&BlobEntry], findings: &mu
     if b.is_zero() {
         findings.push(
             Finding::warning(
-                "header.boot_metadata",
+                Code::HeaderBootMetadata,
                 format!("header: boot index {} is set but the boot metadata copy at offset 0x60 is empty", h.boot_index),
             )
             .at(at::BOOT_METADATA),
@@ -196,7 +197,7 @@ pub(super) fn check_boot_metadata(h: &Header, live: &[&BlobEntry], findings: &mu
     {
         findings.push(
             Finding::warning(
-                "header.boot_metadata",
+                Code::HeaderBootMetadata,
                 format!(
                     "header: the boot metadata copy (offset {}, size {}) does not match image {}'s metadata resource (offset {}, size {})",
                     b.offset, b.size_in_wim, h.boot_index, e.offset, e.size_in_wim
@@ -297,7 +298,7 @@ pub(super) fn check_trees(
                     // wimlib counts the root directory, 7-Zip does not;
                     // both conventions are in use.
                     if xf != s.files || (xd != s.dirs && xd + 1 != s.dirs) {
-                        o.findings.push(Finding::warning("xml.counts", format!("image {image}: the XML says {xf} files and {xd} directories, the directory tree holds {} and {}", s.files, s.dirs)).at(h.xml.offset));
+                        o.findings.push(Finding::warning(Code::XmlCounts, format!("image {image}: the XML says {xf} files and {xd} directories, the directory tree holds {} and {}", s.files, s.dirs)).at(h.xml.offset));
                     }
                 }
             }
