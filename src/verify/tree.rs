@@ -17,7 +17,11 @@ const MAX_REPORTED: usize = 20;
 /// What the walk learned about one image.
 #[derive(Clone, Debug, Default)]
 pub struct TreeSummary {
+    /// Entries that are not directories. A directory that is a reparse
+    /// point (a junction, a directory symlink) counts here, as wimlib
+    /// counts it (its XML and `dir` treat it as a link, not a directory).
     pub files: u64,
+    /// Directories (the root included), reparse points excepted.
     pub dirs: u64,
     pub has_wds_tools: bool,
     /// The walk finished; counts are complete.
@@ -329,7 +333,13 @@ pub fn check_image(
                 ctx.paths.record(id, parent_dir, &name);
             }
             if d.is_directory() {
-                sum.dirs += 1;
+                // A directory reparse point is a file to wimlib; its child
+                // list (if any) is still walked and checked.
+                if d.is_reparse_point() {
+                    sum.files += 1;
+                } else {
+                    sum.dirs += 1;
+                }
                 if d.subdir_offset != 0 {
                     if !visited_lists.insert(d.subdir_offset) {
                         findings.push(at(format!("{}: its child list at offset {} is already used by another directory (a cycle or a shared list)", path(), d.subdir_offset)));
