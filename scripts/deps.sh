@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what wimproof's build and tests need on a Debian machine, skipping
 # what is already there. Usage: scripts/deps.sh [cli|all]
-#   cli  Rust toolchain targets, wimtools, 7zip (enough for the CLI and its tests)
+#   cli  Rust toolchain targets, wimtools, 7zip, ntfs-3g, attr, fuse3 (enough for
+#        the CLI and its tests)
 #   all  also the browser tool chain: wasm-pack, wasm-bindgen-cli, chromium,
 #        chromium-driver, node packages, and mingw-w64 for the Windows build
 set -euo pipefail
@@ -13,6 +14,10 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have wimlib-imagex || need_apt+=(wimtools)
 have 7zz || need_apt+=(7zip)
 have python3 || need_apt+=(python3)
+# The NTFS fixtures (tests/fixtures/ntfs.sh): mkntfs and ntfs-3g, setfattr, FUSE.
+have ntfs-3g || need_apt+=(ntfs-3g)
+have setfattr || need_apt+=(attr)
+have fusermount3 || have fusermount || need_apt+=(fuse3)
 if [[ "$what" == all ]]; then
     have chromium || need_apt+=(chromium)
     have chromedriver || need_apt+=(chromium-driver)

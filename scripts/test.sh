@@ -18,8 +18,9 @@ count() { # count LOG: add the cargo/node test result lines of a log
     passed=$((passed + p)); failed=$((failed + f))
 }
 
-echo "== fixtures (wimlib-imagex, 7zz)"
+echo "== fixtures (wimlib-imagex, 7zz; NTFS volumes through ntfs-3g)"
 bash tests/fixtures/generate.sh
+bash tests/fixtures/ntfs.sh
 bash tests/fixtures/big.sh
 bash tests/fixtures/big-blob.sh
 

@@ -117,6 +117,15 @@ pub struct Checked {
     /// Files and directories (root included) in all image trees walked.
     pub files_in_tree: u64,
     pub dirs_in_tree: u64,
+    /// Streams with data in all image trees walked, every directory entry
+    /// (so every hard link) counted: each unnamed data stream, named data
+    /// stream and reparse point's data with a non-zero SHA-1, each looked
+    /// up in the blob table. Empty streams (zero SHA-1, no data) are not
+    /// counted. The streams with a non-zero hash that `wimlib-imagex dir
+    /// WIM N --detailed` lists, summed over the images. (Added after
+    /// schema 1's first fields: absent in older reports, read as 0.)
+    #[serde(default)]
+    pub streams_in_tree: u64,
 }
 
 impl Report {

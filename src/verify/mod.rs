@@ -473,6 +473,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
     for t in opened.trees.iter().flatten() {
         checked.files_in_tree += t.files;
         checked.dirs_in_tree += t.dirs;
+        checked.streams_in_tree += t.streams;
     }
     for p in &mut parts {
         p.integrity.bad_chunks.sort_by_key(|b| b.index);

@@ -35,6 +35,34 @@ pub fn generated() -> PathBuf {
     .clone()
 }
 
+/// The NTFS fixtures directory (`generated/ntfs/`, Windows semantics:
+/// named streams, security descriptors, reparse points), running
+/// `tests/fixtures/ntfs.sh` once per test binary. It needs FUSE and
+/// ntfs-3g and fails (never skips) without them.
+pub fn ntfs_generated() -> PathBuf {
+    static DONE: OnceLock<PathBuf> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let script = root().join("tests/fixtures/ntfs.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run ntfs.sh");
+        assert!(
+            out.status.success(),
+            "ntfs.sh failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root().join("tests/fixtures/generated/ntfs")
+    })
+    .clone()
+}
+
+/// The NTFS fixtures' manifest (files relative to `generated/ntfs/`).
+pub fn ntfs_manifest() -> Vec<Row> {
+    manifest_at(&ntfs_generated())
+}
+
 pub fn shared_fixtures() -> PathBuf {
     root().join("../shared/fixtures/wimlib")
 }
