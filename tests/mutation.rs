@@ -625,7 +625,9 @@ struct Fixture {
 fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
     for row in common::manifest() {
-        if row.wimlib_intact == Some(true) && row.defect == "-" {
+        // Rows with refs are intact only together with their refs, which
+        // these in-memory runs do not pass.
+        if row.wimlib_intact == Some(true) && row.defect == "-" && row.refs.is_empty() {
             let weight = match row.compression.as_str() {
                 "solid-lzms" => 0.35,
                 "lzms" => 0.6,

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use wimproof::native::verify_paths;
+use wimproof::native::{verify_paths, verify_paths_with_refs};
 use wimproof::report::Report;
 use wimproof::verify::Options;
 
@@ -78,6 +78,10 @@ pub struct Row {
     /// What `wimlib-imagex verify` said when the fixture was made.
     pub wimlib_intact: Option<bool>,
     pub defect: String,
+    /// Other WIMs the fixture needs (the base of a `--delta-from` capture),
+    /// given to `wimlib-imagex verify --ref` when the verdict was recorded:
+    /// the 9th column, comma-separated, `-` (or no column) for none.
+    pub refs: Vec<PathBuf>,
 }
 
 pub fn manifest_at(dir: &Path) -> Vec<Row> {
@@ -100,6 +104,10 @@ pub fn manifest_at(dir: &Path) -> Vec<Row> {
                     _ => None,
                 },
                 defect: c.get(7).unwrap_or(&"").to_string(),
+                refs: match c.get(8).map(|s| s.trim()) {
+                    None | Some("") | Some("-") => Vec::new(),
+                    Some(list) => list.split(',').map(|f| dir.join(f)).collect(),
+                },
             }
         })
         .collect()
@@ -116,6 +124,23 @@ pub fn verify_with(files: &[PathBuf], opts: Options) -> Report {
 
 pub fn verify(files: &[PathBuf]) -> Report {
     verify_with(files, Options::default())
+}
+
+/// Verifies `files` with `refs` as the other WIMs that may hold their
+/// blobs, as `wimlib-imagex verify FILE --ref=REF...` does.
+pub fn verify_refs(files: &[PathBuf], refs: &[PathBuf]) -> Report {
+    verify_paths_with_refs(files, refs, Options::default(), 2, &|_, _| {})
+        .unwrap_or_else(|e| panic!("{}: {e}", files[0].display()))
+}
+
+/// Verifies a manifest row the way its verdict was recorded: with its refs
+/// when it has any.
+pub fn verify_row(row: &Row) -> Report {
+    if row.refs.is_empty() {
+        verify(&row.files)
+    } else {
+        verify_refs(&row.files, &row.refs)
+    }
 }
 
 /// `wimlib-imagex` run now, for what the manifest does not record.
