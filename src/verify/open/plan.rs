@@ -107,7 +107,7 @@ impl Planner<'_> {
         let metadata_entries = &mut *self.metadata;
         let part_no = h.part_number;
         let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
-        // Solid run being collected: resource entries, then blob entries.
+        // The solid run being collected: its resource and its blob entries.
         let mut solid_res: Vec<(usize, &BlobEntry)> = Vec::new();
         let mut solid_blobs: Vec<(usize, &BlobEntry)> = Vec::new();
         let table_at = h.blob_table.offset;
@@ -129,9 +129,10 @@ impl Planner<'_> {
                     ctx.push(Finding::corruption(Code::BlobtableSolidInOldVersion, format!("blob table entry {i} (offset {at}): a solid resource in a version {:#x} WIM", h.version)).at(at));
                     continue;
                 }
-                if !solid_blobs.is_empty() {
-                    plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
-                }
+                // A solid run is every consecutive SOLID entry, resource and
+                // blob entries in any order: a resource entry after blob
+                // entries continues the run (blob offsets count from the
+                // start of the run's first resource, as readers place them).
                 rc.solid_resources += 1;
                 rc.stored_bytes = rc.stored_bytes.saturating_add(r.size_in_wim);
                 if !in_file(r, size) {
