@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what wimproof's build and tests need on a Debian machine, skipping
 # what is already there. Usage: scripts/deps.sh [cli|all]
-#   cli  Rust toolchain targets, wimtools, 7zip (enough for the CLI and its tests)
+#   cli  Rust toolchain targets, wimtools, 7zip, genisoimage, xorriso (enough for the CLI and its tests)
 #   all  also the browser tool chain: wasm-pack, wasm-bindgen-cli, chromium,
 #        chromium-driver, node packages, and mingw-w64 for the Windows build
 set -euo pipefail
@@ -13,6 +13,9 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have wimlib-imagex || need_apt+=(wimtools)
 have 7zz || need_apt+=(7zip)
 have python3 || need_apt+=(python3)
+# Install media fixtures (tests/fixtures/media.sh): UDF + ISO 9660 and ISO 9660 writers.
+have genisoimage || need_apt+=(genisoimage)
+have xorriso || need_apt+=(xorriso)
 if [[ "$what" == all ]]; then
     have chromium || need_apt+=(chromium)
     have chromedriver || need_apt+=(chromium-driver)
