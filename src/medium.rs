@@ -290,26 +290,36 @@ pub fn open(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
     if medium.size() < 17 * SECTOR_SIZE {
         return Err(MediumError::NotRecognized);
     }
-    let opts = MountOptions::new;
-    match hadris_udf::sync::UdfFs::mount(Device { medium }, opts()) {
-        Ok(mut fs) => {
-            let files = walk(&mut fs, medium.size(), FileSystemKind::Udf, |fs, node, from, out| {
-                fs.extents(node, from, out)
-            })?;
-            return Ok(Medium { kind: FileSystemKind::Udf, files });
-        }
-        Err(e) if e.kind() == hadris_io::ErrorKind::NotRecognized => {}
-        Err(e) => return Err(convert(FileSystemKind::Udf, e.error(), "mounting the UDF volume")),
+    match open_udf(medium) {
+        Err(MediumError::NotRecognized) => open_iso9660(medium),
+        other => other,
     }
-    match hadris_iso::sync::IsoFs::mount(Device { medium }, opts()) {
-        Ok(mut fs) => {
-            let files = walk(&mut fs, medium.size(), FileSystemKind::Iso9660, |fs, node, from, out| {
-                fs.extents(node, from, out)
-            })?;
-            Ok(Medium { kind: FileSystemKind::Iso9660, files })
-        }
-        Err(e) => Err(convert(FileSystemKind::Iso9660, e.error(), "mounting the ISO 9660 volume")),
+}
+
+/// Lists the files of the UDF volume of a medium; `NotRecognized` when its
+/// volume recognition sequence has no NSR descriptor.
+pub fn open_udf(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
+    if medium.size() < 17 * SECTOR_SIZE {
+        return Err(MediumError::NotRecognized);
     }
+    let kind = FileSystemKind::Udf;
+    let mut fs = hadris_udf::sync::UdfFs::mount(Device { medium }, MountOptions::new())
+        .map_err(|e| convert(kind, e.error(), "mounting the UDF volume"))?;
+    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| fs.extents(node, from, out))?;
+    Ok(Medium { kind, files })
+}
+
+/// Lists the files of the ISO 9660 volume of a medium (Joliet or Rock
+/// Ridge names where present), ignoring any UDF volume.
+pub fn open_iso9660(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
+    if medium.size() < 17 * SECTOR_SIZE {
+        return Err(MediumError::NotRecognized);
+    }
+    let kind = FileSystemKind::Iso9660;
+    let mut fs = hadris_iso::sync::IsoFs::mount(Device { medium }, MountOptions::new())
+        .map_err(|e| convert(kind, e.error(), "mounting the ISO 9660 volume"))?;
+    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| fs.extents(node, from, out))?;
+    Ok(Medium { kind, files })
 }
 
 type ExtentsFn<F> = fn(
