@@ -379,7 +379,7 @@ fn walk<F: FileSystem<DeviceError = ReadError>>(
             }
             let mut progressed = false;
             for x in batch.iter().take(n.min(EXTENT_BATCH)) {
-                if x.len() == 0 {
+                if x.is_empty() {
                     continue;
                 }
                 let end = x.file_offset().checked_add(x.len());
