@@ -11,7 +11,7 @@ ROOT="$(dirname "$FUZZ")"
 CORPUS="$FUZZ/corpus"
 GEN="$ROOT/tests/fixtures/generated"
 SHARED="$ROOT/../shared/fixtures/wimlib"
-mkdir -p "$CORPUS"/{verify_bytes,xpress,lzx,lzms,xml,metadata,blob_table,wire}
+mkdir -p "$CORPUS"/{verify_bytes,xpress,lzx,lzms,xml,metadata,blob_table,wire,medium_udf,medium_iso9660}
 
 [[ -f "$GEN/manifest.tsv" ]] || bash "$ROOT/tests/fixtures/generate.sh"
 
@@ -48,6 +48,21 @@ fi
 shared=()
 [[ -d "$SHARED" ]] && shared=("$SHARED"/*.wim)
 python3 "$FUZZ/extract.py" "$CORPUS" "$GEN"/*.wim "${tiny[@]}" "${shared[@]}"
+# Small install media (the listing parsers): a tiny tree with a tiny WIM in
+# sources/, a deep directory and a Unicode name, by each writer.
+if command -v genisoimage >/dev/null && command -v xorriso >/dev/null && ((${#tiny[@]})); then
+    mtree="$(mktemp -d)"
+    mkdir -p "$mtree/sources" "$mtree/a/b/c/d/e/f/g/h/i" "$mtree/Ünï"
+    cp "${tiny[0]}" "$mtree/sources/install.wim"
+    printf 'readme\r\n' >"$mtree/README.TXT"
+    printf 'x' >"$mtree/a/b/c/d/e/f/g/h/i/deep.txt"
+    printf 'y' >"$mtree/Ünï/ファイル.txt"
+    genisoimage -quiet -udf -allow-limited-size -iso-level 3 -J -D -o "$CORPUS/medium_udf/udf.iso" "$mtree"
+    cp "$CORPUS/medium_udf/udf.iso" "$CORPUS/medium_iso9660/bridge.iso"
+    xorriso -as mkisofs -quiet -iso-level 3 -J -o "$CORPUS/medium_iso9660/joliet.iso" "$mtree" 2>/dev/null
+    xorriso -as mkisofs -quiet -iso-level 3 -o "$CORPUS/medium_iso9660/plain.iso" "$mtree" 2>/dev/null
+    rm -rf "$mtree"
+fi
 # Some empty and trivial inputs.
 printf '' >"$CORPUS/xml/empty"
 # Task lists as the page's reader sends them (layout in src/verify/wire.rs):
@@ -67,6 +82,6 @@ tasks = [
 ]
 open(sys.argv[1], "wb").write(b"WPT1" + struct.pack("<I", len(tasks)) + b"".join(tasks))
 PY
-for t in verify_bytes xpress lzx lzms xml metadata blob_table wire; do
+for t in verify_bytes xpress lzx lzms xml metadata blob_table wire medium_udf medium_iso9660; do
     printf '%s: %d seeds\n' "$t" "$(find "$CORPUS/$t" -type f | wc -l)"
 done

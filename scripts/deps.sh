@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what wimproof's build and tests need on a Debian machine, skipping
 # what is already there. Usage: scripts/deps.sh [cli|all]
-#   cli  Rust toolchain targets, wimtools, 7zip, ntfs-3g, attr, fuse3 (enough for
-#        the CLI and its tests)
+#   cli  Rust toolchain targets, wimtools, 7zip, ntfs-3g, attr, fuse3, genisoimage,
+#        xorriso (enough for the CLI and its tests)
 #   all  also the browser tool chain: wasm-pack, wasm-bindgen-cli, chromium,
 #        chromium-driver, node packages, and mingw-w64 for the Windows build
 set -euo pipefail
@@ -18,6 +18,9 @@ have python3 || need_apt+=(python3)
 have ntfs-3g || need_apt+=(ntfs-3g)
 have setfattr || need_apt+=(attr)
 have fusermount3 || have fusermount || need_apt+=(fuse3)
+# Install media fixtures (tests/fixtures/media.sh): UDF + ISO 9660 and ISO 9660 writers.
+have genisoimage || need_apt+=(genisoimage)
+have xorriso || need_apt+=(xorriso)
 if [[ "$what" == all ]]; then
     have chromium || need_apt+=(chromium)
     have chromedriver || need_apt+=(chromium-driver)

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${FUZZ_SECONDS:-20}"
-TARGETS=(verify_bytes xpress lzx lzms xml metadata blob_table wire)
+TARGETS=(verify_bytes xpress lzx lzms xml metadata blob_table wire medium_udf medium_iso9660)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked

@@ -23,10 +23,14 @@ bash tests/fixtures/generate.sh
 bash tests/fixtures/ntfs.sh
 bash tests/fixtures/big.sh
 bash tests/fixtures/big-blob.sh
+echo "== install-media fixtures (genisoimage, xorriso, 7zz)"
+bash tests/fixtures/media.sh
 
 echo "== cargo test"
 status=0
-cargo test --profile fast 2>&1 | tee "$log" || status=1
+# WIMPROOF_MEDIA_BIG: tests/media.rs makes, checks and deletes a 4.6 GiB
+# medium per writer (a 4.5 GiB file in UDF extents and ISO 9660 multi-extent).
+WIMPROOF_MEDIA_BIG=1 cargo test --profile fast 2>&1 | tee "$log" || status=1
 count "$log"
 
 echo "== wasm32 and Windows builds"

@@ -9,11 +9,16 @@
 //! 3. [`verify::Verifier::finish`] merges findings, and [`policy`] turns them
 //!    into a verdict per deployment target, in one [`report::Report`].
 //!
+//! [`medium`] lists the files of install media (UDF, ISO 9660) and reads
+//! one of them through [`read::ReadAt`], so a WIM inside an ISO is verified
+//! in place.
+//!
 //! `format` knows bytes and layouts; `codec` one chunk at a time; `verify`
 //! plans, tasks and findings; only `native` and `web` do I/O.
 
 pub mod codec;
 pub mod format;
+pub mod medium;
 pub mod policy;
 pub mod read;
 pub mod report;
