@@ -24,6 +24,9 @@ pub struct TreeSummary {
     pub files: u64,
     /// Directories (the root included), reparse points excepted.
     pub dirs: u64,
+    /// Of `files`, the directories that are reparse points (counted as
+    /// directories by writers that do not follow wimlib's rule).
+    pub reparse_dirs: u64,
     /// Streams with data, every entry (so every hard link) counted: each
     /// non-zero SHA-1 an entry carries, its own and its stream entries'.
     /// That is its unnamed data stream, each named data stream and a
@@ -350,6 +353,7 @@ pub fn check_image(
                 // list (if any) is still walked and checked.
                 if d.is_reparse_point() {
                     sum.files += 1;
+                    sum.reparse_dirs += 1;
                 } else {
                     sum.dirs += 1;
                 }

@@ -296,8 +296,14 @@ pub(super) fn check_trees(
             if s.complete {
                 if let (Some(xf), Some(xd)) = (x.file_count, x.dir_count) {
                     // wimlib counts the root directory, 7-Zip does not;
-                    // both conventions are in use.
-                    if xf != s.files || (xd != s.dirs && xd + 1 != s.dirs) {
+                    // wimlib counts a directory junction or symlink as a
+                    // file, and other writers may count it as a directory:
+                    // each convention is in use, so any of them agrees.
+                    let rd = s.reparse_dirs;
+                    let agrees = |files: u64, dirs: u64| {
+                        xf == files && (xd == dirs || xd.checked_add(1) == Some(dirs))
+                    };
+                    if !agrees(s.files, s.dirs) && !agrees(s.files - rd, s.dirs + rd) {
                         o.findings.push(Finding::warning(Code::XmlCounts, format!("image {image}: the XML says {xf} files and {xd} directories, the directory tree holds {} and {}", s.files, s.dirs)).at(h.xml.offset));
                     }
                 }
