@@ -16,6 +16,7 @@
 //! `format` knows bytes and layouts; `codec` one chunk at a time; `verify`
 //! plans, tasks and findings; only `native` and `web` do I/O.
 
+pub mod assess;
 pub mod codec;
 pub mod format;
 pub mod medium;

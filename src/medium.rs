@@ -148,7 +148,9 @@ impl Medium {
     /// The file at `path` (as listed: `/` separators, no leading `/`),
     /// compared ASCII-case-insensitively as Windows does.
     pub fn file(&self, path: &str) -> Option<&MediumFile> {
-        self.files.iter().find(|f| f.path.eq_ignore_ascii_case(path))
+        self.files
+            .iter()
+            .find(|f| f.path.eq_ignore_ascii_case(path))
     }
 }
 
@@ -273,13 +275,21 @@ fn convert(kind: FileSystemKind, e: &hadris_io::Error<ReadError>, doing: &str) -
     let structure = format!("{doing}: {}{detail}", e.message());
     match e.kind() {
         hadris_io::ErrorKind::NotRecognized => MediumError::NotRecognized,
-        hadris_io::ErrorKind::Unsupported => MediumError::Unsupported { kind, structure, offset },
+        hadris_io::ErrorKind::Unsupported => MediumError::Unsupported {
+            kind,
+            structure,
+            offset,
+        },
         hadris_io::ErrorKind::LimitExceeded => MediumError::Limit {
             what: "allocation descriptors or continuation extents (hadris limit)",
             limit: 0,
             path: structure,
         },
-        _ => MediumError::Corrupt { kind, structure, offset },
+        _ => MediumError::Corrupt {
+            kind,
+            structure,
+            offset,
+        },
     }
 }
 
@@ -305,7 +315,9 @@ pub fn open_udf(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
     let kind = FileSystemKind::Udf;
     let mut fs = hadris_udf::sync::UdfFs::mount(Device { medium }, MountOptions::new())
         .map_err(|e| convert(kind, e.error(), "mounting the UDF volume"))?;
-    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| fs.extents(node, from, out))?;
+    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| {
+        fs.extents(node, from, out)
+    })?;
     Ok(Medium { kind, files })
 }
 
@@ -318,7 +330,9 @@ pub fn open_iso9660(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
     let kind = FileSystemKind::Iso9660;
     let mut fs = hadris_iso::sync::IsoFs::mount(Device { medium }, MountOptions::new())
         .map_err(|e| convert(kind, e.error(), "mounting the ISO 9660 volume"))?;
-    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| fs.extents(node, from, out))?;
+    let files = walk(&mut fs, medium.size(), kind, |fs, node, from, out| {
+        fs.extents(node, from, out)
+    })?;
     Ok(Medium { kind, files })
 }
 
@@ -344,7 +358,13 @@ fn walk<F: FileSystem<DeviceError = ReadError>>(
         let e = match w.next(fs) {
             Ok(Some(e)) => e,
             Ok(None) => break,
-            Err(e) => return Err(convert(kind, &e, &format!("reading the directory under {:?}", names.join("/")))),
+            Err(e) => {
+                return Err(convert(
+                    kind,
+                    &e,
+                    &format!("reading the directory under {:?}", names.join("/")),
+                ))
+            }
         };
         entries += 1;
         let depth = e.depth();
@@ -353,7 +373,11 @@ fn walk<F: FileSystem<DeviceError = ReadError>>(
         names.push(name);
         let path = names.join("/");
         if entries > MAX_ENTRIES {
-            return Err(MediumError::Limit { what: "directory entries", limit: MAX_ENTRIES, path });
+            return Err(MediumError::Limit {
+                what: "directory entries",
+                limit: MAX_ENTRIES,
+                path,
+            });
         }
         if depth > MAX_DEPTH {
             return Err(MediumError::Limit {
@@ -420,7 +444,11 @@ fn walk<F: FileSystem<DeviceError = ReadError>>(
                 path,
             });
         }
-        let file = MediumFile { path, size, extents };
+        let file = MediumFile {
+            path,
+            size,
+            extents,
+        };
         check_extents(&file, medium_size)?;
         files.push(file);
     }
@@ -457,7 +485,10 @@ pub fn check_extents(file: &MediumFile, medium_size: u64) -> Result<(), MediumEr
             _ => {
                 return Err(bad(
                     e.offset,
-                    format!("extent of {} bytes ends past the end of the medium ({medium_size} bytes)", e.len),
+                    format!(
+                        "extent of {} bytes ends past the end of the medium ({medium_size} bytes)",
+                        e.len
+                    ),
                 ))
             }
         }
@@ -465,7 +496,10 @@ pub fn check_extents(file: &MediumFile, medium_size: u64) -> Result<(), MediumEr
     if total != file.size {
         return Err(bad(
             0,
-            format!("extents hold {total} bytes but the file's size is {}", file.size),
+            format!(
+                "extents hold {total} bytes but the file's size is {}",
+                file.size
+            ),
         ));
     }
     recorded.sort_unstable();
@@ -473,7 +507,10 @@ pub fn check_extents(file: &MediumFile, medium_size: u64) -> Result<(), MediumEr
         if pair[1].0 < pair[0].1 {
             return Err(bad(
                 pair[1].0,
-                format!("extent overlaps the file's extent at medium offset {}", pair[0].0),
+                format!(
+                    "extent overlaps the file's extent at medium offset {}",
+                    pair[0].0
+                ),
             ));
         }
     }
@@ -502,7 +539,12 @@ impl<'a> ExtentReader<'a> {
             // check_extents proved the sum fits in u64.
             pos += e.len;
         }
-        Ok(ExtentReader { medium, extents: &file.extents, starts, size: file.size })
+        Ok(ExtentReader {
+            medium,
+            extents: &file.extents,
+            starts,
+            size: file.size,
+        })
     }
 }
 
@@ -515,13 +557,22 @@ impl ReadAt for ExtentReader<'_> {
         let len = buf.len() as u64;
         match offset.checked_add(len) {
             Some(end) if end <= self.size => {}
-            _ => return Err(ReadError::new(offset, len, "past the end of the file on the medium")),
+            _ => {
+                return Err(ReadError::new(
+                    offset,
+                    len,
+                    "past the end of the file on the medium",
+                ))
+            }
         }
         if buf.is_empty() {
             return Ok(());
         }
         // The extent holding `offset`: the last one starting at or before it.
-        let mut i = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let mut i = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let mut pos = offset;
         let mut done = 0usize;
         while done < buf.len() {
@@ -538,7 +589,11 @@ impl ReadAt for ExtentReader<'_> {
                 // Inside the medium: check_extents proved offset + len fits.
                 let at = e.offset + within;
                 self.medium.read_at(at, part).map_err(|err| {
-                    ReadError::new(pos, take as u64, format!("medium offset {at}: {}", err.reason))
+                    ReadError::new(
+                        pos,
+                        take as u64,
+                        format!("medium offset {at}: {}", err.reason),
+                    )
                 })?;
             }
             done += take;
@@ -557,7 +612,14 @@ mod tests {
         MediumFile {
             path: "sources/install.wim".into(),
             size,
-            extents: extents.iter().map(|&(offset, len)| Extent { offset, len, zeros: false }).collect(),
+            extents: extents
+                .iter()
+                .map(|&(offset, len)| Extent {
+                    offset,
+                    len,
+                    zeros: false,
+                })
+                .collect(),
         }
     }
 
@@ -567,9 +629,15 @@ mod tests {
         let f = file(&[(0, 2048), (4096, 4096)], 6144);
         assert!(check_extents(&f, 8192).is_ok());
         let err = check_extents(&f, 8191).unwrap_err();
-        assert!(matches!(err, MediumError::BadExtents { offset: 4096, .. }), "{err}");
+        assert!(
+            matches!(err, MediumError::BadExtents { offset: 4096, .. }),
+            "{err}"
+        );
         let f = file(&[(u64::MAX - 10, 100)], 100);
-        assert!(matches!(check_extents(&f, u64::MAX), Err(MediumError::BadExtents { .. })));
+        assert!(matches!(
+            check_extents(&f, u64::MAX),
+            Err(MediumError::BadExtents { .. })
+        ));
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -577,7 +645,10 @@ mod tests {
     fn overlapping_extents_of_one_file() {
         let f = file(&[(8192, 4096), (0, 2048), (10240, 2048)], 8192);
         let err = check_extents(&f, 1 << 20).unwrap_err();
-        assert!(matches!(err, MediumError::BadExtents { offset: 10240, .. }), "{err}");
+        assert!(
+            matches!(err, MediumError::BadExtents { offset: 10240, .. }),
+            "{err}"
+        );
         // Touching is not overlapping.
         assert!(check_extents(&file(&[(2048, 2048), (0, 2048)], 4096), 1 << 20).is_ok());
     }
@@ -586,7 +657,11 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn extents_disagreeing_with_the_size() {
         let err = check_extents(&file(&[(0, 2048)], 2049), 1 << 20).unwrap_err();
-        assert!(err.to_string().contains("2048 bytes but the file's size is 2049"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("2048 bytes but the file's size is 2049"),
+            "{err}"
+        );
         let err = check_extents(&file(&[(0, u64::MAX), (0, 2)], 1), u64::MAX).unwrap_err();
         assert!(err.to_string().contains("overflow"), "{err}");
     }
@@ -596,7 +671,10 @@ mod tests {
     fn absurd_extent_count() {
         let many: Vec<(u64, u64)> = (0..=MAX_EXTENTS_PER_FILE as u64).map(|i| (i, 1)).collect();
         let f = file(&many, many.len() as u64);
-        assert!(matches!(check_extents(&f, 1 << 40), Err(MediumError::Limit { .. })));
+        assert!(matches!(
+            check_extents(&f, 1 << 40),
+            Err(MediumError::Limit { .. })
+        ));
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -7,8 +7,8 @@
 mod common;
 use common::*;
 use std::process::Command;
+use wimproof::assess::Request;
 use wimproof::policy::{TargetId, Verdict};
-use wimproof::verify::Options;
 
 const G4: u64 = 1 << 32;
 
@@ -41,9 +41,9 @@ fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
         .unwrap();
     assert!(flipped > G4);
 
-    let all = Options {
+    let all = Request {
         targets: TargetId::ALL.to_vec(),
-        ..Options::default()
+        ..Request::default()
     };
     let r = verify_with(std::slice::from_ref(&good), all.clone());
     assert!(
@@ -152,7 +152,7 @@ fn a_blob_over_4_gib_uses_8_byte_chunk_entries_and_verifies() {
         ..Default::default()
     };
     let r =
-        wimproof::verify::verify_bytes(&[("zeros-lzx-damaged.wim", &data)], opts, "test").unwrap();
+        wimproof::assess::verify_bytes(&[("zeros-lzx-damaged.wim", &data)], opts, "test").unwrap();
     assert_eq!(r.intact, Some(false), "{:?}", codes(&r));
     let f = r
         .findings

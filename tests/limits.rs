@@ -10,6 +10,7 @@ use sha1::{Digest, Sha1};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
+use wimproof::assess::{self, verify_bytes};
 use wimproof::format::blob_table::MAX_BLOB_ENTRIES;
 use wimproof::format::resource::MAX_CHUNK_SIZE;
 use wimproof::format::xml::{MAX_XML_NODES, MAX_XML_SIZE};
@@ -17,7 +18,7 @@ use wimproof::read::{ReadAt, ReadError};
 use wimproof::report::Report;
 use wimproof::verify::open::MAX_METADATA_SIZE;
 use wimproof::verify::tree::MAX_DEPTH;
-use wimproof::verify::{run_serial, verify_bytes, Options, Verifier};
+use wimproof::verify::{run_serial, Options, Verifier};
 
 // ---- measuring ---------------------------------------------------------------
 
@@ -415,7 +416,7 @@ fn verify_sparse(what: &str, f: &Sparse, max_time: Duration, max_heap: isize) ->
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         let results =
             run_serial(&v, &[f as &dyn ReadAt], 1 << 20).unwrap_or_else(|e| panic!("{what}: {e}"));
-        v.finish(results, String::new())
+        assess::report(v.finish(results), &[], String::new())
     });
     report_bounds(what, &rep, dt, peak, max_time, max_heap);
     rep

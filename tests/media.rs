@@ -17,10 +17,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
+use wimproof::assess::{self, verify_bytes};
 use wimproof::medium::{self, ExtentReader, FileSystemKind, Medium};
 use wimproof::native::FileReader;
 use wimproof::read::ReadAt;
-use wimproof::verify::{run_serial, verify_bytes, Options, Verifier};
+use wimproof::verify::{run_serial, Options, Verifier};
 
 fn media() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
@@ -51,7 +52,11 @@ fn oracle(name: &str) -> BTreeMap<String, (u64, String)> {
             (f[0].to_string(), (f[1].parse().unwrap(), f[2].to_string()))
         })
         .collect();
-    assert!(rows.len() >= 14, "{name}: 7-Zip listed only {} files", rows.len());
+    assert!(
+        rows.len() >= 14,
+        "{name}: 7-Zip listed only {} files",
+        rows.len()
+    );
     rows
 }
 
@@ -85,9 +90,17 @@ fn listing_equals_7zip(name: &str, kind: FileSystemKind) {
     for f in &m.files {
         let r = ExtentReader::new(&iso, f).unwrap();
         assert_eq!(sha256_through(&r), want[&f.path].1, "{name}: {}", f.path);
-        assert!(f.is_ascending(), "{name}: {} extents {:?}", f.path, f.extents);
+        assert!(
+            f.is_ascending(),
+            "{name}: {} extents {:?}",
+            f.path,
+            f.extents
+        );
     }
-    println!("{name}: {} files equal 7-Zip's listing and bytes ({kind})", m.files.len());
+    println!(
+        "{name}: {} files equal 7-Zip's listing and bytes ({kind})",
+        m.files.len()
+    );
 }
 
 #[test]
@@ -125,24 +138,43 @@ fn inner_wims_report_as_extracted(name: &str) {
     for set in sets {
         let readers: Vec<ExtentReader> = set
             .iter()
-            .map(|p| ExtentReader::new(&iso, m.file(p).unwrap_or_else(|| panic!("{name}: no {p}"))).unwrap())
+            .map(|p| {
+                ExtentReader::new(&iso, m.file(p).unwrap_or_else(|| panic!("{name}: no {p}")))
+                    .unwrap()
+            })
             .collect();
-        let files: Vec<(&str, &dyn ReadAt)> =
-            set.iter().zip(&readers).map(|(p, r)| (*p, r as &dyn ReadAt)).collect();
+        let files: Vec<(&str, &dyn ReadAt)> = set
+            .iter()
+            .zip(&readers)
+            .map(|(p, r)| (*p, r as &dyn ReadAt))
+            .collect();
         let v = Verifier::open(&files, Options::default()).unwrap();
         let plain: Vec<&dyn ReadAt> = files.iter().map(|f| f.1).collect();
         let results = run_serial(&v, &plain, 1 << 20).unwrap();
-        let inside = v.finish(results, String::new());
+        let inside = assess::report(v.finish(results), &[], String::new());
 
-        let bytes: Vec<Vec<u8>> = set.iter().map(|p| std::fs::read(extracted.join(p)).unwrap()).collect();
-        let owned: Vec<(&str, &[u8])> = set.iter().zip(&bytes).map(|(p, b)| (*p, b.as_slice())).collect();
+        let bytes: Vec<Vec<u8>> = set
+            .iter()
+            .map(|p| std::fs::read(extracted.join(p)).unwrap())
+            .collect();
+        let owned: Vec<(&str, &[u8])> = set
+            .iter()
+            .zip(&bytes)
+            .map(|(p, b)| (*p, b.as_slice()))
+            .collect();
         let outside = verify_bytes(&owned, Options::default(), "").unwrap();
-        assert_eq!(report_json(&inside), report_json(&outside), "{name}: {set:?}");
+        assert_eq!(
+            report_json(&inside),
+            report_json(&outside),
+            "{name}: {set:?}"
+        );
         verdicts.push(format!("{}={:?}", set[0], inside.verdict));
     }
     // The corrupted copy must not pass: the comparison above is not vacuous.
     assert!(
-        verdicts.iter().any(|v| v.starts_with("boot/corrupt.wim=") && v.contains("Corrupt")),
+        verdicts
+            .iter()
+            .any(|v| v.starts_with("boot/corrupt.wim=") && v.contains("Corrupt")),
         "{verdicts:?}"
     );
     println!("{name}: {}", verdicts.join(" "));
@@ -165,16 +197,33 @@ fn truncated_media_fail_cleanly() {
     for name in ["udf", "iso"] {
         let data = std::fs::read(media().join(format!("{name}.iso"))).unwrap();
         let mut outcomes = BTreeMap::new();
-        for cut in [0usize, 2048, 16 * 2048, 17 * 2048, 100 * 2048, 257 * 2048, 300 * 2048, data.len() / 2] {
+        for cut in [
+            0usize,
+            2048,
+            16 * 2048,
+            17 * 2048,
+            100 * 2048,
+            257 * 2048,
+            300 * 2048,
+            data.len() / 2,
+        ] {
             let part = data[..cut].to_vec();
             let o = match medium::open(&part) {
                 Ok(m) => format!("{} files", m.files.len()),
-                Err(e) => format!("{e:?}").split(['{', '(']).next().unwrap().trim().to_string(),
+                Err(e) => format!("{e:?}")
+                    .split(['{', '('])
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .to_string(),
             };
             outcomes.insert(cut, o);
         }
         println!("{name}: {outcomes:?}");
-        assert!(matches!(medium::open(&data[..16 * 2048].to_vec()), Err(medium::MediumError::NotRecognized)));
+        assert!(matches!(
+            medium::open(&data[..16 * 2048].to_vec()),
+            Err(medium::MediumError::NotRecognized)
+        ));
     }
 }
 
@@ -185,12 +234,22 @@ const BIG: u64 = 4_831_838_208; // 4.5 GiB
 /// The pattern written at a few offsets of the sparse file: 4 KiB of bytes
 /// derived from the offset (the rest of the file reads as zeros).
 fn pattern(at: u64) -> Vec<u8> {
-    (0..4096u64).map(|i| ((at >> 12) as u8).wrapping_mul(31) ^ (i as u8) ^ 0x5A).collect()
+    (0..4096u64)
+        .map(|i| ((at >> 12) as u8).wrapping_mul(31) ^ (i as u8) ^ 0x5A)
+        .collect()
 }
 
 fn pattern_offsets() -> Vec<u64> {
     let g = 1u64 << 30;
-    vec![0, g - 2048, 2 * g, (1 << 32) - 2048, 1 << 32, 4 * g + 12345, BIG - 4096]
+    vec![
+        0,
+        g - 2048,
+        2 * g,
+        (1 << 32) - 2048,
+        1 << 32,
+        4 * g + 12345,
+        BIG - 4096,
+    ]
 }
 
 fn check_big(iso_path: &Path, kind: FileSystemKind, src: &Path) {
@@ -203,7 +262,11 @@ fn check_big(iso_path: &Path, kind: FileSystemKind, src: &Path) {
         FileSystemKind::Iso9660 => (1u64 << 32, "ISO 9660 records are under 4 GiB"),
     };
     assert!(f.extents.len() >= 2, "{:?}", f.extents);
-    assert!(f.extents.iter().all(|e| e.len < limit), "{what}: {:?}", f.extents);
+    assert!(
+        f.extents.iter().all(|e| e.len < limit),
+        "{what}: {:?}",
+        f.extents
+    );
     let r = ExtentReader::new(&iso, f).unwrap();
     let orig = FileReader::open(src).unwrap();
     // Every extent boundary, around 2^32, and the pattern offsets.
@@ -257,10 +320,22 @@ fn big_file_over_4_gib_in_both_forms() {
     let iso = dir.join("big.iso");
     let run = |cmd: &mut Command| {
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(Command::new("genisoimage")
-        .args(["-quiet", "-udf", "-allow-limited-size", "-iso-level", "3", "-J", "-o"])
+        .args([
+            "-quiet",
+            "-udf",
+            "-allow-limited-size",
+            "-iso-level",
+            "3",
+            "-J",
+            "-o",
+        ])
         .arg(&iso)
         .arg(&tree));
     let result = std::panic::catch_unwind(|| check_big(&iso, FileSystemKind::Udf, &src));

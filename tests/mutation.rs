@@ -26,10 +26,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use wimproof::assess::verify_bytes;
 use wimproof::policy::Verdict;
 use wimproof::report::Report;
 use wimproof::verify::finding::Severity;
-use wimproof::verify::{verify_bytes, Options};
+use wimproof::verify::Options;
 
 // ---- memory accounting ------------------------------------------------------
 

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use std::process::Command;
+use wimproof::assess::Request;
 use wimproof::policy::{TargetId, Verdict};
 use wimproof::report::Report;
 use wimproof::verify::Options;
@@ -11,9 +12,9 @@ use wimproof::verify::Options;
 fn all_targets(files: &[std::path::PathBuf]) -> Report {
     verify_with(
         files,
-        Options {
+        Request {
             targets: TargetId::ALL.to_vec(),
-            ..Options::default()
+            ..Request::default()
         },
     )
 }

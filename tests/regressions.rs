@@ -3,8 +3,9 @@
 //! way its target feeds it. Each test is named after the bug it guards.
 
 use std::path::PathBuf;
+use wimproof::assess::verify_bytes;
 use wimproof::report::Report;
-use wimproof::verify::{verify_bytes, Options};
+use wimproof::verify::Options;
 
 fn input(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use wimproof::format::blob_table::{parse_table, BLOB_ENTRY_SIZE};
-use wimproof::verify::{verify_bytes, Options};
+use wimproof::assess::verify_bytes;
+use wimproof::verify::Options;
 
 fuzz_target!(|data: &[u8]| {
     let (entries, rest) = parse_table(data);

@@ -4,7 +4,8 @@
 //! a read error are both fine.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wimproof::verify::{verify_bytes, Options};
+use wimproof::assess::verify_bytes;
+use wimproof::verify::Options;
 
 fuzz_target!(|data: &[u8]| {
     let opts = Options {

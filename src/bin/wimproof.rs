@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
+use wimproof::assess::Request;
 use wimproof::native::{verify_paths, DriverError};
 use wimproof::policy::{TargetId, Verdict};
 use wimproof::report::Report;
 use wimproof::verify::finding::Severity;
-use wimproof::verify::Options;
 
 const USAGE: &str = "\
 usage: wimproof [OPTIONS] FILE...
@@ -39,7 +39,7 @@ exit status: 0 safe or warning, 1 corrupt, 2 usage or read error,
 
 struct Args {
     json: bool,
-    opts: Options,
+    opts: Request,
     check_list: Option<PathBuf>,
     write_list: Option<PathBuf>,
     threads: usize,
@@ -50,9 +50,9 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         json: false,
-        opts: Options {
+        opts: Request {
             targets: Vec::new(),
-            ..Options::default()
+            ..Request::default()
         },
         check_list: None,
         write_list: None,
@@ -116,19 +116,19 @@ fn parse_args() -> Result<Args, String> {
                         ))
                     }
                 };
-                a.opts.sha256 = s256;
-                a.opts.sha1 = s1;
+                a.opts.verify.sha256 = s256;
+                a.opts.verify.sha1 = s1;
             }
             "--expect-sha256" => {
                 let v = value("--expect-sha256")?;
                 wimproof::format::parse_hex::<32>(&v)
                     .ok_or("--expect-sha256 needs 64 hex digits")?;
-                a.opts.expect_sha256 = Some(v.to_ascii_lowercase());
+                a.opts.verify.expect_sha256 = Some(v.to_ascii_lowercase());
             }
             "--expect-sha1" => {
                 let v = value("--expect-sha1")?;
                 wimproof::format::parse_hex::<20>(&v).ok_or("--expect-sha1 needs 40 hex digits")?;
-                a.opts.expect_sha1 = Some(v.to_ascii_lowercase());
+                a.opts.verify.expect_sha1 = Some(v.to_ascii_lowercase());
             }
             "--check-list" => a.check_list = Some(PathBuf::from(value("--check-list")?)),
             "--write-list" => a.write_list = Some(PathBuf::from(value("--write-list")?)),
@@ -456,10 +456,10 @@ fn main() -> ExitCode {
         if let Some(list) = &list {
             let base = base_name(&display);
             match list.iter().find(|(_, n)| base_name(n) == base) {
-                Some((h, _)) if h.len() == 64 => opts.expect_sha256 = Some(h.clone()),
+                Some((h, _)) if h.len() == 64 => opts.verify.expect_sha256 = Some(h.clone()),
                 Some((h, _)) if h.len() == 40 => {
-                    opts.expect_sha1 = Some(h.clone());
-                    opts.sha1 = true;
+                    opts.verify.expect_sha1 = Some(h.clone());
+                    opts.verify.sha1 = true;
                 }
                 Some(_) => {
                     eprintln!("wimproof: {display}: the list's digest is neither SHA-256 nor SHA-1")

@@ -3,11 +3,12 @@
 //! file once, in order, and hands each slice (shared, not copied) to the
 //! lanes whose tasks need it.
 
+use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
 use crate::report::Report;
 use crate::verify::resource::Layout;
 use crate::verify::task::TaskKind;
-use crate::verify::{needed_ranges, Lane, Options, Verifier};
+use crate::verify::{needed_ranges, Lane, Verifier};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -139,11 +140,11 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 /// Verifies one WIM (or the parts of one split set) on `threads` threads.
 pub fn verify_paths(
     paths: &[PathBuf],
-    opts: Options,
+    request: Request,
     threads: usize,
     progress: Progress,
 ) -> Result<Report, DriverError> {
-    verify_paths_with_refs(paths, &[], opts, threads, progress)
+    verify_paths_with_refs(paths, &[], request, threads, progress)
 }
 
 /// [`verify_paths`] with reference WIMs (`--ref`: the base a delta was
@@ -152,7 +153,7 @@ pub fn verify_paths(
 pub fn verify_paths_with_refs(
     paths: &[PathBuf],
     refs: &[PathBuf],
-    opts: Options,
+    request: Request,
     threads: usize,
     progress: Progress,
 ) -> Result<Report, DriverError> {
@@ -170,12 +171,13 @@ pub fn verify_paths_with_refs(
         .map(|r| (r.name(), r as &dyn ReadAt))
         .collect();
     let (own, refs) = list.split_at(paths.len());
-    let mut v = Verifier::open_observed(own, refs, opts, &mut |_, _, _| {}).map_err(|error| {
-        DriverError::Read {
-            name: names[0].clone(),
-            error,
-        }
-    })?;
+    let mut v =
+        Verifier::open_observed(own, refs, request.verify, &mut |_, _, _| {}).map_err(|error| {
+            DriverError::Read {
+                name: names[0].clone(),
+                error,
+            }
+        })?;
     let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
     for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
@@ -185,7 +187,11 @@ pub fn verify_paths_with_refs(
             });
         }
     }
-    Ok(v.finish(results, now_iso()))
+    Ok(assess::report(
+        v.finish(results),
+        &request.targets,
+        now_iso(),
+    ))
 }
 
 fn run_lanes(

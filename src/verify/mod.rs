@@ -8,17 +8,17 @@ pub mod code;
 pub mod facts;
 pub mod finding;
 pub mod open;
+pub mod outcome;
 pub mod resource;
 pub mod task;
 pub mod tree;
 pub mod wire;
 
 use crate::format::hex;
-use crate::policy::{self, TargetId, Verdict};
 use crate::read::{ReadAt, ReadError};
-use crate::report::{Checked, Digests, FileInfo, IntegrityInfo, PartInfo, Report, Tool, WimInfo};
 use crate::verify::code::Code;
 use finding::{remedies, Finding};
+use outcome::{Checked, Digests, IntegrityInfo, Outcome, PartInfo, WimInfo};
 use resource::Scratch;
 use serde::{Deserialize, Serialize};
 use task::{Runner, TaskKind, TaskResult, TaskSpec};
@@ -30,7 +30,6 @@ pub struct Options {
     pub sha1: bool,
     pub expect_sha256: Option<String>,
     pub expect_sha1: Option<String>,
-    pub targets: Vec<TargetId>,
 }
 
 impl Default for Options {
@@ -40,7 +39,6 @@ impl Default for Options {
             sha1: false,
             expect_sha256: None,
             expect_sha1: None,
-            targets: vec![TargetId::ConfigMgr],
         }
     }
 }
@@ -183,9 +181,9 @@ impl Verifier {
         out
     }
 
-    /// Merges the task results into the report.
-    pub fn finish(self, results: Vec<TaskResult>, checked_at: String) -> Report {
-        finish(self, results, checked_at)
+    /// Merges the task results into the image's outcome.
+    pub fn finish(self, results: Vec<TaskResult>) -> Outcome {
+        finish(self, results)
     }
 }
 
@@ -356,20 +354,6 @@ pub fn run_serial(
     Ok(lane.finish())
 }
 
-/// Convenience: the whole verification of in-memory files on one thread.
-pub fn verify_bytes(
-    files: &[(&str, &[u8])],
-    opts: Options,
-    checked_at: &str,
-) -> Result<Report, ReadError> {
-    let readers: Vec<(&str, &dyn ReadAt)> =
-        files.iter().map(|(n, b)| (*n, b as &dyn ReadAt)).collect();
-    let v = Verifier::open(&readers, opts)?;
-    let plain: Vec<&dyn ReadAt> = readers.iter().map(|r| r.1).collect();
-    let results = run_serial(&v, &plain, 8 << 20)?;
-    Ok(v.finish(results, checked_at.to_string()))
-}
-
 /// Adds the first path that uses the finding's blob to its message (after
 /// the blob's name, which ends at the first `)`), so the admin knows which
 /// file of the image is damaged; the blob itself leaves the finding.
@@ -389,7 +373,7 @@ fn name_blob_user(
     f
 }
 
-fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Report {
+fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
     let Verifier { opts, opened, name } = v;
     let mut findings = opened.findings;
     results.sort_by_key(|r| r.id);
@@ -507,24 +491,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
             .max()
             .unwrap_or(0);
     }
-    let intact = policy::intact(&findings);
     let zero = have_zero.then_some(zero_blocks);
-    let targets: Vec<_> = TargetId::ALL
-        .iter()
-        .map(|t| policy::evaluate(*t, &findings, &facts, zero))
-        .collect();
-    let selected = if opts.targets.is_empty() {
-        vec![TargetId::ConfigMgr]
-    } else {
-        opts.targets.clone()
-    };
-    let verdict = targets
-        .iter()
-        .filter(|t| selected.contains(&t.id))
-        .map(|t| t.verdict)
-        .max()
-        .unwrap_or(Verdict::Unverified);
-
     let first = opened.parts.iter().find_map(|p| p.header.clone());
     let wim = first.map(|h| {
         let (flags, unknown) = h.flag_names();
@@ -564,24 +531,16 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>, checked_at: String) -> Repo
             .unwrap_or_default()
     };
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    Report {
-        schema: crate::report::SCHEMA,
-        tool: Tool::default(),
-        checked_at,
-        file: FileInfo {
-            name,
-            size: facts.total_size,
-        },
-        verdict,
-        intact,
+    Outcome {
+        name,
+        findings,
+        facts,
+        zero_blocks: zero,
         digests,
         wim,
         images: opened.xml.map(|x| x.images).unwrap_or_default(),
         resources: opened.resources,
         integrity,
-        findings,
-        targets,
-        selected,
         parts: if split || with_refs {
             parts
         } else {

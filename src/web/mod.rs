@@ -23,11 +23,12 @@ pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use digest::Sha256;
 pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
+use crate::assess::{self, Request};
 use crate::format::header::HEADER_SIZE;
 use crate::read::{ReadAt, ReadError};
 use crate::verify::open::Opening;
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
-use crate::verify::{needed_ranges, wire, Lane, Options, Verifier};
+use crate::verify::{needed_ranges, wire, Lane, Verifier};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -96,6 +97,8 @@ fn now_iso() -> String {
 #[wasm_bindgen]
 pub struct Session {
     verifier: Option<Verifier>,
+    /// The targets the verdict is the worst over (the request's).
+    targets: Vec<crate::policy::TargetId>,
     names: Vec<String>,
     sizes: Vec<u64>,
     plans: Vec<Vec<TaskSpec>>,
@@ -109,7 +112,8 @@ pub struct Session {
 #[wasm_bindgen]
 impl Session {
     /// Opens one WIM or the parts of a split set (`blobs[i]` named
-    /// `names[i]`, first part first). `options` is the JSON of `Options`.
+    /// `names[i]`, first part first). `options` is the JSON of an
+    /// [`assess::Request`] (the verification options and `targets`).
     /// `on_progress(done, total, step)`, if given, is called now and then
     /// during the long steps of opening: `step` is `"blob table"` (entries)
     /// or `"trees"` (metadata bytes, decoded then walked). Throws `ReadError` if the
@@ -120,7 +124,7 @@ impl Session {
         options: &str,
         on_progress: Option<js_sys::Function>,
     ) -> Result<Session, JsValue> {
-        let opts: Options = serde_json::from_str(options)
+        let request: Request = serde_json::from_str(options)
             .map_err(|e| error("TypeError", format!("bad options: {e}")))?;
         if blobs.length() as usize != names.len() || names.is_empty() {
             return Err(error(
@@ -151,11 +155,12 @@ impl Session {
                 );
             }
         };
-        let verifier =
-            Verifier::open_observed(&list, &[], opts, &mut progress).map_err(|e| read_error(&e))?;
+        let verifier = Verifier::open_observed(&list, &[], request.verify, &mut progress)
+            .map_err(|e| read_error(&e))?;
         let sizes = readers.iter().map(|r| r.size()).collect();
         Ok(Session {
             verifier: Some(verifier),
+            targets: request.targets,
             names,
             sizes,
             plans: Vec::new(),
@@ -320,7 +325,7 @@ impl Session {
             let part = self.names.get(spec.part as usize).filter(|_| split);
             all.push(Runner::Integrity(runner).finish(&spec, part.map(String::as_str)));
         }
-        let report = v.finish(all, now_iso());
+        let report = assess::report(v.finish(all), &self.targets, now_iso());
         serde_json::to_string(&report).map_err(|e| error("Error", e.to_string()))
     }
 }

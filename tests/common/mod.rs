@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use wimproof::assess::Request;
 use wimproof::native::{verify_paths, verify_paths_with_refs};
 use wimproof::report::Report;
 use wimproof::verify::Options;
@@ -117,8 +118,8 @@ pub fn manifest() -> Vec<Row> {
     manifest_at(&generated())
 }
 
-pub fn verify_with(files: &[PathBuf], opts: Options) -> Report {
-    verify_paths(files, opts, 2, &|_, _| {})
+pub fn verify_with(files: &[PathBuf], request: impl Into<Request>) -> Report {
+    verify_paths(files, request.into(), 2, &|_, _| {})
         .unwrap_or_else(|e| panic!("{}: {e}", files[0].display()))
 }
 
@@ -129,7 +130,7 @@ pub fn verify(files: &[PathBuf]) -> Report {
 /// Verifies `files` with `refs` as the other WIMs that may hold their
 /// blobs, as `wimlib-imagex verify FILE --ref=REF...` does.
 pub fn verify_refs(files: &[PathBuf], refs: &[PathBuf]) -> Report {
-    verify_paths_with_refs(files, refs, Options::default(), 2, &|_, _| {})
+    verify_paths_with_refs(files, refs, Request::default(), 2, &|_, _| {})
         .unwrap_or_else(|e| panic!("{}: {e}", files[0].display()))
 }
 
