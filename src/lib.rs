@@ -9,11 +9,15 @@
 //! 3. [`verify::Verifier::finish`] merges findings, and [`policy`] turns them
 //!    into a verdict per deployment target, in one [`report::Report`].
 //!
+//! [`input`] turns what a user hands a driver (files, a checksum list,
+//! options) into what the core verifies, the same for both drivers.
+//!
 //! `format` knows bytes and layouts; `codec` one chunk at a time; `verify`
 //! plans, tasks and findings; only `native` and `web` do I/O.
 
 pub mod codec;
 pub mod format;
+pub mod input;
 pub mod policy;
 pub mod read;
 pub mod report;
