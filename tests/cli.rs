@@ -207,3 +207,18 @@ fn usage_errors_exit_2_and_help_names_the_targets() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--expect-sha256"));
 }
+
+#[test]
+fn the_readme_shows_the_help_as_printed() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("`wimproof -h`").expect("the README's CLI section");
+    let block = &readme[start..];
+    let block = &block[block.find("```\n").unwrap() + 4..];
+    let block = &block[..block.find("```").unwrap()];
+    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
+        .arg("-h")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_eq!(block, String::from_utf8_lossy(&out.stdout), "update README.md's CLI section");
+}
