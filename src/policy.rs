@@ -28,6 +28,10 @@ pub enum TargetId {
 }
 
 impl TargetId {
+    /// The target when none is chosen.
+    pub const DEFAULT: TargetId = TargetId::ConfigMgr;
+    /// Every target, in the order the report, the CLI and the page list
+    /// them.
     pub const ALL: [TargetId; 5] = [
         TargetId::ConfigMgr,
         TargetId::ConfigMgr2007Unpatched,
@@ -44,6 +48,8 @@ impl TargetId {
             TargetId::UsbFat32 => "usb-fat32",
         }
     }
+    /// The target's name for people: the one spelling, used by the report,
+    /// the CLI's help and the page.
     pub fn title(self) -> &'static str {
         match self {
             TargetId::ConfigMgr => "ConfigMgr (current branch) multicast",
@@ -83,6 +89,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, best first (the order of `Ord`).
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Safe,
+        Verdict::Warning,
+        Verdict::Unverified,
+        Verdict::Unsafe,
+        Verdict::Corrupt,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Safe => "safe",
@@ -90,14 +104,6 @@ impl Verdict {
             Verdict::Unverified => "unverified",
             Verdict::Unsafe => "unsafe",
             Verdict::Corrupt => "corrupt",
-        }
-    }
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::Safe | Verdict::Warning => 0,
-            Verdict::Corrupt => 1,
-            Verdict::Unsafe => 3,
-            Verdict::Unverified => 4,
         }
     }
 }
@@ -333,5 +339,28 @@ pub fn evaluate(
         title: target.title().into(),
         verdict,
         reasons: rs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn targets_and_verdicts_are_listed_once_in_order() {
+        for t in TargetId::ALL {
+            assert_eq!(TargetId::parse(t.id()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.id());
+        }
+        let mut titles: Vec<&str> = TargetId::ALL.iter().map(|t| t.title()).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(titles.len(), TargetId::ALL.len());
+        assert!(TargetId::ALL.contains(&TargetId::DEFAULT));
+        assert!(Verdict::ALL.windows(2).all(|w| w[0] < w[1]));
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+        }
     }
 }

@@ -1,227 +1,183 @@
 //! `wimproof FILE...`: verifies WIM files and says on which deployment
 //! targets they are safe. See `wimproof --help`.
+//!
+//! Argument parsing (clap), the progress bar (indicatif), file and
+//! directory access, and the text output; what the arguments mean (target
+//! lists, split sets, checksum lists, exit statuses) is the library's.
 
-use std::io::{IsTerminal, Write};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, Parser};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::time::Instant;
 use wimproof::assess::Request;
-use wimproof::native::{verify_paths, DriverError};
+use wimproof::input::checksums::{gnu_line, ChecksumList};
+use wimproof::input::sets::{self, Candidate, Part};
+use wimproof::input::{
+    base_name, parse_digest_hex, parse_targets, same_name, DigestChoice, ALL_TARGETS,
+};
+use wimproof::native::{verify_paths_with_refs, DriverError};
 use wimproof::policy::{TargetId, Verdict};
-use wimproof::report::Report;
+use wimproof::report::{ErrorKind, ErrorReport, ExitStatus, Report};
 use wimproof::verify::finding::Severity;
+use wimproof::verify::Options;
 
-const USAGE: &str = "\
-usage: wimproof [OPTIONS] FILE...
+const AFTER_HELP: &str = "\
+A split set is one image: give install.swm (install2.swm, install3.swm, ...
+are found beside it) or all its parts.
 
-Verifies WIM images (and .swm split sets) and says on which deployment
-targets each is safe to multicast.
+Exit status: 0 safe or warning, 1 corrupt, 2 usage or read error (never a
+verdict), 3 intact but unsafe for the target, 4 not fully verifiable. With
+several files the worst wins: 2, then 1, 3, 4, 0.";
 
-options:
-  --json                  print the report as JSON (an array if several images)
-  --target ID|all         configmgr (default), configmgr2007-unpatched,
-                          configmgr2007-patched, wds, usb-fat32, or all;
-                          repeat or separate with commas
-  --digest ALG            sha256 (default), sha1, both or none
-  --expect-sha256 HEX     the whole-file SHA-256 the file must have
-  --expect-sha1 HEX       the whole-file SHA-1 the file must have
-  --check-list FILE       compare with a `sha256sum`/`sha1sum` style list
-  --write-list FILE       append `sha256sum` style lines for the files
-  --threads N             worker threads (default: all cores)
-  --no-progress           no progress bar on the terminal
-  -h, --help              this text
-  -V, --version           the version
-
-exit status: 0 safe or warning, 1 corrupt, 2 usage or read error,
-3 intact but unsafe for the target, 4 not fully verifiable.
-";
-
-struct Args {
-    json: bool,
-    opts: Request,
-    check_list: Option<PathBuf>,
-    write_list: Option<PathBuf>,
-    threads: usize,
-    progress: bool,
+/// Verifies WIM images (and .swm split sets) and says on which deployment
+/// targets each is safe to multicast.
+#[derive(Parser, Debug)]
+#[command(
+    name = "wimproof",
+    version,
+    after_help = AFTER_HELP,
+    override_usage = "wimproof [OPTIONS] <FILE>...\n       wimproof --completions <SHELL>"
+)]
+struct Cli {
+    /// The WIM files (.wim, .esd, .swm)
+    #[arg(value_name = "FILE", required_unless_present = "completions")]
     files: Vec<PathBuf>,
+
+    /// Print the report as JSON (an array when several images are given)
+    #[arg(long)]
+    json: bool,
+
+    /// Deployment target to judge for; repeat or separate with commas
+    #[arg(
+        long,
+        value_name = "ID|all",
+        value_delimiter = ',',
+        value_parser = target_values(),
+        default_value = TargetId::DEFAULT.id()
+    )]
+    target: Vec<String>,
+
+    /// Whole-file digests to compute
+    #[arg(long, value_name = "ALG", default_value = "sha256", value_parser = digest_values())]
+    digest: DigestChoice,
+
+    /// The whole-file SHA-256 the file must have (a mismatch is corrupt)
+    #[arg(long, value_name = "HEX", value_parser = hex_digits::<32>)]
+    expect_sha256: Option<String>,
+
+    /// The whole-file SHA-1 the file must have (a mismatch is corrupt)
+    #[arg(long, value_name = "HEX", value_parser = hex_digits::<20>)]
+    expect_sha1: Option<String>,
+
+    /// Compare with a checksum list (sha256sum/sha1sum or BSD style),
+    /// matched by file name without case
+    #[arg(long, value_name = "FILE")]
+    check_list: Option<PathBuf>,
+
+    /// Append sha256sum lines for the files verified
+    #[arg(long, value_name = "FILE")]
+    write_list: Option<PathBuf>,
+
+    /// A reference WIM whose blobs the images may use (the base a delta
+    /// was captured against with --delta-from), as `wimlib-imagex verify
+    /// --ref` takes it; verified too. Repeat for several
+    #[arg(long = "ref", value_name = "FILE")]
+    refs: Vec<PathBuf>,
+
+    /// Worker threads [default: all cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
+
+    /// No progress bar (it is drawn only when stderr is a terminal)
+    #[arg(long)]
+    no_progress: bool,
+
+    /// Print a completion script for SHELL and exit
+    #[arg(long, value_name = "SHELL", conflicts_with = "files")]
+    completions: Option<clap_complete::Shell>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        json: false,
-        opts: Request {
-            targets: Vec::new(),
-            ..Request::default()
-        },
-        check_list: None,
-        write_list: None,
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        progress: true,
-        files: Vec::new(),
+/// Target ids with their titles (from the policy), and `all`.
+fn target_values() -> PossibleValuesParser {
+    let ids = TargetId::ALL
+        .iter()
+        .map(|t| PossibleValue::new(t.id()).help(t.title()));
+    PossibleValuesParser::new(ids.chain([PossibleValue::new(ALL_TARGETS).help("every target")]))
+}
+
+fn digest_values() -> impl TypedValueParser<Value = DigestChoice> {
+    PossibleValuesParser::new(
+        DigestChoice::ALL
+            .iter()
+            .map(|d| PossibleValue::new(d.name()).help(d.help())),
+    )
+    .try_map(|s| s.parse::<DigestChoice>())
+}
+
+fn hex_digits<const N: usize>(s: &str) -> Result<String, String> {
+    parse_digest_hex::<N>(s).ok_or_else(|| format!("needs {} hex digits", N * 2))
+}
+
+/// The first bytes of a file, as many of [`sets::HEADER_BYTES`] as it has
+/// (none if it cannot be read: it then opens no set, and its own
+/// verification reports why).
+fn header_prefix(p: &Path) -> Vec<u8> {
+    let mut b = Vec::with_capacity(sets::HEADER_BYTES);
+    if let Ok(f) = std::fs::File::open(p) {
+        let _ = f.take(sets::HEADER_BYTES as u64).read_to_end(&mut b);
+    }
+    b
+}
+
+/// A part not given, looked for beside the first part: the file of that
+/// name, or else one whose name differs only in case (the first in name
+/// order), as Windows would find it.
+fn find_beside(first: &Path, name: &str) -> Option<PathBuf> {
+    let exact = first.with_file_name(name);
+    if exact.is_file() {
+        return Some(exact);
+    }
+    let dir = match first.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
-    let mut it = std::env::args_os().skip(1);
-    let mut only_files = false;
-    while let Some(arg) = it.next() {
-        let s = arg.to_string_lossy().to_string();
-        if only_files || !s.starts_with('-') || s == "-" {
-            a.files.push(PathBuf::from(arg));
-            continue;
-        }
-        let (key, inline) = match s.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (s.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .map(|v| v.to_string_lossy().to_string())
-                    .ok_or(format!("{name} needs a value")),
-            }
-        };
-        match key.as_str() {
-            "--" => only_files = true,
-            "--json" => a.json = true,
-            "--no-progress" => a.progress = false,
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            "-V" | "--version" => {
-                println!("wimproof {}", env!("CARGO_PKG_VERSION"));
-                std::process::exit(0);
-            }
-            "--target" => {
-                for t in value("--target")?.split(',') {
-                    if t == "all" {
-                        a.opts.targets.extend(TargetId::ALL);
-                    } else {
-                        a.opts.targets.push(TargetId::parse(t).ok_or(format!("unknown target {t:?}; use one of configmgr, configmgr2007-unpatched, configmgr2007-patched, wds, usb-fat32, all"))?);
-                    }
-                }
-            }
-            "--digest" => {
-                let (s256, s1) = match value("--digest")?.as_str() {
-                    "sha256" => (true, false),
-                    "sha1" => (false, true),
-                    "both" => (true, true),
-                    "none" => (false, false),
-                    other => {
-                        return Err(format!(
-                            "unknown digest {other:?}; use sha256, sha1, both or none"
-                        ))
-                    }
-                };
-                a.opts.verify.sha256 = s256;
-                a.opts.verify.sha1 = s1;
-            }
-            "--expect-sha256" => {
-                let v = value("--expect-sha256")?;
-                wimproof::format::parse_hex::<32>(&v)
-                    .ok_or("--expect-sha256 needs 64 hex digits")?;
-                a.opts.verify.expect_sha256 = Some(v.to_ascii_lowercase());
-            }
-            "--expect-sha1" => {
-                let v = value("--expect-sha1")?;
-                wimproof::format::parse_hex::<20>(&v).ok_or("--expect-sha1 needs 40 hex digits")?;
-                a.opts.verify.expect_sha1 = Some(v.to_ascii_lowercase());
-            }
-            "--check-list" => a.check_list = Some(PathBuf::from(value("--check-list")?)),
-            "--write-list" => a.write_list = Some(PathBuf::from(value("--write-list")?)),
-            "--threads" => {
-                a.threads = value("--threads")?
-                    .parse()
-                    .ok()
-                    .filter(|&n: &usize| (1..=256).contains(&n))
-                    .ok_or("--threads needs a number from 1 to 256")?
-            }
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    if a.files.is_empty() {
-        return Err("no FILE given".into());
-    }
-    a.opts.targets.dedup();
-    if a.opts.targets.is_empty() {
-        a.opts.targets.push(TargetId::ConfigMgr);
-    }
-    Ok(a)
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| same_name(n, name))
+        .collect();
+    found.sort();
+    let p = first.with_file_name(found.first()?);
+    p.is_file().then_some(p)
 }
 
-/// Groups .swm parts into sets: `x.swm` with `x2.swm`, `x3.swm`... given or
-/// found beside it (as many as its header's part count).
+/// The files grouped into images, later parts found beside the first.
 fn group_sets(files: &[PathBuf]) -> Vec<Vec<PathBuf>> {
-    let mut sets: Vec<Vec<PathBuf>> = Vec::new();
-    let mut used = vec![false; files.len()];
-    for (i, f) in files.iter().enumerate() {
-        if used[i] {
-            continue;
-        }
-        used[i] = true;
-        let Some(stem) = swm_first_stem(f) else {
-            sets.push(vec![f.clone()]);
-            continue;
-        };
-        let mut set = vec![f.clone()];
-        let total = total_parts(f).unwrap_or(1);
-        for n in 2..=total.max(2) {
-            let want = f.with_file_name(format!("{stem}{n}.swm"));
-            if let Some(j) = files.iter().position(|g| *g == want) {
-                used[j] = true;
-                set.push(want);
-            } else if n <= total && want.exists() {
-                set.push(want);
-            }
-        }
-        sets.push(set);
-    }
-    sets
-}
-
-fn swm_first_stem(p: &Path) -> Option<String> {
-    let name = p.file_name()?.to_str()?;
-    let stem = name
-        .strip_suffix(".swm")
-        .or_else(|| name.strip_suffix(".SWM"))?;
-    // `x2.swm` is a later part; only `x.swm` opens a set.
-    if stem.ends_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(stem.to_string())
-}
-
-fn total_parts(p: &Path) -> Option<u16> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p).ok()?;
-    let mut b = [0u8; 0x2C];
-    f.read_exact(&mut b).ok()?;
-    Some(u16::from_le_bytes([b[0x2A], b[0x2B]]))
-}
-
-/// Reads a `sha256sum`/`sha1sum` list: digest, space, optional `*`, name.
-fn read_list(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((hash, rest)) = line.split_once(' ') else {
-            continue;
-        };
-        let name = rest.trim_start_matches(' ').trim_start_matches('*');
-        out.push((hash.to_ascii_lowercase(), name.to_string()));
-    }
-    Ok(out)
-}
-
-fn base_name(p: &str) -> &str {
-    p.rsplit(['/', '\\']).next().unwrap_or(p)
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let headers: Vec<Vec<u8>> = files.iter().map(|f| header_prefix(f)).collect();
+    let candidates: Vec<Candidate> = names
+        .iter()
+        .zip(&headers)
+        .map(|(name, header)| Candidate { name, header })
+        .collect();
+    sets::group(&candidates)
+        .into_iter()
+        .filter_map(|set| {
+            // A set's first part is always a given file.
+            let first = &files[*set.given().first()?];
+            let parts = set.parts.iter().filter_map(|p| match p {
+                Part::Given(i) => Some(files[*i].clone()),
+                Part::Beside(name) => find_beside(first, name),
+            });
+            Some(parts.collect())
+        })
+        .collect()
 }
 
 fn human_size(n: u64) -> String {
@@ -291,9 +247,13 @@ fn print_human(r: &Report, elapsed: f64) {
         o += &format!("  sha1:    {d}\n");
     }
     for p in &r.parts {
+        let role = if p.reference {
+            "reference".to_string()
+        } else {
+            format!("part {}", p.part_number)
+        };
         o += &format!(
-            "  part {}: {} ({}) {}\n",
-            p.part_number,
+            "  {role}: {} ({}) {}\n",
             p.name,
             human_size(p.size),
             p.digests
@@ -376,138 +336,159 @@ fn print_human(r: &Report, elapsed: f64) {
     print!("{o}");
 }
 
-struct Bar {
-    start: Instant,
-    last: Mutex<Instant>,
-    label: String,
+/// The progress bar of one image's main pass, on stderr; hidden unless
+/// stderr is a terminal and `--no-progress` was not given.
+fn progress_bar(show: bool, label: &str, files: &[PathBuf]) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    // The length is known before the first update, so the bar does not
+    // start at "100% of 0 B".
+    let total = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
+    // The bar takes the width the rest leaves on the terminal's line.
+    let style = ProgressStyle::with_template(
+        "{msg} [{wide_bar}] {percent:>3}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta} left",
+    )
+    .map(|s| s.progress_chars("#>."))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(label.to_string());
+    bar
 }
 
-impl Bar {
-    fn draw(&self, done: u64, total: u64) {
-        let now = Instant::now();
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        if now.duration_since(*last).as_millis() < 200 && done < total {
-            return;
-        }
-        *last = now;
-        let secs = now.duration_since(self.start).as_secs_f64().max(1e-3);
-        let rate = done as f64 / secs;
-        let frac = if total == 0 {
-            1.0
-        } else {
-            done as f64 / total as f64
-        };
-        let eta = if rate > 0.0 {
-            (total - done.min(total)) as f64 / rate
-        } else {
-            0.0
-        };
-        let filled = (frac * 30.0) as usize;
-        eprint!(
-            "\r{} [{}{}] {:3.0}% {} / {}  {:.0} MiB/s  {:.0} s left   ",
-            self.label,
-            "#".repeat(filled),
-            ".".repeat(30 - filled.min(30)),
-            frac * 100.0,
-            human_size(done),
-            human_size(total),
-            rate / 1048576.0,
-            eta
-        );
-        let _ = std::io::stderr().flush();
+fn error_kind(e: &DriverError) -> ErrorKind {
+    match e {
+        DriverError::Open { .. } => ErrorKind::Open,
+        DriverError::Read { .. } => ErrorKind::Read,
+        DriverError::Changed { .. } => ErrorKind::Changed,
     }
 }
 
+fn exit(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status.code())
+}
+
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("wimproof: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
+            // --help and --version print to stdout and succeed; usage
+            // errors print to stderr and exit 2.
+            let _ = e.print();
+            return exit(if e.use_stderr() {
+                ExitStatus::Failed
+            } else {
+                ExitStatus::Ok
+            });
         }
     };
+    if let Some(shell) = args.completions {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "wimproof",
+            &mut std::io::stdout(),
+        );
+        return exit(ExitStatus::Ok);
+    }
+    let targets = match parse_targets(args.target.iter().map(String::as_str)) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = Cli::command()
+                .error(clap::error::ErrorKind::InvalidValue, e)
+                .print();
+            return exit(ExitStatus::Failed);
+        }
+    };
+    let (sha256, sha1) = args.digest.flags();
+    let base = Request {
+        verify: Options {
+            sha256,
+            sha1,
+            expect_sha256: args.expect_sha256.clone(),
+            expect_sha1: args.expect_sha1.clone(),
+        },
+        targets,
+    };
+    let threads = args.threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     let list = match &args.check_list {
-        Some(p) => match read_list(p) {
-            Ok(l) => Some(l),
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(text) => {
+                let list = ChecksumList::parse(&text);
+                for line in &list.rejected {
+                    eprintln!(
+                        "wimproof: {}:{line}: not a sha256sum/sha1sum or BSD-style line; ignored",
+                        p.display()
+                    );
+                }
+                Some(list)
+            }
             Err(e) => {
-                eprintln!("wimproof: {e}");
-                return ExitCode::from(2);
+                eprintln!("wimproof: {}: {e}", p.display());
+                return exit(ExitStatus::Failed);
             }
         },
         None => None,
     };
-    let tty = std::io::stderr().is_terminal() && args.progress;
+    let show_progress = std::io::stderr().is_terminal() && !args.no_progress;
     // JSON values in order: reports, or error objects for files that could
     // not be read (never a verdict).
     let mut outputs: Vec<serde_json::Value> = Vec::new();
-    let mut worst = 0i32;
-    let rank = |c: i32| match c {
-        2 => 5,
-        1 => 4,
-        3 => 3,
-        4 => 2,
-        _ => 0,
-    };
+    let mut worst = ExitStatus::Ok;
     for set in group_sets(&args.files) {
-        let mut opts = args.opts.clone();
+        let mut request = base.clone();
+        let opts = &mut request.verify;
         let display = set[0].display().to_string();
         if let Some(list) = &list {
-            let base = base_name(&display);
-            match list.iter().find(|(_, n)| base_name(n) == base) {
-                Some((h, _)) if h.len() == 64 => opts.verify.expect_sha256 = Some(h.clone()),
-                Some((h, _)) if h.len() == 40 => {
-                    opts.verify.expect_sha1 = Some(h.clone());
-                    opts.verify.sha1 = true;
-                }
-                Some(_) => {
-                    eprintln!("wimproof: {display}: the list's digest is neither SHA-256 nor SHA-1")
-                }
-                None => eprintln!("wimproof: {display}: not in the check list"),
+            let expected = list.expected(&display);
+            if expected.is_empty() {
+                eprintln!("wimproof: {display}: not in the check list");
+            }
+            // A digest the list gives is computed, whatever --digest says.
+            if let Some(h) = expected.sha256 {
+                opts.expect_sha256 = Some(h);
+                opts.sha256 = true;
+            }
+            if let Some(h) = expected.sha1 {
+                opts.expect_sha1 = Some(h);
+                opts.sha1 = true;
             }
         }
-        let bar = Bar {
-            start: Instant::now(),
-            last: Mutex::new(Instant::now()),
-            label: base_name(&display).to_string(),
-        };
-        let progress = |d: u64, t: u64| {
-            if tty {
-                bar.draw(d, t)
+        let bar = progress_bar(show_progress, base_name(&display), &set);
+        let progress = |done: u64, total: u64| {
+            if bar.length() != Some(total) {
+                bar.set_length(total);
             }
+            bar.set_position(done);
         };
         let started = Instant::now();
-        let result = verify_paths(&set, opts, args.threads, &progress);
-        if tty {
-            eprint!("\r{:100}\r", "");
-        }
+        let result = verify_paths_with_refs(&set, &args.refs, request, threads, &progress);
+        bar.finish_and_clear();
         match result {
             Ok(r) => {
-                worst = if rank(r.exit_code()) > rank(worst) {
-                    r.exit_code()
-                } else {
-                    worst
-                };
+                worst = worst.max(r.exit_status());
                 if !args.json {
                     print_human(&r, started.elapsed().as_secs_f64());
                 }
-                if let Some(p) = &args.write_list {
-                    let line = r
-                        .digests
-                        .sha256
-                        .as_ref()
-                        .map(|d| format!("{d}  {}\n", base_name(&display)));
-                    if let Some(line) = line {
-                        let w = std::fs::OpenOptions::new()
-                            .create(true)
-                            .append(true)
-                            .open(p)
-                            .and_then(|mut f| f.write_all(line.as_bytes()));
-                        if let Err(e) = w {
-                            eprintln!("wimproof: {}: {e}", p.display());
-                            worst = 2;
-                        }
+                if let (Some(p), Some(d)) = (&args.write_list, &r.digests.sha256) {
+                    let line = gnu_line(d, base_name(&display));
+                    let w = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .and_then(|mut f| f.write_all(line.as_bytes()));
+                    if let Err(e) = w {
+                        eprintln!("wimproof: {}: {e}", p.display());
+                        worst = ExitStatus::Failed;
                     }
                 }
                 if args.json {
@@ -515,20 +496,19 @@ fn main() -> ExitCode {
                         Ok(v) => outputs.push(v),
                         Err(e) => {
                             eprintln!("wimproof: cannot write JSON: {e}");
-                            worst = 2;
+                            worst = ExitStatus::Failed;
                         }
                     }
                 }
             }
             Err(e) => {
                 eprintln!("wimproof: {e}");
-                let kind = match &e {
-                    DriverError::Open { .. } => "open",
-                    DriverError::Read { .. } => "read",
-                    DriverError::Changed { .. } => "changed",
-                };
-                outputs.push(serde_json::json!({"file": {"name": display}, "error": kind, "message": e.to_string()}));
-                worst = 2;
+                let error = ErrorReport::new(&display, error_kind(&e), e.to_string());
+                match serde_json::to_value(&error) {
+                    Ok(v) => outputs.push(v),
+                    Err(e) => eprintln!("wimproof: cannot write JSON: {e}"),
+                }
+                worst = ExitStatus::Failed;
             }
         }
     }
@@ -543,9 +523,9 @@ fn main() -> ExitCode {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("wimproof: cannot write JSON: {e}");
-                return ExitCode::from(2);
+                return exit(ExitStatus::Failed);
             }
         }
     }
-    ExitCode::from(worst as u8)
+    exit(worst)
 }

@@ -15,6 +15,12 @@ pub const PIPABLE_MAGIC: [u8; 8] = *b"WLPWM\0\0\0";
 pub const VERSION_DEFAULT: u32 = 0x10D00;
 /// Version of WIMs that may hold solid resources (ESD style).
 pub const VERSION_SOLID: u32 = 0xE00;
+/// Offset of `total_parts` (u16): how many parts the split set has. The
+/// drivers group `.swm` files by it before anything is verified, from the
+/// first [`TOTAL_PARTS_END`] bytes of a file.
+pub const TOTAL_PARTS_AT: usize = at::TOTAL_PARTS as usize;
+/// Bytes of a header prefix that hold the magic and `total_parts`.
+pub const TOTAL_PARTS_END: usize = TOTAL_PARTS_AT + 2;
 
 /// Byte offsets of the header's fields, named once: the parser reads them
 /// and findings point at them.
@@ -123,6 +129,18 @@ impl Header {
         }
     }
 
+    /// `total_parts` from the first bytes of a file, if they are enough and
+    /// start with a WIM magic (normal or pipable); `None` otherwise. For
+    /// grouping split sets before a file is opened: nothing else is checked.
+    pub fn total_parts_of_prefix(prefix: &[u8]) -> Option<u16> {
+        let magic = prefix.get(..MAGIC.len())?;
+        if magic != MAGIC && magic != PIPABLE_MAGIC {
+            return None;
+        }
+        let b = prefix.get(TOTAL_PARTS_AT..TOTAL_PARTS_END)?;
+        Some(u16::from_le_bytes([b[0], b[1]]))
+    }
+
     pub fn is_pipable(&self) -> bool {
         self.magic == PIPABLE_MAGIC
     }
@@ -177,7 +195,7 @@ mod tests {
         b[0x10..0x14].copy_from_slice(&(FLAG_COMPRESSION | FLAG_LZX | 0x4000_0000).to_le_bytes());
         b[0x14..0x18].copy_from_slice(&32768u32.to_le_bytes());
         b[0x28..0x2A].copy_from_slice(&1u16.to_le_bytes());
-        b[0x2A..0x2C].copy_from_slice(&3u16.to_le_bytes());
+        b[TOTAL_PARTS_AT..TOTAL_PARTS_END].copy_from_slice(&3u16.to_le_bytes());
         b[0x2C..0x30].copy_from_slice(&2u32.to_le_bytes());
         b[0x38..0x40].copy_from_slice(&0x1_0000_0000u64.to_le_bytes());
         b[0x78..0x7C].copy_from_slice(&2u32.to_le_bytes());
@@ -193,5 +211,28 @@ mod tests {
         let (names, unknown) = h.flag_names();
         assert_eq!(names, vec!["COMPRESSION", "COMPRESS_LZX"]);
         assert_eq!(unknown, 0x4000_0000);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn total_parts_of_a_prefix_needs_the_magic_and_the_field() {
+        let mut b = [0u8; HEADER_SIZE];
+        b[..8].copy_from_slice(&MAGIC);
+        b[TOTAL_PARTS_AT..TOTAL_PARTS_END].copy_from_slice(&4u16.to_le_bytes());
+        assert_eq!(Header::parse(&b).total_parts, 4);
+        assert_eq!(Header::total_parts_of_prefix(&b), Some(4));
+        assert_eq!(
+            Header::total_parts_of_prefix(&b[..TOTAL_PARTS_END]),
+            Some(4)
+        );
+        assert_eq!(
+            Header::total_parts_of_prefix(&b[..TOTAL_PARTS_END - 1]),
+            None
+        );
+        b[..8].copy_from_slice(&PIPABLE_MAGIC);
+        assert_eq!(Header::total_parts_of_prefix(&b), Some(4));
+        b[0] = b'X';
+        assert_eq!(Header::total_parts_of_prefix(&b), None);
+        assert_eq!(Header::total_parts_of_prefix(&[]), None);
     }
 }

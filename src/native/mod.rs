@@ -323,12 +323,11 @@ fn run_lanes(
     })
 }
 
-/// The current time as ISO 8601 UTC.
+/// The current time as ISO 8601 UTC (the report's `checked_at`).
 pub fn now_iso() -> String {
     let secs = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    // FILETIME ticks: 100 ns since 1601.
-    crate::format::xml::filetime_to_iso((secs + 11_644_473_600) * 10_000_000)
+    crate::report::iso_utc(secs)
 }

@@ -9,12 +9,17 @@
 //! - [`WebLane`], in each lane worker: runs its tasks over the slices the
 //!   reader posts, in file order.
 //!
+//! The page's main thread uses the functions of [`input`]: the core's
+//! split-set grouping, checksum lists, digest choice, target titles and
+//! verdict order.
+//!
 //! Everything crosses the boundary as JSON strings of the core's serde types
 //! (`Options`, `TaskSpec`, `TaskResult`, `Report`), so the page has no second
 //! definition of them. File offsets cross as `f64`, exact below 2^53.
 
 mod blob;
 mod digest;
+pub mod input;
 mod schedule;
 #[cfg(test)]
 mod tests;
@@ -83,14 +88,11 @@ fn read_error(e: &ReadError) -> JsValue {
     error("ReadError", e.to_string())
 }
 
-/// The current time as ISO 8601 UTC to the second, like the CLI's.
+/// The current time as the report's `checked_at` (formatted by the core,
+/// as the CLI's).
 fn now_iso() -> String {
-    let s = String::from(js_sys::Date::new_0().to_iso_string());
-    // "2026-01-02T03:04:05.678Z" -> "2026-01-02T03:04:05Z"
-    match s.find('.') {
-        Some(dot) if s.ends_with('Z') => format!("{}Z", &s[..dot]),
-        _ => s,
-    }
+    // Milliseconds since 1970; `as` saturates (a clock before 1970 is 0).
+    crate::report::iso_utc((js_sys::Date::now() / 1000.0).floor() as u64)
 }
 
 /// Phase 1 and the plan, in the reader worker.

@@ -179,3 +179,47 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     assert_ne!(report["verdict"], "safe");
     assert!(s.finish(Vec::new()).is_err(), "a session finishes once");
 }
+
+#[wasm_bindgen_test]
+fn page_inputs_follow_the_core() {
+    use crate::format::header::{HEADER_SIZE, MAGIC, TOTAL_PARTS_AT};
+    let mut first = vec![0u8; HEADER_SIZE];
+    first[..8].copy_from_slice(&MAGIC);
+    first[TOTAL_PARTS_AT..TOTAL_PARTS_AT + 2].copy_from_slice(&2u16.to_le_bytes());
+    let headers = js_sys::Array::new();
+    for h in [
+        &first[..],
+        &[][..],
+        &first[..input::set_header_bytes() as usize],
+    ] {
+        headers.push(&js_sys::Uint8Array::from(h));
+    }
+    let names = vec!["X2.SWM".to_string(), "a.wim".into(), "x.swm".into()];
+    assert_eq!(input::group_sets(names, headers).unwrap(), "[[1],[2,0]]");
+
+    let list = input::ChecksumList::new(&format!("SHA1 (X.SWM) = {}\nnoise\n", "ab".repeat(20)));
+    assert_eq!((list.size(), list.rejected()), (1, vec![2]));
+    assert_eq!(
+        list.expected("x.swm").unwrap(),
+        format!("{{\"sha1\":\"{}\"}}", "ab".repeat(20))
+    );
+
+    let targets: Vec<serde_json::Value> = serde_json::from_str(&input::targets().unwrap()).unwrap();
+    assert_eq!(
+        targets[0]["title"],
+        crate::policy::TargetId::ConfigMgr.title()
+    );
+    assert_eq!(
+        input::verdicts(),
+        ["safe", "warning", "unverified", "unsafe", "corrupt"]
+    );
+    assert_eq!(
+        input::digest_flags("sha1").unwrap(),
+        r#"{"sha1":true,"sha256":false}"#
+    );
+    assert!(input::digest_flags("md5").is_err());
+    assert_eq!(
+        input::parse_targets_js(vec!["wds,all".into()]).unwrap()[..2],
+        ["wds", "configmgr"]
+    );
+}
