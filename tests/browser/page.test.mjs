@@ -54,7 +54,7 @@ async function open(url, log, readMethod) {
       window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
   });
-  // How the reader worker reads the file (worker.js, sliceReader).
+  // How the reader worker reads the file (www/worker/slice-reader.js).
   if (readMethod) await page.addInitScript((m) => { window.__wimproofReadMethod = m; }, readMethod);
   await page.goto(url);
   await page.waitForSelector(INPUT, { state: 'attached' });
