@@ -25,6 +25,13 @@
 // Bytes streamed between two checks that the file is unchanged.
 const CHECK_EVERY = 256 << 20;
 
+// The open streams, referenced from the worker's global object. A pending
+// read does not keep a Blob's stream alive in Chromium: when nothing but
+// the read's own promise chain referenced the stream, a garbage collection
+// mid-read dropped it and the read never settled (the page waited forever;
+// with gc() every 20 ms the first run hung at once).
+const held = (self.wimproofOpenStreams = self.wimproofOpenStreams || new Set());
+
 export function sliceReader(files, method, pool) {
   const unchanged = async (part) => {
     await files[part].slice(0, Math.min(1, files[part].size)).arrayBuffer();
@@ -54,7 +61,10 @@ function streamReader(files, method, pool, unchanged) {
   let used = method === 'stream-default' ? 'stream-default' : 'stream-byob';
 
   const close = () => {
-    if (open) open.reader.cancel().catch(() => {});
+    if (open) {
+      held.delete(open);
+      open.reader.cancel().catch(() => {});
+    }
     open = null;
   };
 
@@ -76,6 +86,7 @@ function streamReader(files, method, pool, unchanged) {
       used = 'stream-default';
     }
     open = { part: s.part, pos: s.start, reader, byob, rest: null, sinceCheck: 0 };
+    held.add(open);
   };
 
   // Fills `buffer` up to `len` bytes from the open BYOB reader; returns the
