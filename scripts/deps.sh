@@ -3,8 +3,10 @@
 # what is already there. Usage: scripts/deps.sh [cli|all]
 #   cli  Rust toolchain targets, wimtools, 7zip, ntfs-3g, attr, fuse3, genisoimage,
 #        xorriso (enough for the CLI and its tests)
-#   all  also the browser tool chain: wasm-pack, wasm-bindgen-cli, chromium,
-#        chromium-driver, node packages, and mingw-w64 for the Windows build
+#   all  also the browser tool chain: wasm-bindgen-cli, chromium,
+#        chromium-driver, node packages (esbuild for the page's build,
+#        playwright-core for its tests, each from its package-lock.json),
+#        and mingw-w64 for the Windows build
 set -euo pipefail
 what="${1:-all}"
 cd "$(dirname "$0")/.."
@@ -40,15 +42,14 @@ if [[ "$what" == all ]]; then
     targets=$(rustup target list --installed 2>/dev/null || true)
     grep -q wasm32-unknown-unknown <<<"$targets" || rustup target add wasm32-unknown-unknown
     grep -q x86_64-pc-windows-gnu <<<"$targets" || rustup target add x86_64-pc-windows-gnu
-    # wasm-pack uses a wasm-bindgen on PATH only if its version equals the
-    # lockfile's (Cargo.toml pins it with =).
+    # The wasm-bindgen CLI must be the version of the lockfile's wasm-bindgen
+    # crate (Cargo.toml pins it with =).
     wb=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
     if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]]; then
         echo "deps: cargo install wasm-bindgen-cli $wb (a few minutes)" >&2
         cargo install -q wasm-bindgen-cli --version "$wb"
     fi
-    have wasm-pack || { echo "deps: cargo install wasm-pack (a few minutes)" >&2; cargo install -q wasm-pack; }
-    if [[ -f tests/browser/package.json && ! -d tests/browser/node_modules ]]; then
-        (cd tests/browser && npm ci --silent --no-audit --no-fund)
-    fi
+    for dir in www tests/browser; do
+        [[ -d $dir/node_modules ]] || (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    done
 fi

@@ -7,7 +7,7 @@
 // here judges an image; it groups files, starts and stops workers and
 // relays progress.
 //
-// Works served over http(s) (module worker by URL, wasm fetched beside this
+// Works served over http(s) (the worker by URL, wasm fetched beside this
 // file) and from the single-file build (worker source and wasm inlined in
 // the page, workers from Blob URLs), including from file://.
 
@@ -82,16 +82,18 @@ function wasmModule() {
   return modulePromise;
 }
 
+// The worker is one classic script (worker.js and its modules bundled with
+// the wasm glue by scripts/build-web.sh): beside this file, or inlined in
+// the single file's page and started from a Blob URL.
 function newWorker() {
   const src = inlineAsset('wimproof-worker');
   if (src !== null) {
     if (!workerUrl) {
       workerUrl = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
     }
-    // A classic worker: the single file's worker source has no imports.
     return new Worker(workerUrl, { name: 'wimproof' });
   }
-  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wimproof' });
+  return new Worker(new URL('./worker.js', import.meta.url), { name: 'wimproof' });
 }
 
 /**
@@ -351,7 +353,7 @@ export async function verifySet(files, opts = {}) {
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
         webcrypto: opts.webcrypto !== false,
         // How the reader reads the file (default: a BYOB stream reader;
-        // 'stream-default' or 'slice', see sliceReader in worker.js): for
+        // 'stream-default' or 'slice', see worker/slice-reader.js): for
         // benchmarks and tests, which set it through this global.
         readMethod: globalThis.__wimproofReadMethod,
       },

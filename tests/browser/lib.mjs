@@ -74,10 +74,11 @@ export const CHROMIUM_ARGS = [
   // the single file does not need it, so it stays at the default.
 ];
 
-export async function launch() {
+/** Headless Chromium; `extra`: more command-line arguments. */
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extra],
   });
 }
 

@@ -54,7 +54,7 @@ async function open(url, log, readMethod) {
       window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
   });
-  // How the reader worker reads the file (worker.js, sliceReader).
+  // How the reader worker reads the file (www/worker/slice-reader.js).
   if (readMethod) await page.addInitScript((m) => { window.__wimproofReadMethod = m; }, readMethod);
   await page.goto(url);
   await page.waitForSelector(INPUT, { state: 'attached' });
@@ -228,6 +228,25 @@ test('cancel mid-way stops every worker; verifying again gives the CLI\'s result
   assert.equal(await card.getAttribute('data-sha256'), want.digests.sha256);
   assertClean(problems, await page.evaluate(() => window.__csp));
   await context.close();
+});
+
+test('a garbage collection every few thousand allocations does not stall the reads', { timeout: 120000 }, async () => {
+  // V8 collects after every 2000 allocations here: a stream that only its
+  // pending read referenced was dropped mid-read and the page waited
+  // forever (worker/slice-reader.js keeps the open streams referenced).
+  const gcBrowser = await launch(['--js-flags=--gc-interval=2000']);
+  try {
+    const context = await gcBrowser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector(INPUT, { state: 'attached' });
+    const sets = [{ name: 'large', files: [largeFixture()] }];
+    const results = await verifyOnPage(page, sets, 90000);
+    assert.deepEqual(compareWithCli(results, sets), []);
+    await context.close();
+  } finally {
+    await gcBrowser.close();
+  }
 });
 
 test('a file changed while it is read is an error state, never a verdict', { timeout: 90000 }, async () => {

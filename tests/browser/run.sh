@@ -4,7 +4,7 @@
 # runs the tests in headless Chromium (/usr/bin/chromium, or $CHROMIUM).
 #
 # Needs: node >= 20 and npm, Debian's chromium, python3, Rust with the
-# wasm32-unknown-unknown target, wasm-pack, wasm-bindgen-cli (the pinned
+# wasm32-unknown-unknown target, wasm-bindgen-cli (the pinned
 # version), wimtools and 7zip (for the fixtures).
 #
 # Usage: tests/browser/run.sh [extra node --test arguments]

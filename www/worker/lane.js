@@ -1,0 +1,63 @@
+// The lane role: runs its share of the tasks (WebLane.feed) over the slices
+// the reader posts it, in file order; says how far into a slice it is when
+// a slice takes long (one 8 MiB slice of LZX can take a second);
+// acknowledges each slice, handing its buffer back to the reader's pool;
+// and returns its results when told to finish.
+
+import { WebLane } from '../../pkg/wimproof.js';
+import { PROGRESS_EVERY_MS, fail } from './shared.js';
+
+// A slice is fed in pieces of this size; between them the lane says how
+// far it is when PROGRESS_EVERY_MS has passed.
+const LANE_PIECE = 1 << 20;
+
+/** Serves the reader on `port` (a MessagePort) until it says finish. */
+export function runLane(port) {
+  let lane = null;
+  // Milliseconds in WebLane.feed, and from the first slice to finish.
+  let feedMs = 0;
+  let firstAt = null;
+  let lastSaid = 0;
+
+  const feed = (m) => {
+    const t = performance.now();
+    if (firstAt === null) firstAt = t;
+    const bytes = new Uint8Array(m.buffer, 0, m.length);
+    for (let o = 0; o < bytes.length; o += LANE_PIECE) {
+      if (o > 0) {
+        const now = performance.now();
+        if (now - lastSaid >= PROGRESS_EVERY_MS) {
+          lastSaid = now;
+          port.postMessage({ type: 'fed', bytes: o });
+        }
+      }
+      lane.feed(m.part, m.offset + o, bytes.subarray(o, Math.min(o + LANE_PIECE, bytes.length)));
+    }
+    feedMs += performance.now() - t;
+    // The buffer goes back to the reader's pool.
+    port.postMessage({ type: 'ack', buffer: m.buffer }, [m.buffer]);
+  };
+
+  const finish = () => {
+    const results = lane.finish();
+    lane.free();
+    lane = null;
+    const stats = { feedMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
+    port.postMessage({ type: 'results', results, stats });
+  };
+
+  port.onmessage = (ev) => {
+    const m = ev.data;
+    try {
+      if (m.type === 'tasks') {
+        lane = new WebLane(m.tasks, m.names);
+      } else if (m.type === 'slice') {
+        feed(m);
+      } else if (m.type === 'finish') {
+        finish();
+      }
+    } catch (e) {
+      fail(port, e);
+    }
+  };
+}
