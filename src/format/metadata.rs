@@ -167,7 +167,7 @@ pub fn parse_dentry(data: &[u8], offset: u64) -> Result<Option<Dentry>, Metadata
     let num_streams = c.u16().ok_or(err("truncated"))?;
     let short_len = c.u16().ok_or(err("truncated"))? as u64;
     let name_len = c.u16().ok_or(err("truncated"))? as u64;
-    if name_len % 2 != 0 || short_len % 2 != 0 {
+    if !name_len.is_multiple_of(2) || !short_len.is_multiple_of(2) {
         return Err(err("name length is odd"));
     }
     let names_end = DENTRY_FIXED_SIZE
@@ -216,7 +216,7 @@ pub fn parse_dentry(data: &[u8], offset: u64) -> Result<Option<Dentry>, Metadata
         sc.take(8).ok_or(serr("truncated stream entry"))?;
         let hash = sc.sha1().ok_or(serr("truncated stream entry"))?;
         let nlen = sc.u16().ok_or(serr("truncated stream entry"))? as u64;
-        if nlen % 2 != 0 || STREAM_ENTRY_FIXED_SIZE + nlen > slen {
+        if !nlen.is_multiple_of(2) || STREAM_ENTRY_FIXED_SIZE + nlen > slen {
             return Err(serr("stream name runs past the entry"));
         }
         let raw = sc

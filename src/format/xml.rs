@@ -91,7 +91,7 @@ pub fn decode_utf16le(data: &[u8]) -> Result<String, XmlError> {
     if data.len() < 2 || data[0] != 0xFF || data[1] != 0xFE {
         return Err(XmlError::NoBom);
     }
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return Err(XmlError::OddLength);
     }
     let units = data[2..]

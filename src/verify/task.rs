@@ -222,7 +222,7 @@ impl FileDigestRunner {
                 self.block_all_zero = false;
             }
             self.pos += n as u64;
-            if self.pos % ZERO_BLOCK == 0 {
+            if self.pos.is_multiple_of(ZERO_BLOCK) {
                 if self.block_all_zero {
                     self.zero_blocks += 1;
                 }

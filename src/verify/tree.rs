@@ -284,7 +284,7 @@ pub fn check_image(
         let mut off = list;
         loop {
             seen = seen.wrapping_add(1);
-            if seen % PROGRESS_EVERY == 0 {
+            if seen.is_multiple_of(PROGRESS_EVERY) {
                 // Bytes of entries walked (the walk jumps around the
                 // resource, so an offset would not grow steadily).
                 let (base, total) = (ctx.progress_base, ctx.progress_total);
