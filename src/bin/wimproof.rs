@@ -526,6 +526,7 @@ fn main() -> ExitCode {
                     DriverError::Open { .. } => "open",
                     DriverError::Read { .. } => "read",
                     DriverError::Changed { .. } => "changed",
+                    DriverError::Foreign { .. } => "foreign",
                 };
                 outputs.push(serde_json::json!({"file": {"name": display}, "error": kind, "message": e.to_string()}));
                 worst = 2;
