@@ -13,10 +13,14 @@
 //! one of them through [`read::ReadAt`], so a WIM inside an ISO is verified
 //! in place.
 //!
+//! [`editions`] is the editions table (what `dism /Get-WimInfo` lists) of
+//! a report.
+//!
 //! `format` knows bytes and layouts; `codec` one chunk at a time; `verify`
 //! plans, tasks and findings; only `native` and `web` do I/O.
 
 pub mod codec;
+pub mod editions;
 pub mod format;
 pub mod medium;
 pub mod policy;

@@ -135,3 +135,5 @@ impl Report {
         self.verdict.exit_code()
     }
 }
+
+pub use crate::editions::{editions, EditionRow};

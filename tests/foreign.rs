@@ -124,16 +124,24 @@ fn each_foreign_format_is_named_and_gives_exit_status_2() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    println!("{} foreign files named, each with exit status 2", files.len());
+    println!(
+        "{} foreign files named, each with exit status 2",
+        files.len()
+    );
     // The ISOs are named as install media, not verified in place yet.
-    assert!(Foreign::Iso { udf: true }.message().contains("not yet verified in place"));
+    assert!(Foreign::Iso { udf: true }
+        .message()
+        .contains("not yet verified in place"));
 }
 
 #[test]
 fn a_wim_in_a_split_set_or_as_a_reference_is_checked_too() {
     // A foreign file given among the parts of a split set is named as well.
     let rows = manifest();
-    let split = rows.iter().find(|r| r.name == "split").expect("split fixture");
+    let split = rows
+        .iter()
+        .find(|r| r.name == "split")
+        .expect("split fixture");
     let mut files = split.files.clone();
     let zip = foreign_dir().join("archive.zip");
     files.push(zip.clone());
@@ -142,7 +150,10 @@ fn a_wim_in_a_split_set_or_as_a_reference_is_checked_too() {
             assert_eq!(format, Foreign::Zip);
             assert!(name.ends_with("archive.zip"), "{name}");
         }
-        other => panic!("expected a foreign-file error, got {:?}", other.map(|r| r.verdict)),
+        other => panic!(
+            "expected a foreign-file error, got {:?}",
+            other.map(|r| r.verdict)
+        ),
     }
 }
 
@@ -164,7 +175,11 @@ fn wims_and_damaged_wims_are_not_foreign() {
     assert_eq!(detect_path(&zeros), None);
     let r = verify(&[zeros]);
     assert_eq!(r.verdict, wimproof::policy::Verdict::Corrupt);
-    assert!(codes(&r).iter().any(|c| c == "header.magic"), "{:?}", codes(&r));
+    assert!(
+        codes(&r).iter().any(|c| c == "header.magic"),
+        "{:?}",
+        codes(&r)
+    );
     let (rc, _, _) = cli(&[root()
         .join("../shared/fixtures/peer/DecryptESD__Error-InvalidMagic.wim")
         .to_str()

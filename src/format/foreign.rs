@@ -159,7 +159,9 @@ pub fn detect(r: &dyn ReadAt) -> Result<Option<Foreign>, ReadError> {
                 break;
             }
             let d = probe(r, off, 8)?;
-            if d.get(1..6).is_some_and(|id| id == b"NSR02" || id == b"NSR03") {
+            if d.get(1..6)
+                .is_some_and(|id| id == b"NSR02" || id == b"NSR03")
+            {
                 *udf = true;
                 break;
             }
@@ -252,7 +254,10 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn short_files_are_probed_without_reading_past_the_end() {
-        assert_eq!(detect(&b"MSCF\0\0\0\0".to_vec()).unwrap(), Some(Foreign::Cab));
+        assert_eq!(
+            detect(&b"MSCF\0\0\0\0".to_vec()).unwrap(),
+            Some(Foreign::Cab)
+        );
         assert_eq!(detect(&b"vhdxfile".to_vec()).unwrap(), Some(Foreign::Vhdx));
         // A VHD footer alone is 512 bytes.
         let mut footer = b"conectix".to_vec();
