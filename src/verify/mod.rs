@@ -9,6 +9,7 @@ pub mod facts;
 pub mod finding;
 pub mod open;
 pub mod resource;
+pub mod setup;
 pub mod task;
 pub mod tree;
 pub mod wire;
