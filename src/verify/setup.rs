@@ -8,8 +8,8 @@
 //! What an image is comes from its tree and its XML: a Windows image has a
 //! `\Windows\System32` directory; it is Windows PE when its XML's
 //! `INSTALLATIONTYPE` says `WindowsPE` (or, with no `INSTALLATIONTYPE`, when
-//! its tree has WinPE's shell, `System32\winpeshl.exe`), and an install
-//! image otherwise. A data image (no `System32`) is checked for none of this.
+//! its tree has WinPE's shell, `System32\winpeshl.exe`, or its XML names it
+//! Windows PE elsewhere), and an install image otherwise. A data image (no `System32`) is checked for none of this.
 
 use super::code::Code;
 use super::finding::Finding;
@@ -49,7 +49,12 @@ pub fn image_kind(tree: Option<&TreeSummary>, xml: Option<&XmlImage>) -> Option<
     }
     let winpe = match xml {
         Some(x) if !blank(&x.installation_type) => xml_says_winpe(x),
-        _ => t.has_winpe_shell,
+        // No INSTALLATIONTYPE: WinPE's shell in the tree, or an XML that
+        // names the image Windows PE otherwise (its EDITIONID, FLAGS or
+        // NAME, as the WDS rule reads it) make it Windows PE. A warning
+        // needs evidence: a bare capture named "Windows PE" is not called
+        // an install image.
+        x => t.has_winpe_shell || x.is_some_and(XmlImage::is_winpe),
     };
     Some(if winpe {
         ImageKind::WinPe
@@ -91,9 +96,15 @@ fn base_name(name: &str) -> &str {
     name.rsplit(['/', '\\']).next().unwrap_or(name)
 }
 
+/// At most 80 characters of an XML value, for a message (the XML may hold
+/// megabytes in one element).
+fn short(v: &str) -> String {
+    v.chars().take(80).collect()
+}
+
 fn quoted_name(x: Option<&XmlImage>) -> String {
     match x.and_then(|x| x.name.as_deref()).filter(|n| !n.is_empty()) {
-        Some(n) => format!(" (\"{}\")", n.chars().take(80).collect::<String>()),
+        Some(n) => format!(" (\"{}\")", short(n)),
         None => String::new(),
     }
 }
@@ -163,7 +174,9 @@ pub fn check(
         let x = entry(boot);
         if image_kind(trees.get(boot - 1).and_then(Option::as_ref), x) == Some(ImageKind::Install) {
             let why = match x.and_then(|x| x.installation_type.as_deref()) {
-                Some(t) if !t.trim().is_empty() => format!("its INSTALLATIONTYPE is {t:?}"),
+                Some(t) if !t.trim().is_empty() => {
+                    format!("its INSTALLATIONTYPE is {:?}", short(t.trim()))
+                }
                 _ => "it has no System32\\winpeshl.exe and no INSTALLATIONTYPE".into(),
             };
             let pe = trees
@@ -251,7 +264,7 @@ pub fn medium_findings(reports: &[Report]) -> Vec<Finding> {
             if other.is_empty() {
                 continue;
             }
-            let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            let list = |v: &[&String]| v.iter().map(|s| short(s)).collect::<Vec<_>>().join(", ");
             let boot_list: Vec<&String> = boot_arch.iter().collect();
             out.push(
                 Finding::warning(
@@ -313,6 +326,16 @@ mod tests {
         assert_eq!(kind(tree(true, true), xml(None)), Some(WinPe));
         assert_eq!(kind(tree(true, true), xml(Some(" "))), Some(WinPe));
         assert_eq!(kind(tree(true, false), xml(None)), Some(Install));
+        let named = XmlImage {
+            name: Some("Microsoft Windows PE (x64)".into()),
+            ..xml(None)
+        };
+        assert_eq!(kind(tree(true, false), named.clone()), Some(WinPe));
+        let named_client = XmlImage {
+            installation_type: Some("Client".into()),
+            ..named
+        };
+        assert_eq!(kind(tree(true, false), named_client), Some(Install));
         assert_eq!(image_kind(Some(&tree(true, false)), None), Some(Install));
         // A tree not walked to its end says nothing.
         let partial = TreeSummary {
