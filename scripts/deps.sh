@@ -2,7 +2,7 @@
 # Installs what wimproof's build and tests need on a Debian machine, skipping
 # what is already there. Usage: scripts/deps.sh [cli|all]
 #   cli  Rust toolchain targets, wimtools, 7zip, ntfs-3g, attr, fuse3, genisoimage,
-#        xorriso (enough for the CLI and its tests)
+#        xorriso, qemu-utils, zip, gcab (enough for the CLI and its tests)
 #   all  also the browser tool chain: wasm-bindgen-cli, chromium,
 #        chromium-driver, node packages (esbuild for the page's build,
 #        playwright-core for its tests, each from its package-lock.json),
@@ -23,6 +23,10 @@ have fusermount3 || have fusermount || need_apt+=(fuse3)
 # Install media fixtures (tests/fixtures/media.sh): UDF + ISO 9660 and ISO 9660 writers.
 have genisoimage || need_apt+=(genisoimage)
 have xorriso || need_apt+=(xorriso)
+# Files that are not WIMs (tests/fixtures/foreign.sh): VHD/VHDX, ZIP and CAB writers.
+have qemu-img || need_apt+=(qemu-utils)
+have zip || need_apt+=(zip)
+have gcab || need_apt+=(gcab)
 if [[ "$what" == all ]]; then
     have chromium || need_apt+=(chromium)
     have chromedriver || need_apt+=(chromium-driver)

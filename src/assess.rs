@@ -7,7 +7,10 @@
 use crate::policy::{self, TargetId, Verdict};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{FileInfo, Report, Tool, SCHEMA};
+use crate::verify::code::Code;
+use crate::verify::finding::Finding;
 use crate::verify::outcome::Outcome;
+use crate::verify::setup::{blank, short, xml_says_winpe};
 use crate::verify::{run_serial, Options, Verifier};
 use serde::{Deserialize, Serialize};
 
@@ -119,4 +122,88 @@ pub fn verify_bytes(
         &request.targets,
         checked_at.to_string(),
     ))
+}
+
+/// The architectures of a report's images of one kind by the XML alone
+/// (`INSTALLATIONTYPE` WindowsPE or another value; images without one, or
+/// without `ARCH`, are left out): sorted, each once.
+fn architectures(r: &Report, winpe: bool) -> Vec<String> {
+    let mut a: Vec<String> = r
+        .images
+        .iter()
+        .filter(|x| !blank(&x.installation_type) && xml_says_winpe(x) == winpe)
+        .filter_map(|x| x.architecture.clone())
+        .filter(|a| !a.trim().is_empty())
+        .collect();
+    a.sort();
+    a.dedup();
+    a
+}
+
+/// The boot architectures of a boot.wim: its boot image's when the boot
+/// index names a WinPE image, else every WinPE image's.
+fn boot_architectures(r: &Report) -> Vec<String> {
+    let boot = r.wim.as_ref().map(|w| w.boot_index).unwrap_or(0);
+    let named = r
+        .images
+        .iter()
+        .find(|x| x.index == boot && xml_says_winpe(x))
+        .and_then(|x| x.architecture.clone())
+        .filter(|a| !a.trim().is_empty());
+    match named {
+        Some(a) => vec![a],
+        None => architectures(r, true),
+    }
+}
+
+/// Over the WIMs of one medium (files given or dropped together, or an
+/// ISO's): a boot.wim (a WIM with Windows PE images) whose architecture
+/// differs from the install images' of the other WIMs. Windows Setup must
+/// run on the Windows PE it is started from: "The 64-bit version of
+/// Windows Setup does not run on the 32-bit version of Windows PE", a
+/// 64-bit Windows PE cannot deploy a 32-bit image, and UEFI firmware boots
+/// only a Windows PE of its own width (Microsoft, "Windows Setup Supported
+/// Platforms and Cross-Platform Deployments"). By the XML alone
+/// (`INSTALLATIONTYPE`, `ARCH`): the reports carry no trees. Each finding
+/// names both files; the caller decides which report it goes with.
+pub fn medium_findings(reports: &[Report]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for boot in reports {
+        let boot_arch = boot_architectures(boot);
+        if boot_arch.is_empty() {
+            continue;
+        }
+        for install in reports {
+            if std::ptr::eq(boot, install) {
+                continue;
+            }
+            let install_arch = architectures(install, false);
+            let other: Vec<&String> = install_arch
+                .iter()
+                .filter(|a| !boot_arch.contains(a))
+                .collect();
+            if other.is_empty() {
+                continue;
+            }
+            let list = |v: &[&String]| v.iter().map(|s| short(s)).collect::<Vec<_>>().join(", ");
+            let boot_list: Vec<&String> = boot_arch.iter().collect();
+            out.push(
+                Finding::warning(
+                    Code::MediumBootArchitecture,
+                    format!(
+                        "{} boots Windows PE for {}, but {} holds install images for {}: 64-bit Windows Setup does not run on a 32-bit Windows PE, a 64-bit Windows PE does not deploy 32-bit images, and UEFI firmware boots only a Windows PE of its own width (Microsoft, \"Windows Setup Supported Platforms and Cross-Platform Deployments\")",
+                        boot.file.name,
+                        list(&boot_list),
+                        install.file.name,
+                        list(&other)
+                    ),
+                )
+                .remedy(format!(
+                    "Use the boot.wim of the same architecture as the install images ({}), from the same Windows media or the ADK's Windows PE add-on.",
+                    list(&other)
+                )),
+            );
+        }
+    }
+    out
 }

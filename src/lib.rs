@@ -19,6 +19,9 @@
 //! [`input`] turns what a user hands a driver (files, a checksum list,
 //! options) into what the core verifies, the same for both drivers.
 //!
+//! [`editions`] is the editions table (what `dism /Get-WimInfo` lists) of
+//! a report.
+//!
 //! `format` knows bytes and layouts; `codec` one chunk at a time; `verify`
 //! plans, tasks and findings and cannot name `policy`, `report` or `assess`
 //! (tests/boundary.rs builds it without them); only `native` and `web` do
@@ -26,6 +29,7 @@
 
 pub mod assess;
 pub mod codec;
+pub mod editions;
 pub mod format;
 pub mod input;
 pub mod medium;

@@ -159,6 +159,8 @@ pub enum ErrorKind {
     Read,
     /// It changed size while it was read.
     Changed,
+    /// It is not a WIM but another recognised format (named in the message).
+    Foreign,
 }
 
 impl ErrorReport {
@@ -278,3 +280,5 @@ mod tests {
         assert_eq!(v.targets, r.targets);
     }
 }
+
+pub use crate::editions::{editions, EditionRow};

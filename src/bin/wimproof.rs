@@ -366,6 +366,7 @@ fn error_kind(e: &DriverError) -> ErrorKind {
         DriverError::Open { .. } => ErrorKind::Open,
         DriverError::Read { .. } => ErrorKind::Read,
         DriverError::Changed { .. } => ErrorKind::Changed,
+        DriverError::Foreign { .. } => ErrorKind::Foreign,
     }
 }
 

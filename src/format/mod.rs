@@ -4,6 +4,7 @@
 
 pub mod blob_table;
 pub(crate) mod bytes;
+pub mod foreign;
 pub mod header;
 pub mod integrity;
 pub mod metadata;

@@ -11,8 +11,11 @@ pub const MAX_XML_NODES: u32 = 1 << 20;
 /// Most images described (wimlib's own limit on image count).
 pub const MAX_IMAGES: u32 = 65535;
 
-/// What one `<IMAGE>` element says.
+/// What one `<IMAGE>` element says. `None` is an absent element; an empty
+/// one is `Some("")`. Fields after `wimboot` were added to schema 1 later
+/// (absent from older reports).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct XmlImage {
     pub index: u32,
     pub name: Option<String>,
@@ -24,7 +27,10 @@ pub struct XmlImage {
     pub installation_type: Option<String>,
     /// Architecture as a name (x86, arm, amd64, arm64) or the raw number.
     pub architecture: Option<String>,
+    /// `WINDOWS/LANGUAGES/LANGUAGE`, in document order.
     pub languages: Vec<String>,
+    /// `MAJOR.MINOR.BUILD.SPBUILD` from `WINDOWS/VERSION` (`?` for a part
+    /// that is absent or not a number), as `dism /Get-WimInfo` shows it.
     pub version: Option<String>,
     pub dir_count: Option<u64>,
     pub file_count: Option<u64>,
@@ -34,6 +40,17 @@ pub struct XmlImage {
     pub creation_time: Option<String>,
     pub last_modification_time: Option<String>,
     pub wimboot: Option<bool>,
+    pub display_description: Option<String>,
+    /// `WINDOWS/LANGUAGES/DEFAULT`.
+    pub default_language: Option<String>,
+    /// `WINDOWS/VERSION/SPLEVEL`.
+    pub sp_level: Option<u64>,
+    /// `WINDOWS/HAL`, `PRODUCTTYPE` (WinNT, ServerNT), `PRODUCTSUITE` and
+    /// `SYSTEMROOT` (the Windows directory's name, `WINDOWS`).
+    pub hal: Option<String>,
+    pub product_type: Option<String>,
+    pub product_suite: Option<String>,
+    pub system_root: Option<String>,
 }
 
 impl XmlImage {
@@ -248,6 +265,7 @@ pub fn parse(data: &[u8]) -> Result<XmlInfo, XmlError> {
             creation_time: filetime(img, "CREATIONTIME"),
             last_modification_time: filetime(img, "LASTMODIFICATIONTIME"),
             wimboot: text(img, "WIMBOOT").map(|v| v == "1"),
+            display_description: text(img, "DISPLAYDESCRIPTION"),
             ..Default::default()
         };
         if let Some(w) = win {
@@ -255,7 +273,12 @@ pub fn parse(data: &[u8]) -> Result<XmlInfo, XmlError> {
             x.edition = text(w, "EDITIONID");
             x.product_name = text(w, "PRODUCTNAME");
             x.installation_type = text(w, "INSTALLATIONTYPE");
+            x.hal = text(w, "HAL");
+            x.product_type = text(w, "PRODUCTTYPE");
+            x.product_suite = text(w, "PRODUCTSUITE");
+            x.system_root = text(w, "SYSTEMROOT");
             if let Some(langs) = child(w, "LANGUAGES") {
+                x.default_language = text(langs, "DEFAULT");
                 x.languages = langs
                     .children()
                     .filter(|c| c.is_element() && c.tag_name().name() == "LANGUAGE")
@@ -263,6 +286,7 @@ pub fn parse(data: &[u8]) -> Result<XmlInfo, XmlError> {
                     .collect();
             }
             if let Some(v) = child(w, "VERSION") {
+                x.sp_level = number(v, "SPLEVEL");
                 let part = |n| {
                     number(v, n)
                         .map(|x| x.to_string())
@@ -308,6 +332,54 @@ mod tests {
         assert_eq!((i.dir_count, i.file_count), (Some(3), Some(7)));
         assert_eq!(i.architecture.as_deref(), Some("amd64"));
         assert!(i.creation_time.as_deref().unwrap().starts_with("2023-"));
+    }
+
+    /// The shape of a DISM-written install.wim image (Windows 8.1 Pro, as
+    /// `dism /Get-WimInfo` users post it): every property the editions
+    /// table shows.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn parses_the_windows_properties_dism_shows() {
+        let xml = "<WIM><TOTALBYTES>3457099927</TOTALBYTES><IMAGE INDEX=\"1\"><DIRCOUNT>19524</DIRCOUNT>\
+                   <FILECOUNT>92795</FILECOUNT><TOTALBYTES>12855928858</TOTALBYTES><WIMBOOT>0</WIMBOOT>\
+                   <WINDOWS><ARCH>9</ARCH><PRODUCTNAME>Microsoft\u{ae} Windows\u{ae} Operating System</PRODUCTNAME>\
+                   <EDITIONID>Professional</EDITIONID><INSTALLATIONTYPE>Client</INSTALLATIONTYPE>\
+                   <SERVICINGDATA><GDRDUREVISION>20140317</GDRDUREVISION></SERVICINGDATA><HAL>acpiapic</HAL>\
+                   <PRODUCTTYPE>WinNT</PRODUCTTYPE><PRODUCTSUITE>Terminal Server</PRODUCTSUITE>\
+                   <LANGUAGES><LANGUAGE>zh-CN</LANGUAGE><FALLBACK LANGUAGE=\"zh-CN\">en-US</FALLBACK>\
+                   <DEFAULT>zh-CN</DEFAULT></LANGUAGES><VERSION><MAJOR>6</MAJOR><MINOR>3</MINOR>\
+                   <BUILD>9600</BUILD><SPBUILD>17031</SPBUILD><SPLEVEL>0</SPLEVEL></VERSION>\
+                   <SYSTEMROOT>WINDOWS</SYSTEMROOT></WINDOWS><NAME>Windows 8.1 Pro</NAME>\
+                   <DESCRIPTION>Windows 8.1 Pro</DESCRIPTION><FLAGS>Professional</FLAGS>\
+                   <DISPLAYNAME>Windows 8.1 \u{4e13}\u{4e1a}\u{7248}</DISPLAYNAME>\
+                   <DISPLAYDESCRIPTION>Windows 8.1 \u{4e13}\u{4e1a}\u{7248}</DISPLAYDESCRIPTION></IMAGE></WIM>";
+        let i = &parse(&utf16(xml)).unwrap().images[0];
+        assert_eq!(i.edition.as_deref(), Some("Professional"));
+        assert_eq!(i.installation_type.as_deref(), Some("Client"));
+        assert_eq!(i.architecture.as_deref(), Some("amd64"));
+        assert_eq!(i.version.as_deref(), Some("6.3.9600.17031"));
+        assert_eq!(i.sp_level, Some(0));
+        // The fallback language is not one of the image's languages.
+        assert_eq!(i.languages, ["zh-CN"]);
+        assert_eq!(i.default_language.as_deref(), Some("zh-CN"));
+        assert_eq!(i.hal.as_deref(), Some("acpiapic"));
+        assert_eq!(i.product_type.as_deref(), Some("WinNT"));
+        assert_eq!(i.product_suite.as_deref(), Some("Terminal Server"));
+        assert_eq!(i.system_root.as_deref(), Some("WINDOWS"));
+        assert_eq!(i.flags.as_deref(), Some("Professional"));
+        assert_eq!(
+            i.display_description.as_deref(),
+            Some("Windows 8.1 \u{4e13}\u{4e1a}\u{7248}")
+        );
+        assert_eq!(i.total_bytes, Some(12_855_928_858));
+        // An empty element is there but blank; an absent one is None.
+        let i = &parse(&utf16(
+            "<WIM><IMAGE INDEX=\"1\"><WINDOWS><EDITIONID></EDITIONID></WINDOWS></IMAGE></WIM>",
+        ))
+        .unwrap()
+        .images[0];
+        assert_eq!((i.edition.as_deref(), i.flags.as_deref()), (Some(""), None));
+        assert!(i.languages.is_empty() && i.default_language.is_none());
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -115,6 +115,12 @@ pub enum DriverError {
     Changed {
         name: String,
     },
+    /// Not a WIM but a recognised other format (a virtual disk, an archive,
+    /// an FFU, install media): an error naming it, never a verdict.
+    Foreign {
+        name: String,
+        format: crate::format::foreign::Foreign,
+    },
 }
 
 impl std::fmt::Display for DriverError {
@@ -128,6 +134,7 @@ impl std::fmt::Display for DriverError {
                 f,
                 "{name}: the file changed size while it was being verified"
             ),
+            DriverError::Foreign { name, format } => write!(f, "{name}: {}", format.message()),
         }
     }
 }
@@ -166,6 +173,18 @@ pub fn verify_paths_with_refs(
         })?);
     }
     let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
+    for r in &readers {
+        let found = crate::format::foreign::detect(r).map_err(|error| DriverError::Read {
+            name: r.name().to_string(),
+            error,
+        })?;
+        if let Some(format) = found {
+            return Err(DriverError::Foreign {
+                name: r.name().to_string(),
+                format,
+            });
+        }
+    }
     let list: Vec<(&str, &dyn ReadAt)> = readers
         .iter()
         .map(|r| (r.name(), r as &dyn ReadAt))

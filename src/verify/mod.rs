@@ -10,6 +10,7 @@ pub mod finding;
 pub mod open;
 pub mod outcome;
 pub mod resource;
+pub mod setup;
 pub mod task;
 pub mod tree;
 pub mod wire;

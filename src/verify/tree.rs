@@ -39,6 +39,13 @@ pub struct TreeSummary {
     /// stream entries beyond the one of each kind it expects.
     pub streams: u64,
     pub has_wds_tools: bool,
+    /// `\Windows\System32` is a directory of the tree: a Windows image
+    /// (installed Windows or Windows PE), not a data image.
+    pub has_system32: bool,
+    /// `\Windows\System32\winpeshl.exe` is there: the shell Windows PE
+    /// starts (its setup hive's `CmdLine`, Microsoft's Winpeshl.ini docs);
+    /// installed Windows has none.
+    pub has_winpe_shell: bool,
     /// The walk finished; counts are complete.
     pub complete: bool,
 }
@@ -356,6 +363,12 @@ pub fn check_image(
                     sum.reparse_dirs += 1;
                 } else {
                     sum.dirs += 1;
+                    if depth == 2
+                        && parent.eq_ignore_ascii_case("\\Windows")
+                        && name.eq_ignore_ascii_case("System32")
+                    {
+                        sum.has_system32 = true;
+                    }
                 }
                 if d.subdir_offset != 0 {
                     if !visited_lists.insert(d.subdir_offset) {
@@ -373,6 +386,8 @@ pub fn check_image(
                         found_wds[0] = true;
                     } else if name.eq_ignore_ascii_case("imagelib.dll") {
                         found_wds[1] = true;
+                    } else if name.eq_ignore_ascii_case("winpeshl.exe") {
+                        sum.has_winpe_shell = true;
                     }
                 }
             }

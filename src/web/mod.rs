@@ -95,6 +95,36 @@ fn now_iso() -> String {
     crate::report::iso_utc((js_sys::Date::now() / 1000.0).floor() as u64)
 }
 
+/// What a file that is not a WIM looks like, for the page's error card:
+/// `null` for a WIM (even a damaged one) or an unknown file, else the JSON
+/// `{"format": id, "what": ..., "message": ..., "remedy": ...}` of
+/// [`crate::format::foreign::Foreign`] (`format` is `vhd`, `vhdx`, `zip`,
+/// `cab`, `7z`, `ffu` or `iso`). Reads a few hundred bytes through
+/// `FileReaderSync`, so only in a worker. Throws `ReadError`.
+#[wasm_bindgen(js_name = foreignFormat)]
+pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
+    let r = BlobReader::new(blob)?;
+    let found = crate::format::foreign::detect(&r).map_err(|e| read_error(&e))?;
+    Ok(found.map(|f| {
+        serde_json::json!({
+            "format": f.id(),
+            "what": f.what(),
+            "message": f.message(),
+            "remedy": f.remedy(),
+        })
+        .to_string()
+    }))
+}
+
+/// The editions table of a report (the JSON of [`crate::report::Report`]):
+/// the JSON array of [`crate::editions::EditionRow`], one per image.
+#[wasm_bindgen]
+pub fn editions(report: &str) -> Result<String, JsValue> {
+    let r: crate::report::Report = serde_json::from_str(report)
+        .map_err(|e| error("TypeError", format!("not a report: {e}")))?;
+    serde_json::to_string(&crate::editions::editions(&r)).map_err(|e| error("Error", e.to_string()))
+}
+
 /// Phase 1 and the plan, in the reader worker.
 #[wasm_bindgen]
 pub struct Session {

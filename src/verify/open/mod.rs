@@ -284,6 +284,8 @@ pub fn open_observed(
         let all_parts = !o.findings.iter().any(|f| f.code == Code::SplitMissingPart);
         check_metadata_count(h, &metadata_entries, &mut o);
         check_trees(files, h, &metadata_entries, all_parts, &mut o, progress)?;
+        let file = files.first().map(|f| f.0).unwrap_or("");
+        super::setup::check(h, o.xml.as_ref(), &o.trees, file, &mut o.findings);
     }
     o.plan.number();
     Ok(o)
