@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use wimproof::format::xml::XmlImage;
 use wimproof::policy::{Reason, TargetResult, Verdict};
 use wimproof::report::Report;
-use wimproof::verify::finding::{Finding, Severity, MAX_EXAMPLES};
+use wimproof::verify::finding::{Code, Finding, Severity, MAX_EXAMPLES};
 
 /// Examples of a finding code shown without `--verbose`.
 pub const EXAMPLES_SHOWN: usize = 3;
@@ -509,7 +509,12 @@ pub fn render(r: &Report, style: &Style) -> String {
         let _ = writeln!(o, "{}", line.trim_end());
         if style.verbose {
             let lead = 4 + id_w + verdict_w;
-            for x in &t.reasons {
+            // The rules' reasons in full; those that come from findings
+            // (and the corrupt and unverified ones, which quote the
+            // first) are under Findings.
+            let from_findings =
+                |x: &Reason| x.code == "corrupt" || x.code == "unverified" || Code::parse(&x.code).is_some();
+            for x in t.reasons.iter().filter(|x| !from_findings(x)) {
                 let first = format!("{:lead$}{} ", "", x.verdict.name());
                 let kb = x.kb.as_ref().map(|k| format!(" [{k}]")).unwrap_or_default();
                 let text = printable(&format!("{}{kb}", x.text));
@@ -551,7 +556,12 @@ pub fn render(r: &Report, style: &Style) -> String {
                 examples.len().min(EXAMPLES_SHOWN)
             };
             for e in &examples[..show] {
-                wrap_into(&mut o, &format!("{:lead$}", ""), lead, lead + 2, e);
+                if g.findings.iter().any(|f| !f.examples.is_empty()) {
+                    // Paths (and entries): whole, as they can be copied.
+                    let _ = writeln!(o, "{:lead$}{e}", "");
+                } else {
+                    wrap_into(&mut o, &format!("{:lead$}", ""), lead, lead + 2, e);
+                }
             }
             let shown = show as u64;
             if n > shown && shown > 0 {
