@@ -312,3 +312,63 @@ fn colour_only_on_a_terminal_or_when_forced_and_never_with_no_color() {
     let no = text(&run(&row.files, &[], &[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
     assert!(!no.contains('\x1b'), "{no}");
 }
+
+/// Masks what differs from one generation of the fixtures (or one run) to
+/// the next: SHA-256 digests (the captures hold times and a random GUID)
+/// and the seconds taken.
+fn mask(t: &str) -> String {
+    t.lines()
+        .map(|l| {
+            let l = match l.find(" s") {
+                Some(i) if l.starts_with("  checked ") && l.ends_with(" s") => {
+                    &l[..l[..i].rfind(';').unwrap_or(i)]
+                }
+                _ => l,
+            };
+            l.split(' ')
+                .map(|w| {
+                    if w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                        "<sha256>"
+                    } else {
+                        w
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_readme_samples_are_what_the_cli_prints() {
+    let dir = generated();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut samples = 0;
+    for (at, _) in readme.match_indices("<!-- sample: ") {
+        let block = &readme[at..];
+        let block = &block[block.find("```sh\n").unwrap() + 6..];
+        let block = &block[..block.find("```").unwrap()];
+        let (command, shown) = block.split_once('\n').unwrap();
+        let args: Vec<&str> = command
+            .strip_prefix("$ wimproof ")
+            .expect("a sample starts with `$ wimproof`")
+            .split_whitespace()
+            .collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
+            .current_dir(&dir)
+            .arg("--no-progress")
+            .args(&args)
+            .env_remove("CLICOLOR_FORCE")
+            .output()
+            .unwrap();
+        assert_eq!(
+            mask(shown),
+            mask(&text(&out)),
+            "update the README's sample of `{command}` to:\n{}",
+            text(&out)
+        );
+        samples += 1;
+    }
+    assert!(samples >= 2, "the README's CLI samples: {samples}");
+}

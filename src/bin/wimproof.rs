@@ -32,6 +32,8 @@ const AFTER_HELP: &str = "\
 A split set is one image: give install.swm (install2.swm, install3.swm, ...
 are found beside it) or all its parts.
 
+Colour on a terminal only; NO_COLOR turns it off, CLICOLOR_FORCE on.
+
 Exit status: 0 safe or warning, 1 corrupt, 2 usage or read error (never a
 verdict), 3 intact but unsafe for the target, 4 not fully verifiable. With
 several files the worst wins: 2, then 1, 3, 4, 0.";
@@ -54,8 +56,8 @@ struct Cli {
     #[arg(long)]
     json: bool,
 
-    /// List every example each finding kept (paths, entries), info
-    /// findings and every reason in full (the text shows 3 examples)
+    /// List every example each finding kept (the text shows 3 of a
+    /// finding code), info findings, and each rule's reason in full
     #[arg(short, long, conflicts_with = "json")]
     verbose: bool,
 

@@ -424,7 +424,10 @@ pub fn render(r: &Report, style: &Style) -> String {
     let mut what = vec![human_size(r.file.size)];
     match &r.wim {
         Some(w) => {
-            let mut codec = w.compression.to_uppercase();
+            let mut codec = match w.compression.as_str() {
+                "none" => "uncompressed".to_string(),
+                c => c.to_uppercase(),
+            };
             if w.chunk_size > 0 {
                 let _ = write!(codec, " {} KiB chunks", w.chunk_size / 1024);
             }
@@ -442,7 +445,12 @@ pub fn render(r: &Report, style: &Style) -> String {
                 "no integrity table".into()
             });
             if w.total_parts > 1 {
-                what.push(format!("{} parts", w.total_parts));
+                let given = r.parts.iter().filter(|x| !x.reference).count();
+                what.push(if given == usize::from(w.total_parts) {
+                    format!("{} parts", w.total_parts)
+                } else {
+                    format!("part {} of {}", w.part, w.total_parts)
+                });
             }
         }
         None => what.push("not a readable WIM".into()),
@@ -474,21 +482,32 @@ pub fn render(r: &Report, style: &Style) -> String {
         );
         let _ = writeln!(o, "{}", line.trim_end());
     }
+    // What was checked; the bad ones named only when there are any.
     let c = &r.checked;
     let mut checked = format!(
-        "  checked {} verified, {} corrupt, {} not verified; {}",
-        plural(c.blobs_verified, "blob", "blobs"),
-        c.blobs_corrupt,
-        c.blobs_unverified,
-        plural(c.metadata_resources, "metadata resource", "metadata resources"),
+        "  checked {}",
+        plural(c.blobs_verified + c.blobs_corrupt, "blob", "blobs")
+    );
+    if c.blobs_corrupt > 0 {
+        let _ = write!(checked, " ({} corrupt)", c.blobs_corrupt);
+    }
+    if c.blobs_unverified > 0 {
+        let _ = write!(checked, ", {} not verified", plural(c.blobs_unverified, "blob", "blobs"));
+    }
+    let _ = write!(
+        checked,
+        ", {}",
+        plural(c.metadata_resources, "metadata resource", "metadata resources")
     );
     if r.integrity.present {
         let _ = write!(
             checked,
-            "; {}, {} bad",
-            plural(r.integrity.checked, "integrity chunk", "integrity chunks"),
-            r.integrity.bad_chunks.len()
+            ", {}",
+            plural(r.integrity.checked, "integrity chunk", "integrity chunks")
         );
+        if !r.integrity.bad_chunks.is_empty() {
+            let _ = write!(checked, " ({} bad)", r.integrity.bad_chunks.len());
+        }
     }
     if let Some(s) = style.elapsed {
         let _ = write!(checked, "; {s:.1} s");
@@ -647,7 +666,15 @@ mod tests {
         ];
         let t = editions_table(&rows);
         assert_eq!(t.len(), 3);
-        assert!(t[1].contains("Windows 11 Pro  Professional  x64  10.0.22621.1  en-US,de-DE (default en-US)  Client  100/20  3.0 GiB"), "{t:?}");
+        let cells = |s: &str| -> Vec<String> {
+            s.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()
+        };
+        assert_eq!(
+            cells(&t[1]),
+            ["1", "Windows 11 Pro", "Professional", "x64", "10.0.22621.1", "en-US,de-DE (default en-US)", "Client", "100/20", "3.0 GiB"],
+            "{t:?}"
+        );
+        assert_eq!(cells(&t[0]).len(), 9);
         assert!(t[2].starts_with("2 boot  -"), "{t:?}");
         // Columns line up: each header word starts where its cells do.
         let at = |s: &str, w: &str| s.find(w).unwrap();
