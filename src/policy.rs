@@ -149,7 +149,7 @@ fn rule_summary(code: &str) -> Option<&'static str> {
         "format.lzms_chunk_size" => "LZMS chunks over 64 MiB",
         "format.xpress_chunk_size" => "XPRESS chunks other than 32 KiB",
         "format.split" => "split image (.swm); needs one .wim",
-        "format.solid" => "solid/LZMS (ESD-style) image",
+        "format.solid" => "solid/LZMS (ESD-style) image: needs WinPE 5.0 or later",
         "size.4gib_hash" => "4 GiB or more: the hash fails without KB 971413",
         "content.zero_runs" => "all-zero blocks a sparse-writing client may fail on",
         "boot.no_wds_tools" => "boot image lacks WinPE-WDS-Tools",
@@ -426,14 +426,39 @@ mod tests {
                 codes.insert(r.code);
             }
         }
-        for (xs, codec, size) in [("format.lzms_chunk_size", Codec::Lzms, 1 << 27), ("format.xpress_chunk_size", Codec::Xpress, 4096)] {
-            let f = Facts { codec: Some(codec), chunk_size: size, ..Facts::default() };
+        for (xs, codec, size) in [
+            ("format.lzms_chunk_size", Codec::Lzms, 1 << 27),
+            ("format.xpress_chunk_size", Codec::Xpress, 4096),
+        ] {
+            let f = Facts {
+                codec: Some(codec),
+                chunk_size: size,
+                ..Facts::default()
+            };
             let r = evaluate(TargetId::Wds, &[], &f, None);
-            assert!(r.reasons.iter().any(|r| r.code == xs && r.summary().is_some()), "{xs}");
+            assert!(
+                r.reasons
+                    .iter()
+                    .any(|r| r.code == xs && r.summary().is_some()),
+                "{xs}"
+            );
             codes.insert(xs.to_string());
         }
         // Every rule of the table was reached (so none lacks a summary).
-        for code in ["corrupt", "unverified", "format.pipable", "format.lzx_chunk_size", "format.split", "format.solid", "size.4gib_hash", "content.zero_runs", "boot.no_wds_tools", "size.fat32", "size.huge_image", "integrity.absent"] {
+        for code in [
+            "corrupt",
+            "unverified",
+            "format.pipable",
+            "format.lzx_chunk_size",
+            "format.split",
+            "format.solid",
+            "size.4gib_hash",
+            "content.zero_runs",
+            "boot.no_wds_tools",
+            "size.fat32",
+            "size.huge_image",
+            "integrity.absent",
+        ] {
             assert!(codes.contains(code), "{code} not reached");
         }
     }

@@ -23,7 +23,9 @@ fn run(files: &[PathBuf], refs: &[PathBuf], args: &[&str], env: &[(&str, &str)])
     for r in refs {
         c.arg("--ref").arg(r);
     }
-    c.args(files).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    c.args(files)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -47,7 +49,9 @@ fn sections(t: &str) -> BTreeMap<String, Vec<String>> {
             current = line.to_string();
             assert!(!out.contains_key(&current), "section {current} twice:\n{t}");
         }
-        out.entry(current.clone()).or_default().push(line.to_string());
+        out.entry(current.clone())
+            .or_default()
+            .push(line.to_string());
     }
     out
 }
@@ -79,10 +83,11 @@ fn heading(line: &str) -> (String, Option<u64>) {
     let mut words = line.split_whitespace();
     words.next();
     let code = words.next().unwrap().trim_end_matches(':').to_string();
-    let count = words
-        .next()
-        .filter(|w| w.starts_with('('))
-        .map(|w| w.trim_matches(|c| c == '(' || c == ')' || c == ':').parse().unwrap());
+    let count = words.next().filter(|w| w.starts_with('(')).map(|w| {
+        w.trim_matches(|c| c == '(' || c == ')' || c == ':')
+            .parse()
+            .unwrap()
+    });
     (code, count)
 }
 
@@ -94,10 +99,7 @@ fn check_text(name: &str, t: &str, json: &Value, selected: &[TargetId]) {
     // The verdict line first: the file, the worst verdict over the selection.
     let targets: Vec<&Value> = json["targets"].as_array().unwrap().iter().collect();
     let verdict_of = |id: TargetId| {
-        targets
-            .iter()
-            .find(|x| x["id"] == id.id())
-            .unwrap()["verdict"]
+        targets.iter().find(|x| x["id"] == id.id()).unwrap()["verdict"]
             .as_str()
             .unwrap()
             .to_string()
@@ -119,7 +121,11 @@ fn check_text(name: &str, t: &str, json: &Value, selected: &[TargetId]) {
     assert_eq!(lines.len(), selected.len(), "{name}: target lines:\n{t}");
     for (line, id) in lines.iter().zip(selected) {
         let w: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!((w[0], w[1]), (id.id(), verdict_of(*id).as_str()), "{name}: {line}");
+        assert_eq!(
+            (w[0], w[1]),
+            (id.id(), verdict_of(*id).as_str()),
+            "{name}: {line}"
+        );
     }
     // The editions table: a header and a row per image, the boot one marked.
     let images = json["images"].as_array().unwrap();
@@ -169,7 +175,10 @@ fn check_text(name: &str, t: &str, json: &Value, selected: &[TargetId]) {
                 }
                 EXAMPLE_INDENT if !line.trim_start().starts_with("... and ") => {
                     examples += 1;
-                    assert!(examples <= SHOWN, "{name}: {current:?} shows {examples} examples:\n{t}");
+                    assert!(
+                        examples <= SHOWN,
+                        "{name}: {current:?} shows {examples} examples:\n{t}"
+                    );
                 }
                 _ => {}
             }
@@ -189,7 +198,11 @@ fn check_text(name: &str, t: &str, json: &Value, selected: &[TargetId]) {
         }
     }
     let distinct: BTreeSet<&String> = remedies.iter().collect();
-    assert_eq!(distinct.len(), remedies.len(), "{name}: a remedy twice:\n{t}");
+    assert_eq!(
+        distinct.len(),
+        remedies.len(),
+        "{name}: a remedy twice:\n{t}"
+    );
     let known: BTreeSet<String> = json["findings"]
         .as_array()
         .unwrap()
@@ -230,20 +243,31 @@ fn every_fixture_follows_the_text_rule() {
 }
 
 fn noisy() -> Row {
-    manifest().into_iter().find(|r| r.name == "noisy").expect("noisy fixture")
+    manifest()
+        .into_iter()
+        .find(|r| r.name == "noisy")
+        .expect("noisy fixture")
 }
 
 #[test]
 fn the_noisy_image_fits_a_screen_and_names_each_example_once() {
     let row = noisy();
-    let json: Value = serde_json::from_slice(
-        &run(&row.files, &[], &["--json", "--target", "all"], &[]).stdout,
-    )
-    .unwrap();
+    let json: Value =
+        serde_json::from_slice(&run(&row.files, &[], &["--json", "--target", "all"], &[]).stdout)
+            .unwrap();
     let t = text(&run(&row.files, &[], &["--target", "all"], &[]));
-    let (n, widest) = (t.lines().count(), t.lines().map(|l| l.chars().count()).max().unwrap());
-    println!("noisy.wim --target all: {n} lines, at most {widest} columns, {} bytes:\n{t}", t.len());
-    assert!(n <= 40 && widest <= 100, "{n} lines, {widest} columns:\n{t}");
+    let (n, widest) = (
+        t.lines().count(),
+        t.lines().map(|l| l.chars().count()).max().unwrap(),
+    );
+    println!(
+        "noisy.wim --target all: {n} lines, at most {widest} columns, {} bytes:\n{t}",
+        t.len()
+    );
+    assert!(
+        n <= 40 && widest <= 100,
+        "{n} lines, {widest} columns:\n{t}"
+    );
     let findings = json["findings"].as_array().unwrap();
     let mut codes = BTreeSet::new();
     for f in findings.iter().filter(|f| shown(f)) {
@@ -256,7 +280,10 @@ fn the_noisy_image_fits_a_screen_and_names_each_example_once() {
             .iter()
             .map(|e| e.as_str().unwrap())
             .collect();
-        assert!(count > SHOWN as u64, "{code}: {count}: the fixture should have more than it shows");
+        assert!(
+            count > SHOWN as u64,
+            "{code}: {count}: the fixture should have more than it shows"
+        );
         // The message is what it was: it lists the same examples.
         let message = f["message"].as_str().unwrap();
         let more = if count > examples.len() as u64 {
@@ -264,19 +291,35 @@ fn the_noisy_image_fits_a_screen_and_names_each_example_once() {
         } else {
             String::new()
         };
-        assert!(message.ends_with(&format!(": {}{more}", examples.join(", "))), "{message}");
+        assert!(
+            message.ends_with(&format!(": {}{more}", examples.join(", "))),
+            "{message}"
+        );
         for e in &examples[..SHOWN] {
             let on_lines = t.lines().filter(|l| l.trim() == printable(e)).count();
             assert_eq!(on_lines, 1, "{code}: {e:?} on {on_lines} lines");
-            assert_eq!(t.matches(printable(e).as_str()).count(), 1, "{e:?} elsewhere too:\n{t}");
+            assert_eq!(
+                t.matches(printable(e).as_str()).count(),
+                1,
+                "{e:?} elsewhere too:\n{t}"
+            );
         }
         for e in &examples[SHOWN..] {
-            assert!(!t.lines().any(|l| l.trim() == printable(e)), "{e} shown past {SHOWN}");
+            assert!(
+                !t.lines().any(|l| l.trim() == printable(e)),
+                "{e} shown past {SHOWN}"
+            );
         }
         let rest = format!("... and {} more", count - SHOWN as u64);
-        assert!(t.lines().any(|l| l.trim().starts_with(&rest)), "{code}: no `{rest}`:\n{t}");
+        assert!(
+            t.lines().any(|l| l.trim().starts_with(&rest)),
+            "{code}: no `{rest}`:\n{t}"
+        );
     }
-    assert!(codes.contains("metadata.windows_name") && codes.contains("metadata.duplicate_name"), "{codes:?}");
+    assert!(
+        codes.contains("metadata.windows_name") && codes.contains("metadata.duplicate_name"),
+        "{codes:?}"
+    );
     // The control character in a name reaches the screen as a code point.
     assert!(!t.contains('\u{1}'));
     let v = text(&run(&row.files, &[], &["--verbose"], &[]));
@@ -307,9 +350,19 @@ fn colour_only_on_a_terminal_or_when_forced_and_never_with_no_color() {
         rest = &rest[i + end + 1..];
     }
     stripped.push_str(rest);
-    let mask = |s: &str| s.lines().filter(|l| !l.starts_with("  checked ")).collect::<Vec<_>>().join("\n");
+    let mask = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("  checked "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(mask(&stripped), mask(&plain));
-    let no = text(&run(&row.files, &[], &[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    let no = text(&run(
+        &row.files,
+        &[],
+        &[],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+    ));
     assert!(!no.contains('\x1b'), "{no}");
 }
 

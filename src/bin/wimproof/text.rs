@@ -104,9 +104,8 @@ pub fn human_size(n: u64) -> String {
 /// recolour or rewrite the screen) and the bidirectional overrides (which
 /// could show a name reversed) as `<U+XXXX>`.
 pub fn printable(s: &str) -> String {
-    let bad = |c: char| {
-        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !s.chars().any(bad) {
         return s.to_string();
     }
@@ -219,7 +218,15 @@ pub fn editions_table(rows: &[EditionRow]) -> Vec<String> {
     let dash = |s: &Option<String>| s.as_deref().map(printable).unwrap_or_else(|| "-".into());
     let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     let header = [
-        "index", "name", "edition", "arch", "version", "languages", "type", "files/dirs", "size",
+        "index",
+        "name",
+        "edition",
+        "arch",
+        "version",
+        "languages",
+        "type",
+        "files/dirs",
+        "size",
     ];
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for r in rows {
@@ -242,13 +249,17 @@ pub fn editions_table(rows: &[EditionRow]) -> Vec<String> {
             languages,
             dash(&r.installation_type),
             format!("{}/{}", count(r.files), count(r.directories)),
-            r.total_bytes
-                .map(human_size)
-                .unwrap_or_else(|| "-".into()),
+            r.total_bytes.map(human_size).unwrap_or_else(|| "-".into()),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     cells
         .iter()
@@ -361,7 +372,11 @@ fn code_count(r: &Report, code: &str) -> Option<u64> {
 /// verdict (with the count of a finding code's things), and how many other
 /// reasons are not safe.
 fn short_reason(r: &Report, t: &TargetResult) -> String {
-    let bad: Vec<&Reason> = t.reasons.iter().filter(|x| x.verdict > Verdict::Safe).collect();
+    let bad: Vec<&Reason> = t
+        .reasons
+        .iter()
+        .filter(|x| x.verdict > Verdict::Safe)
+        .collect();
     let Some(top) = bad.first() else {
         return String::new();
     };
@@ -373,7 +388,10 @@ fn short_reason(r: &Report, t: &TargetResult) -> String {
                 .iter()
                 .filter(|f| f.severity == Severity::Corruption)
                 .count() as u64;
-            format!("{sum} ({})", plural(n, "corruption finding", "corruption findings"))
+            format!(
+                "{sum} ({})",
+                plural(n, "corruption finding", "corruption findings")
+            )
         }
         (Some(sum), _) => sum.to_string(),
         (None, _) => printable(&top.text),
@@ -418,7 +436,11 @@ pub fn render(r: &Report, style: &Style) -> String {
         Some(false) => "damaged",
         None => "not fully verifiable",
     };
-    let _ = writeln!(o, "{}: {verdict} {whom} ({intact})", p.bold(&printable(&r.file.name)));
+    let _ = writeln!(
+        o,
+        "{}: {verdict} {whom} ({intact})",
+        p.bold(&printable(&r.file.name))
+    );
 
     // What the file is, its digests, what was checked.
     let mut what = vec![human_size(r.file.size)];
@@ -440,7 +462,10 @@ pub fn render(r: &Report, style: &Style) -> String {
                 what.push(format!("boot index {}", w.boot_index));
             }
             what.push(if r.integrity.present {
-                format!("integrity table ({})", plural(r.integrity.chunks, "chunk", "chunks"))
+                format!(
+                    "integrity table ({})",
+                    plural(r.integrity.chunks, "chunk", "chunks")
+                )
             } else {
                 "no integrity table".into()
             });
@@ -462,7 +487,12 @@ pub fn render(r: &Report, style: &Style) -> String {
     if let Some(d) = &r.digests.sha1 {
         let _ = writeln!(o, "  sha1    {d}");
     }
-    let name_w = r.parts.iter().map(|x| x.name.chars().count()).max().unwrap_or(0);
+    let name_w = r
+        .parts
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for part in &r.parts {
         let role = if part.reference {
             "reference".to_string()
@@ -492,12 +522,20 @@ pub fn render(r: &Report, style: &Style) -> String {
         let _ = write!(checked, " ({} corrupt)", c.blobs_corrupt);
     }
     if c.blobs_unverified > 0 {
-        let _ = write!(checked, ", {} not verified", plural(c.blobs_unverified, "blob", "blobs"));
+        let _ = write!(
+            checked,
+            ", {} not verified",
+            plural(c.blobs_unverified, "blob", "blobs")
+        );
     }
     let _ = write!(
         checked,
         ", {}",
-        plural(c.metadata_resources, "metadata resource", "metadata resources")
+        plural(
+            c.metadata_resources,
+            "metadata resource",
+            "metadata resources"
+        )
     );
     if r.integrity.present {
         let _ = write!(
@@ -517,7 +555,11 @@ pub fn render(r: &Report, style: &Style) -> String {
     // One line per selected target.
     let _ = writeln!(o, "\n{}", p.bold("Targets"));
     let id_w = selected.iter().map(|t| t.id.id().len()).max().unwrap_or(0);
-    let verdict_w = Verdict::ALL.iter().map(|v| v.name().len()).max().unwrap_or(0);
+    let verdict_w = Verdict::ALL
+        .iter()
+        .map(|v| v.name().len())
+        .max()
+        .unwrap_or(0);
     for t in &selected {
         let line = format!(
             "  {:<id_w$}  {}  {}",
@@ -531,8 +573,9 @@ pub fn render(r: &Report, style: &Style) -> String {
             // The rules' reasons in full; those that come from findings
             // (and the corrupt and unverified ones, which quote the
             // first) are under Findings.
-            let from_findings =
-                |x: &Reason| x.code == "corrupt" || x.code == "unverified" || Code::parse(&x.code).is_some();
+            let from_findings = |x: &Reason| {
+                x.code == "corrupt" || x.code == "unverified" || Code::parse(&x.code).is_some()
+            };
             for x in t.reasons.iter().filter(|x| !from_findings(x)) {
                 let first = format!("{:lead$}{} ", "", x.verdict.name());
                 let kb = x.kb.as_ref().map(|k| format!(" [{k}]")).unwrap_or_default();
@@ -561,7 +604,11 @@ pub fn render(r: &Report, style: &Style) -> String {
         for g in &groups {
             let f = g.first();
             let n = g.count();
-            let count = if n > 1 { format!(" ({n})") } else { String::new() };
+            let count = if n > 1 {
+                format!(" ({n})")
+            } else {
+                String::new()
+            };
             let head = format!("  {} {}{count}: ", p.severity(f, sev_w), f.code);
             let lead = 3 + sev_w;
             let head_cols = 5 + sev_w + f.code.as_str().len() + count.len();
@@ -592,7 +639,12 @@ pub fn render(r: &Report, style: &Style) -> String {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(o, "{:lead$}{}", "", p.dim(&format!("... and {rest} more{hint}")));
+                let _ = writeln!(
+                    o,
+                    "{:lead$}{}",
+                    "",
+                    p.dim(&format!("... and {rest} more{hint}"))
+                );
             }
         }
     }
@@ -667,11 +719,25 @@ mod tests {
         let t = editions_table(&rows);
         assert_eq!(t.len(), 3);
         let cells = |s: &str| -> Vec<String> {
-            s.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()
+            s.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
         };
         assert_eq!(
             cells(&t[1]),
-            ["1", "Windows 11 Pro", "Professional", "x64", "10.0.22621.1", "en-US,de-DE (default en-US)", "Client", "100/20", "3.0 GiB"],
+            [
+                "1",
+                "Windows 11 Pro",
+                "Professional",
+                "x64",
+                "10.0.22621.1",
+                "en-US,de-DE (default en-US)",
+                "Client",
+                "100/20",
+                "3.0 GiB"
+            ],
             "{t:?}"
         );
         assert_eq!(cells(&t[0]).len(), 9);
