@@ -128,6 +128,38 @@ pub struct Reason {
     pub remedy: Option<String>,
 }
 
+impl Reason {
+    /// A few words for a one-line listing (the CLI's target lines), for
+    /// the rules of [`evaluate`] and the finding codes (their explanation);
+    /// `None` for a code neither knows. `text` says it in full.
+    pub fn summary(&self) -> Option<&'static str> {
+        rule_summary(&self.code)
+            .or_else(|| crate::verify::code::Code::parse(&self.code).map(|c| c.explanation()))
+    }
+}
+
+/// The few words of each rule code [`evaluate`] gives (finding codes
+/// explain themselves).
+fn rule_summary(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "corrupt" => "damaged: fails on every target",
+        "unverified" => "parts could not be checked",
+        "format.pipable" => "pipable WIM, which Microsoft's tools cannot read",
+        "format.lzx_chunk_size" => "LZX chunks other than 32 KiB",
+        "format.lzms_chunk_size" => "LZMS chunks over 64 MiB",
+        "format.xpress_chunk_size" => "XPRESS chunks other than 32 KiB",
+        "format.split" => "split image (.swm); needs one .wim",
+        "format.solid" => "solid/LZMS (ESD-style) image: needs WinPE 5.0 or later",
+        "size.4gib_hash" => "4 GiB or more: the hash fails without KB 971413",
+        "content.zero_runs" => "all-zero blocks a sparse-writing client may fail on",
+        "boot.no_wds_tools" => "boot image lacks WinPE-WDS-Tools",
+        "size.fat32" => "a file of 4 GiB or more does not fit on FAT32",
+        "size.huge_image" => "an image expands to over 60 GB",
+        "integrity.absent" => "no integrity table",
+        _ => return None,
+    })
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetResult {
     pub id: TargetId,
@@ -361,6 +393,73 @@ mod tests {
         assert!(Verdict::ALL.windows(2).all(|w| w[0] < w[1]));
         for v in Verdict::ALL {
             assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn every_reason_has_a_summary() {
+        use crate::verify::code::Code;
+        // Facts that trip every rule, and findings of every severity.
+        let facts = Facts {
+            total_size: 5 << 30,
+            largest_part: 5 << 30,
+            parts: 2,
+            pipable: true,
+            solid: true,
+            codec: Some(Codec::Lzx),
+            chunk_size: 1 << 16,
+            largest_image_bytes: HUGE_IMAGE + 1,
+            boot_images_without_wds_tools: vec![1],
+            ..Facts::default()
+        };
+        let findings = [
+            Finding::corruption(Code::ResourceHashMismatch, "x"),
+            Finding::blocker(Code::MetadataDangerousPath, "x"),
+            Finding::warning(Code::MetadataWindowsName, "x"),
+            Finding::unverified(Code::SplitMissingPart, "x"),
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for t in TargetId::ALL {
+            for r in evaluate(t, &findings, &facts, Some(SPARSE_ZERO_BLOCKS)).reasons {
+                assert!(r.summary().is_some(), "{} has no summary", r.code);
+                codes.insert(r.code);
+            }
+        }
+        for (xs, codec, size) in [
+            ("format.lzms_chunk_size", Codec::Lzms, 1 << 27),
+            ("format.xpress_chunk_size", Codec::Xpress, 4096),
+        ] {
+            let f = Facts {
+                codec: Some(codec),
+                chunk_size: size,
+                ..Facts::default()
+            };
+            let r = evaluate(TargetId::Wds, &[], &f, None);
+            assert!(
+                r.reasons
+                    .iter()
+                    .any(|r| r.code == xs && r.summary().is_some()),
+                "{xs}"
+            );
+            codes.insert(xs.to_string());
+        }
+        // Every rule of the table was reached (so none lacks a summary).
+        for code in [
+            "corrupt",
+            "unverified",
+            "format.pipable",
+            "format.lzx_chunk_size",
+            "format.split",
+            "format.solid",
+            "size.4gib_hash",
+            "content.zero_runs",
+            "boot.no_wds_tools",
+            "size.fat32",
+            "size.huge_image",
+            "integrity.absent",
+        ] {
+            assert!(codes.contains(code), "{code} not reached");
         }
     }
 }

@@ -2,8 +2,13 @@
 //! targets they are safe. See `wimproof --help`.
 //!
 //! Argument parsing (clap), the progress bar (indicatif), file and
-//! directory access, and the text output; what the arguments mean (target
-//! lists, split sets, checksum lists, exit statuses) is the library's.
+//! directory access, and printing; what the arguments mean (target lists,
+//! split sets, checksum lists, exit statuses) is the library's, and the
+//! text report is rendered by [`text`] (no I/O there).
+
+// The crate root is this file, so the module's path is given.
+#[path = "wimproof/text.rs"]
+mod text;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{CommandFactory, Parser};
@@ -19,14 +24,15 @@ use wimproof::input::{
     base_name, parse_digest_hex, parse_targets, same_name, DigestChoice, ALL_TARGETS,
 };
 use wimproof::native::{verify_paths_with_refs, DriverError};
-use wimproof::policy::{TargetId, Verdict};
-use wimproof::report::{ErrorKind, ErrorReport, ExitStatus, Report};
-use wimproof::verify::finding::Severity;
+use wimproof::policy::TargetId;
+use wimproof::report::{ErrorKind, ErrorReport, ExitStatus};
 use wimproof::verify::Options;
 
 const AFTER_HELP: &str = "\
 A split set is one image: give install.swm (install2.swm, install3.swm, ...
 are found beside it) or all its parts.
+
+Colour on a terminal only; NO_COLOR turns it off, CLICOLOR_FORCE on.
 
 Exit status: 0 safe or warning, 1 corrupt, 2 usage or read error (never a
 verdict), 3 intact but unsafe for the target, 4 not fully verifiable. With
@@ -49,6 +55,11 @@ struct Cli {
     /// Print the report as JSON (an array when several images are given)
     #[arg(long)]
     json: bool,
+
+    /// List every example each finding kept (the text shows 3 of a
+    /// finding code), info findings, and each rule's reason in full
+    #[arg(short, long, conflicts_with = "json")]
+    verbose: bool,
 
     /// Deployment target to judge for; repeat or separate with commas
     #[arg(
@@ -180,160 +191,18 @@ fn group_sets(files: &[PathBuf]) -> Vec<Vec<PathBuf>> {
         .collect()
 }
 
-fn human_size(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
+/// Whether stdout gets colours: on a terminal, unless `NO_COLOR` is set
+/// (to anything but the empty string, as no-color.org asks); with
+/// `CLICOLOR_FORCE` set (not `0`), even when it is not a terminal.
+fn use_colour() -> bool {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+    if set("NO_COLOR") {
+        return false;
     }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", units[u])
+    if set("CLICOLOR_FORCE") && std::env::var_os("CLICOLOR_FORCE").is_some_and(|s| s != "0") {
+        return true;
     }
-}
-
-fn print_human(r: &Report, elapsed: f64) {
-    let mut o = String::new();
-    let desc = match &r.wim {
-        Some(w) => format!(
-            "{}{}, {} image(s){}{}",
-            w.compression.to_uppercase(),
-            if w.chunk_size > 0 {
-                format!(" {} KiB chunks", w.chunk_size / 1024)
-            } else {
-                String::new()
-            },
-            w.image_count,
-            if r.integrity.present {
-                format!(", integrity table ({} chunks)", r.integrity.chunks)
-            } else {
-                ", no integrity table".into()
-            },
-            if w.total_parts > 1 {
-                format!(", part {} of {}", w.part, w.total_parts)
-            } else {
-                String::new()
-            },
-        ),
-        None => "not a readable WIM".into(),
-    };
-    o += &format!("{}  ({}, {})\n", r.file.name, human_size(r.file.size), desc);
-    let intact = match r.intact {
-        Some(true) => "intact",
-        Some(false) => "CORRUPT",
-        None => "not fully verifiable",
-    };
-    let sel: Vec<&str> = r.selected.iter().map(|t| t.id()).collect();
-    if sel.len() == 1 {
-        o += &format!(
-            "  verdict: {} for {} ({intact})\n",
-            r.verdict.name().to_uppercase(),
-            sel[0]
-        );
-    } else {
-        o += &format!(
-            "  verdict: {} ({intact}; the worst over {} targets, each below)\n",
-            r.verdict.name().to_uppercase(),
-            sel.len()
-        );
-    }
-    if let Some(d) = &r.digests.sha256 {
-        o += &format!("  sha256:  {d}\n");
-    }
-    if let Some(d) = &r.digests.sha1 {
-        o += &format!("  sha1:    {d}\n");
-    }
-    for p in &r.parts {
-        let role = if p.reference {
-            "reference".to_string()
-        } else {
-            format!("part {}", p.part_number)
-        };
-        o += &format!(
-            "  {role}: {} ({}) {}\n",
-            p.name,
-            human_size(p.size),
-            p.digests
-                .sha256
-                .as_deref()
-                .or(p.digests.sha1.as_deref())
-                .unwrap_or("")
-        );
-    }
-    o += &format!(
-        "  checked: {} blobs verified, {} corrupt, {} not verified; {} metadata resource(s); {} integrity chunk(s), {} bad; {:.1} s\n",
-        r.checked.blobs_verified, r.checked.blobs_corrupt, r.checked.blobs_unverified, r.checked.metadata_resources, r.integrity.checked, r.integrity.bad_chunks.len(), elapsed
-    );
-    o += "  targets:\n";
-    if r.intact == Some(false) {
-        o += "    every target: corrupt (a damaged image fails everywhere, after the whole transfer)\n";
-        o += &format!(
-            "    remedy: {}\n",
-            wimproof::verify::finding::remedies::RECOPY
-        );
-    }
-    for t in r.targets.iter().filter(|_| r.intact != Some(false)) {
-        let mark = if r.selected.contains(&t.id) { "*" } else { " " };
-        o += &format!("   {mark}{:<25} {:<10}", t.id.id(), t.verdict.name());
-        let top: Vec<&wimproof::policy::Reason> = t
-            .reasons
-            .iter()
-            .filter(|x| x.verdict > Verdict::Safe)
-            .take(1)
-            .collect();
-        if let Some(x) = top.first() {
-            o += &format!(" {}", x.text);
-            if let Some(kb) = &x.kb {
-                o += &format!(" [{kb}]");
-            }
-        }
-        o += "\n";
-        for x in t
-            .reasons
-            .iter()
-            .filter(|x| x.verdict > Verdict::Safe)
-            .skip(1)
-            .take(3)
-        {
-            o += &format!("{:39}{}\n", "", x.text);
-        }
-        if r.selected.contains(&t.id) {
-            if let Some(rem) = t
-                .reasons
-                .iter()
-                .filter(|x| x.verdict > Verdict::Safe)
-                .find_map(|x| x.remedy.as_ref())
-            {
-                o += &format!("{:39}remedy: {rem}\n", "");
-            }
-        }
-    }
-    let shown: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Info || f.unverified)
-        .collect();
-    if !shown.is_empty() {
-        o += "  findings:\n";
-        for f in shown.iter().take(30) {
-            let sev = if f.unverified {
-                "unverified".to_string()
-            } else {
-                format!("{:?}", f.severity).to_lowercase()
-            };
-            o += &format!("    [{sev}] {}: {}\n", f.code, f.message);
-        }
-        if shown.len() > 30 {
-            o += &format!(
-                "    ... and {} more (use --json for all)\n",
-                shown.len() - 30
-            );
-        }
-    }
-    print!("{o}");
+    std::io::stdout().is_terminal()
 }
 
 /// The progress bar of one image's main pass, on stderr; hidden unless
@@ -445,6 +314,8 @@ fn main() -> ExitCode {
     // not be read (never a verdict).
     let mut outputs: Vec<serde_json::Value> = Vec::new();
     let mut worst = ExitStatus::Ok;
+    let colour = !args.json && use_colour();
+    let mut reports_printed = 0usize;
     for set in group_sets(&args.files) {
         let mut request = base.clone();
         let opts = &mut request.verify;
@@ -478,7 +349,17 @@ fn main() -> ExitCode {
             Ok(r) => {
                 worst = worst.max(r.exit_status());
                 if !args.json {
-                    print_human(&r, started.elapsed().as_secs_f64());
+                    let style = text::Style {
+                        verbose: args.verbose,
+                        colour,
+                        elapsed: Some(started.elapsed().as_secs_f64()),
+                    };
+                    // A blank line between the reports of several images.
+                    if reports_printed > 0 {
+                        println!();
+                    }
+                    print!("{}", text::render(&r, &style));
+                    reports_printed += 1;
                 }
                 if let (Some(p), Some(d)) = (&args.write_list, &r.digests.sha256) {
                     let line = gnu_line(d, base_name(&display));

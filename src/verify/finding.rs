@@ -37,6 +37,22 @@ pub struct Finding {
     /// the verdict can then be no better than `unverified`.
     #[serde(skip_serializing_if = "is_false", default)]
     pub unverified: bool,
+    /// The image (its 1-based index) the finding is about, when it is
+    /// about one image's directory tree.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image: Option<u32>,
+    /// How many things (entries, streams, blobs, findings) the finding
+    /// stands for, when it stands for several: a finding of the tree walk
+    /// counts the entries, a summary of findings past
+    /// [`MAX_FINDINGS_PER_CODE`] the findings it replaces.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub count: Option<u64>,
+    /// The first of them (at most [`MAX_EXAMPLES`]), each as the message
+    /// names it: a path, with what is wrong with it in parentheses when
+    /// the code covers several problems (`\a\aux.txt (reserved device
+    /// name)`), or a blob table entry. The message lists the same ones.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub examples: Vec<String>,
     /// The blob the finding is about, if one is. It travels with the
     /// finding from a lane to the verifier, which names the first path
     /// using the blob in the message and takes it out of the report.
@@ -80,6 +96,9 @@ impl Finding {
             part: None,
             remedy: None,
             unverified: false,
+            image: None,
+            count: None,
+            examples: Vec::new(),
             blob: None,
         }
     }
@@ -119,7 +138,23 @@ impl Finding {
         self.part = part.map(str::to_string);
         self
     }
+    /// The image (1-based) this finding is about.
+    pub fn in_image(mut self, image: u32) -> Self {
+        self.image = Some(image);
+        self
+    }
+    /// How many things the finding stands for, and the first of them.
+    pub fn examples(mut self, count: u64, examples: Vec<String>) -> Self {
+        self.count = Some(count);
+        self.examples = examples;
+        self
+    }
 }
+
+/// Examples a finding keeps of the things it stands for (paths, entries);
+/// beyond that they are only counted, so a tree of a million bad names
+/// gives a finding of bounded size.
+pub const MAX_EXAMPLES: usize = 20;
 
 /// Findings of one code listed in a report; beyond that they are counted
 /// in one summary finding, so a file with millions of bad entries, blobs or
@@ -158,6 +193,7 @@ impl Capped {
                 let (first, n) = dropped?;
                 Some(Finding {
                     message: format!("{n} more findings like the {kept} above ({code}) are not listed; the first of them: {}", first.message),
+                    count: Some(n),
                     ..first
                 })
             })

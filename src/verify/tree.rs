@@ -4,7 +4,7 @@
 //! Windows, and the WinPE files WDS multicast needs.
 
 use super::blob_index::BlobIndex;
-use super::finding::{remedies, Finding};
+use super::finding::{remedies, Finding, MAX_EXAMPLES};
 use crate::format::hex;
 use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
 use crate::verify::code::Code;
@@ -12,8 +12,6 @@ use std::collections::HashSet;
 
 /// Deepest directory nesting accepted (wimlib's limit too).
 pub const MAX_DEPTH: u32 = 16384;
-/// Findings of one kind reported per image before summarising the rest.
-const MAX_REPORTED: usize = 20;
 
 /// What the walk learned about one image.
 #[derive(Clone, Debug, Default)]
@@ -168,6 +166,8 @@ impl BlobPaths {
     }
 }
 
+/// Things of one kind found in a walk: how many, and the first
+/// [`MAX_EXAMPLES`] of them.
 #[derive(Default)]
 struct Tally {
     count: usize,
@@ -177,9 +177,14 @@ struct Tally {
 impl Tally {
     fn add(&mut self, what: String) {
         self.count += 1;
-        if self.examples.len() < MAX_REPORTED {
+        if self.examples.len() < MAX_EXAMPLES {
             self.examples.push(what);
         }
+    }
+
+    /// The finding carries the count and the examples its message lists.
+    fn attach(&self, f: Finding) -> Finding {
+        f.examples(self.count as u64, self.examples.clone())
     }
 }
 
@@ -222,13 +227,20 @@ pub fn check_image(
     findings: &mut Vec<Finding>,
 ) -> TreeSummary {
     let mut sum = TreeSummary::default();
+    let image_no = u32::try_from(image).ok();
+    let in_image = |f: Finding| match image_no {
+        Some(i) => f.in_image(i),
+        None => f,
+    };
     let at = |why: String| {
-        Finding::corruption(
-            Code::MetadataInvalid,
-            format!("image {image}: metadata resource at file offset {res_offset}: {why}"),
+        in_image(
+            Finding::corruption(
+                Code::MetadataInvalid,
+                format!("image {image}: metadata resource at file offset {res_offset}: {why}"),
+            )
+            .at(res_offset)
+            .remedy(remedies::RECOPY),
         )
-        .at(res_offset)
-        .remedy(remedies::RECOPY)
     };
     let sb = match SecurityBlock::parse(data) {
         Ok(sb) => sb,
@@ -403,11 +415,14 @@ pub fn check_image(
         };
         format!("{}{more}", t.examples.join(", "))
     };
+    // Each finding of the walk carries its count and examples, beside the
+    // message that lists them.
+    let tallied = |f: Finding, t: &Tally| in_image(t.attach(f));
     if dotdot.count > 0 {
-        findings.push(Finding::blocker(Code::MetadataDangerousPath, format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."));
+        findings.push(tallied(Finding::blocker(Code::MetadataDangerousPath, format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."), &dotdot));
     }
     if bad_names.count > 0 {
-        findings.push(
+        findings.push(tallied(
             Finding::warning(
                 Code::MetadataWindowsName,
                 format!(
@@ -417,13 +432,14 @@ pub fn check_image(
                 ),
             )
             .at(res_offset),
-        );
+            &bad_names,
+        ));
     }
     if dups.count > 0 {
-        findings.push(Finding::warning(Code::MetadataDuplicateName, format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset));
+        findings.push(tallied(Finding::warning(Code::MetadataDuplicateName, format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset), &dups));
     }
     if skipped_missing.count > 0 {
-        findings.push(Finding::warning(Code::MetadataSkippedBlobMissing, format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset));
+        findings.push(tallied(Finding::warning(Code::MetadataSkippedBlobMissing, format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset), &skipped_missing));
     }
     if missing.count > 0 {
         let msg = format!(
@@ -432,19 +448,21 @@ pub fn check_image(
             list(&missing)
         );
         if ctx.all_parts {
-            findings.push(
+            findings.push(tallied(
                 Finding::corruption(Code::MetadataBlobMissing, msg)
                     .at(res_offset)
                     .remedy(remedies::MISSING_BLOBS),
-            );
+                &missing,
+            ));
         } else {
-            findings.push(
+            findings.push(tallied(
                 Finding::unverified(
                     Code::MetadataBlobElsewhere,
                     format!("{msg} (they may be in the split parts not given)"),
                 )
                 .at(res_offset),
-            );
+                &missing,
+            ));
         }
     }
     sum
@@ -490,19 +508,19 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
         format!("{}{more}", t.examples.join("; "))
     };
     if wrong.count > 0 {
-        findings.push(Finding::info(
+        findings.push(wrong.attach(Finding::info(
             Code::BlobtableRefcount,
             format!(
                 "blob table: {} reference count(s) differ from the directory trees (readers recount them; harmless): {}",
                 wrong.count,
                 list(&wrong)
             ),
-        ));
+        )));
     }
     if unreferenced.count > 0 {
         // Space no image uses (left by `delete --soft`, an update without
         // `--rebuild`, or a writer's leftovers): harmless to deploy.
-        findings.push(
+        findings.push(unreferenced.attach(
             Finding::info(
                 Code::BlobtableUnreferenced,
                 format!(
@@ -514,6 +532,6 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
             .remedy(
                 "`wimlib-imagex optimize` (or DISM /Export-Image) rewrites the WIM without them.",
             ),
-        );
+        ));
     }
 }
