@@ -18,7 +18,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use wimproof::format::xml::XmlImage;
+use wimproof::editions::{editions, EditionRow};
 use wimproof::policy::{Reason, TargetResult, Verdict};
 use wimproof::report::Report;
 use wimproof::verify::finding::{Code, Finding, Severity, MAX_EXAMPLES};
@@ -151,62 +151,6 @@ fn wrap_into(o: &mut String, first: &str, lead: usize, indent: usize, text: &str
     }
     o.push_str(&line);
     o.push('\n');
-}
-
-/// One row of the editions table: what `dism /Get-WimInfo /Index:N` shows.
-/// The fields of the report's `images[]` that exist today; a field the XML
-/// module does not read yet stays `None` and shows as `-`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EditionRow {
-    pub index: u32,
-    pub name: Option<String>,
-    /// `WINDOWS/EDITIONID`.
-    pub edition_id: Option<String>,
-    pub architecture: Option<String>,
-    /// `MAJOR.MINOR.BUILD.SPBUILD`.
-    pub version: Option<String>,
-    pub languages: Vec<String>,
-    pub default_language: Option<String>,
-    /// `WINDOWS/INSTALLATIONTYPE`.
-    pub installation_type: Option<String>,
-    pub files: Option<u64>,
-    pub directories: Option<u64>,
-    pub total_bytes: Option<u64>,
-    /// The header's boot index names this image.
-    pub boot: bool,
-}
-
-fn value(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
-fn edition_row(x: &XmlImage, boot_index: u32) -> EditionRow {
-    EditionRow {
-        index: x.index,
-        name: value(&x.name),
-        edition_id: value(&x.edition),
-        architecture: value(&x.architecture),
-        version: value(&x.version),
-        languages: x.languages.clone(),
-        // Not in `XmlImage` yet (LANGUAGES/DEFAULT).
-        default_language: None,
-        installation_type: value(&x.installation_type),
-        files: x.file_count,
-        directories: x.dir_count,
-        total_bytes: x.total_bytes,
-        boot: boot_index != 0 && x.index == boot_index,
-    }
-}
-
-/// The editions table's rows, by index, one per image the XML describes.
-pub fn edition_rows(r: &Report) -> Vec<EditionRow> {
-    let boot = r.wim.as_ref().map(|w| w.boot_index).unwrap_or(0);
-    let mut rows: Vec<EditionRow> = r.images.iter().map(|x| edition_row(x, boot)).collect();
-    rows.sort_by_key(|r| r.index);
-    rows
 }
 
 /// The editions table's lines (a header, then a row per image, columns as
@@ -587,7 +531,7 @@ pub fn render(r: &Report, style: &Style) -> String {
     }
 
     // The editions.
-    let table = editions_table(&edition_rows(r));
+    let table = editions_table(&editions(r));
     if !table.is_empty() {
         let _ = writeln!(o, "\n{}", p.bold("Images"));
         for (i, line) in table.iter().enumerate() {
@@ -699,6 +643,7 @@ mod tests {
             EditionRow {
                 index: 1,
                 name: Some("Windows 11 Pro".into()),
+                description: None,
                 edition_id: Some("Professional".into()),
                 architecture: Some("x64".into()),
                 version: Some("10.0.22621.1".into()),
