@@ -3,7 +3,10 @@
 //
 //   index.html, app.js, verify.js, wim-verifier.js, ...
 //                   the page's ES modules as written (the embedding API,
-//                   verify.js and wim-verifier.js, is imported from them)
+//                   verify.js and wim-verifier.js, is imported from them);
+//                   verify.js imports the wasm-bindgen glue as
+//                   ./pkg/wimproof.js, beside it in dist/ (and bundled from
+//                   pkg/ into the single file)
 //   worker.js       worker.js, the modules it imports and the wasm-bindgen
 //                   glue bundled into one classic script
 //   pkg/            the wasm (fetched by verify.js) and its glue
@@ -55,16 +58,27 @@ const worker = await esbuild.build({
 });
 const workerJs = worker.outputFiles[0].text;
 
+// The page's modules import the glue as ./pkg/wimproof.js, where dist/
+// serves it; in the source tree it is the repository's pkg/.
+const gluePath = join(PKG, 'wimproof.js');
+const glue = {
+  name: 'wimproof-glue',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/pkg\/wimproof\.js$/ }, (a) => (a.importer.startsWith(WWW + sep) ? { path: gluePath } : undefined));
+  },
+};
+
 // The page in one module, for the single file; its inputs are the page's
-// modules that dist/ serves as they are.
+// modules that dist/ serves as they are, and the glue.
 const page = await esbuild.build({
   ...common,
   entryPoints: [join(WWW, 'app.js')],
   format: 'esm',
   metafile: true,
+  plugins: [glue],
 });
 const pageJs = page.outputFiles[0].text;
-const pageModules = Object.keys(page.metafile.inputs).map((p) => resolve(p));
+const pageModules = Object.keys(page.metafile.inputs).map((p) => resolve(p)).filter((p) => p !== gluePath);
 for (const p of pageModules) {
   if (!p.startsWith(WWW + sep) || relative(WWW, p).includes(sep)) {
     die(`${p}: the page's modules must all be in www/ itself (dist/ serves them as they are)`);

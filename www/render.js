@@ -3,7 +3,7 @@
 // controlled: it only ever reaches the page through textContent and
 // attribute values set with setAttribute, never through innerHTML.
 
-import { TARGETS } from './verify.js';
+import { knownTargets } from './verify.js';
 
 /** Creates an element; string and number children become text nodes. */
 export function h(tag, attrs, ...children) {
@@ -113,7 +113,7 @@ export function verdictBadge(v) {
 
 function targetTitle(report, id) {
   const t = report.targets.find((x) => x.id === id);
-  return t ? t.title : (TARGETS.find((x) => x.id === id) || { title: id }).title;
+  return t ? t.title : (knownTargets().find((x) => x.id === id) || { title: id }).title;
 }
 
 /** The selected target's verdict, from the report's per-target results. */
@@ -386,7 +386,7 @@ function renderParts(report) {
   const body = h('tbody');
   for (const p of report.parts) {
     body.appendChild(h('tr', null,
-      h('td', { class: 'wp-num' }, String(p.part_number)),
+      h('td', { class: 'wp-num' }, p.reference ? 'base' : String(p.part_number)),
       h('td', null, p.name),
       h('td', { class: 'wp-num' }, formatBytes(p.size)),
       h('td', null, h('span', { class: 'wp-hex' }, p.digests.sha256 || p.digests.sha1 || '\u2014'))));
@@ -400,6 +400,16 @@ function renderParts(report) {
     body);
 }
 
+/**
+ * The reference WIMs the image was verified with (the base of a delta,
+ * found among the files given with it), as a sentence; null if none.
+ */
+export function referenceNote(report) {
+  const refs = (report.parts || []).filter((p) => p.reference).map((p) => p.name);
+  if (!refs.length) return null;
+  return `Verified with ${refs.join(', ')}, given with it: this image's trees use blobs that ${refs.length === 1 ? 'it holds' : 'they hold'} and this file lacks (a delta and its base), read and verified as \`wimlib-imagex verify --ref\` does. The image needs ${refs.length === 1 ? 'that base' : 'those bases'} wherever it is used.`;
+}
+
 /** The collapsible details: header, images, resources, integrity, findings. */
 export function renderDetails(report) {
   const serious = report.findings.filter((f) => f.severity !== 'info' || f.unverified).length;
@@ -407,7 +417,8 @@ export function renderDetails(report) {
   wrap.appendChild(section('WIM header', report.wim ? `${report.wim.compression}, ${report.wim.image_count} image${report.wim.image_count === 1 ? '' : 's'}` : null, renderHeader(report)));
   wrap.appendChild(section('Images', String(report.images.length), renderImages(report)));
   if (report.parts && report.parts.length) {
-    wrap.appendChild(section('Split parts', String(report.parts.length), renderParts(report)));
+    const withBase = report.parts.some((p) => p.reference);
+    wrap.appendChild(section(withBase ? 'Files read' : 'Split parts', String(report.parts.length), renderParts(report)));
   }
   wrap.appendChild(section('Resources', `${formatCount(report.resources.blob_entries)} blob table entries`, renderResources(report)));
   wrap.appendChild(section('Integrity table',

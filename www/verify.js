@@ -4,21 +4,17 @@
 // dedicated workers: one reader and navigator.hardwareConcurrency lanes,
 // at least two (see worker.js; the reader mostly waits for reads). The
 // report is the wasm core's, the same JSON as `wimproof --json`. Nothing
-// here judges an image; it groups files, starts and stops workers and
-// relays progress.
+// here judges an image: grouping files into sets, the digest and target
+// choices, the target titles and the report for chosen targets are the
+// core's (src/input, src/policy, exported by src/web/input.rs), run on this
+// thread by the same compiled module the workers get (ready()); this file
+// starts and stops workers and relays progress.
 //
 // Works served over http(s) (the worker by URL, wasm fetched beside this
 // file) and from the single-file build (worker source and wasm inlined in
 // the page, workers from Blob URLs), including from file://.
 
-export const TARGETS = [
-  { id: 'configmgr', title: 'ConfigMgr (current branch)' },
-  { id: 'configmgr2007-unpatched', title: 'ConfigMgr 2007 SP1/R2, without KB 971413' },
-  { id: 'configmgr2007-patched', title: 'ConfigMgr 2007 with KB 971413 or SP2' },
-  { id: 'wds', title: 'WDS multicast' },
-  { id: 'usb-fat32', title: 'FAT32 USB media' },
-];
-export const DEFAULT_TARGET = 'configmgr';
+import * as core from './pkg/wimproof.js';
 
 // Bytes per read of the main pass.
 const SLICE_BYTES = 8 * 1024 * 1024;
@@ -82,6 +78,35 @@ function wasmModule() {
   return modulePromise;
 }
 
+// The core on this thread: the same compiled module, instantiated once
+// (synchronously: it is already compiled), when first needed.
+let readyPromise = null;
+let loaded = false;
+
+/**
+ * Loads the wasm core on this thread (once); resolves when the functions
+ * that need it (reportForTarget, coreOptions, knownTargets) can run.
+ * Rejects if this browser cannot run it (no WebAssembly SIMD) or the wasm
+ * cannot be fetched.
+ */
+export function ready() {
+  if (!readyPromise) {
+    readyPromise = wasmModule().then((module) => {
+      if (!loaded) {
+        core.initSync({ module });
+        loaded = true;
+      }
+    });
+    readyPromise.catch(() => { readyPromise = null; });
+  }
+  return readyPromise;
+}
+
+function loadedCore() {
+  if (!loaded) throw new Error('the wimproof core is not loaded yet: await ready() first');
+  return core;
+}
+
 // The worker is one classic script (worker.js and its modules bundled with
 // the wasm glue by scripts/build-web.sh): beside this file, or inlined in
 // the single file's page and started from a Blob URL.
@@ -106,70 +131,58 @@ export function workerCount() {
   return Math.max(2, Math.min(n, MAX_LANES)) + 1;
 }
 
+// ---- targets -------------------------------------------------------------
+
+let targetList = null;
+
+/** The targets, [{id, title}] in the report's order, once ready() resolved; [] before. */
+export function knownTargets() {
+  if (!loaded) return [];
+  if (!targetList) targetList = JSON.parse(core.targets());
+  return targetList;
+}
+
+/** The deployment targets, [{id, title}] in the report's order (the core's titles). */
+export async function targets() {
+  await ready();
+  return knownTargets();
+}
+
+/** The target used when none is chosen. */
+export async function defaultTarget() {
+  await ready();
+  return core.defaultTarget();
+}
+
 // ---- split sets ------------------------------------------------------------
 
-function swmStem(name) {
-  const m = /^(.*)\.swm$/i.exec(name);
-  if (!m) return null;
-  // `x2.swm` is a later part; only `x.swm` opens a set.
-  return /\d$/.test(m[1]) ? null : m[1];
-}
-
-async function totalParts(file) {
-  try {
-    const b = new Uint8Array(await file.slice(0, 0x2c).arrayBuffer());
-    if (b.length < 0x2c) return 1;
-    return b[0x2a] | (b[0x2b] << 8);
-  } catch {
-    return 1;
-  }
-}
-
 /**
- * Groups files into images: each non-.swm file alone; `x.swm` with the
- * given `x2.swm`, `x3.swm`... up to the part count in its header (as the
- * CLI does). Returns arrays of File, first part first.
+ * Groups files into images by the core's rule (the CLI's): each non-.swm
+ * file alone; `x.swm` with the given `x2.swm`, `x3.swm`... up to the part
+ * count in its header, names compared without case. Returns arrays of
+ * File, first part first.
  */
 export async function groupSets(files) {
   const list = Array.from(files);
-  const used = new Array(list.length).fill(false);
-  const sets = [];
-  for (let i = 0; i < list.length; i++) {
-    if (used[i]) continue;
-    used[i] = true;
-    const f = list[i];
-    const stem = swmStem(f.name);
-    if (stem === null) {
-      sets.push([f]);
-      continue;
+  await ready();
+  const n = core.setHeaderBytes();
+  const headers = await Promise.all(list.map(async (f) => {
+    try {
+      return new Uint8Array(await f.slice(0, n).arrayBuffer());
+    } catch {
+      // Unreadable: grouped by its name alone (its verification reports it).
+      return new Uint8Array(0);
     }
-    const set = [f];
-    const total = Math.max(2, await totalParts(f));
-    for (let n = 2; n <= total; n++) {
-      const want = `${stem}${n}.swm`.toLowerCase();
-      const j = list.findIndex((g, k) => !used[k] && g.name.toLowerCase() === want);
-      if (j >= 0) {
-        used[j] = true;
-        set.push(list[j]);
-      }
-    }
-    sets.push(set);
-  }
-  return sets;
+  }));
+  const groups = JSON.parse(core.groupSets(list.map((f) => f.name), headers));
+  return groups.map((g) => g.map((i) => list[i]));
 }
 
 // ---- options ---------------------------------------------------------------
 
 function digestFlags(digests) {
-  if (digests === undefined || digests === null) return { sha256: true, sha1: false };
-  if (typeof digests === 'string') {
-    switch (digests) {
-      case 'sha256': return { sha256: true, sha1: false };
-      case 'sha1': return { sha256: false, sha1: true };
-      case 'both': return { sha256: true, sha1: true };
-      case 'none': return { sha256: false, sha1: false };
-      default: throw new TypeError(`unknown digests ${JSON.stringify(digests)}; use sha256, sha1, both or none`);
-    }
+  if (digests === undefined || digests === null || typeof digests === 'string') {
+    return JSON.parse(core.digestFlags(digests === null ? undefined : digests));
   }
   const list = Array.from(digests);
   return { sha256: list.includes('sha256'), sha1: list.includes('sha1') };
@@ -184,13 +197,15 @@ function hexOrNull(v, digits, what) {
   return s;
 }
 
-/** The core's Options JSON from the API's options. */
+/** The core's Options JSON from the API's options (after ready()). */
 export function coreOptions(opts = {}) {
-  const target = opts.target || DEFAULT_TARGET;
-  const targets = (Array.isArray(target) ? target : [target]).map(String);
-  for (const t of targets) {
-    if (!TARGETS.some((x) => x.id === t)) throw new TypeError(`unknown target ${JSON.stringify(t)}`);
-  }
+  loadedCore();
+  const target = opts.target;
+  const specs = target === undefined || target === null || target === ''
+    ? []
+    : (Array.isArray(target) ? target : [target]).map(String);
+  // The default target if none; a TypeError naming an unknown one.
+  const targets = core.parseTargets(specs);
   const d = digestFlags(opts.digests);
   const expect = opts.expect || {};
   return {
@@ -203,18 +218,25 @@ export function coreOptions(opts = {}) {
 }
 
 /**
- * The report as the CLI would give it for `--target target`: the verdict
- * is the worst over the selected targets, whose results the report holds
- * for every target anyway.
+ * The report as the CLI would give it for `--target target` (an ID, a
+ * list, or 'all'): `selected` set to them and the verdict the worst over
+ * them, whose results the report holds for every target anyway. Needs the
+ * core loaded (ready(); any report this page made has loaded it).
  */
 export function reportForTarget(report, target) {
-  const ids = Array.isArray(target) ? target : [target];
-  const order = ['safe', 'warning', 'unverified', 'unsafe', 'corrupt'];
-  let worst = 0;
-  for (const t of report.targets) {
-    if (ids.includes(t.id)) worst = Math.max(worst, order.indexOf(t.verdict));
-  }
-  return { ...report, selected: ids.slice(), verdict: order[worst] };
+  const ids = (Array.isArray(target) ? target : [target]).map(String);
+  return JSON.parse(loadedCore().reportForTargets(JSON.stringify(report), ids));
+}
+
+/**
+ * A checksum list (`sha256sum`/`sha1sum` or BSD-style lines) read by the
+ * core's rules: `.size` entries, `.rejected` (the numbers of the lines
+ * that are neither), `.expected(name)` (JSON `{sha256?, sha1?}` for a file
+ * name, matched by base name without case). Call `.free()` when done.
+ */
+export async function checksumList(text) {
+  await ready();
+  return new core.ChecksumList(String(text));
 }
 
 // ---- one image -------------------------------------------------------------
@@ -227,16 +249,26 @@ function abortError() {
  * Verifies one image (a File, or the parts of a split set, first part
  * first). Resolves to the report; rejects with the read error (an error
  * state, never a verdict) or an AbortError when `signal` aborts.
+ * `opts.bases`: other WIM files given with it. When the image's trees name
+ * blobs its tables lack (a delta, captured with `wimlib-imagex capture
+ * --delta-from BASE`), those of them whose blob tables hold the missing
+ * blobs are read and verified with it as its references, as
+ * `wimlib-imagex verify --ref` does, and listed in the report's `parts[]`
+ * with `reference: true`; the others are not read beyond their headers
+ * and blob tables. The rest of `opts` is verifyFiles'.
  */
 export async function verifySet(files, opts = {}) {
   const parts = Array.isArray(files) ? files : [files];
-  const options = coreOptions(opts);
+  const bases = Array.from(opts.bases || []).filter((f) => !parts.includes(f));
   const { signal, onProgress } = opts;
   if (signal && signal.aborted) throw abortError();
+  await ready();
+  const options = coreOptions(opts);
   const module = await wasmModule();
   if (signal && signal.aborted) throw abortError();
 
-  const total = parts.reduce((a, f) => a + f.size, 0);
+  // The bytes read: the image's, and its references' once they are known.
+  let total = parts.reduce((a, f) => a + f.size, 0);
   const lanes = Math.max(1, (opts.workers || workerCount()) - 1);
   const workers = [];
   let finished = false;
@@ -312,6 +344,7 @@ export async function verifySet(files, opts = {}) {
     reader.onmessage = (ev) => {
       const m = ev.data;
       if (m.type === 'opened') {
+        total = m.total;
         passStart = performance.now();
         progress('reading', 0);
       } else if (m.type === 'opening') {
@@ -348,6 +381,8 @@ export async function verifySet(files, opts = {}) {
         module,
         files: parts,
         names: parts.map((f) => f.name),
+        bases,
+        baseNames: bases.map((f) => f.name),
         options,
         ports,
         sliceBytes: opts.sliceBytes || SLICE_BYTES,
@@ -365,13 +400,15 @@ export async function verifySet(files, opts = {}) {
 /**
  * Verifies files (File[] or a FileList): one report per image, a split set
  * being one image, in the order the images were given. Images are verified
- * one after another. Options: `target` (an ID, default 'configmgr'),
+ * one after another, each with the others as its possible bases (see
+ * verifySet: a delta dropped with its base is verified with it). Options:
+ * `target` (an ID, a list of them or 'all'; default 'configmgr'),
  * `digests` ('sha256' default, 'sha1', 'both', 'none'), `expect`
  * ({sha256, sha1}), `signal` (an AbortSignal: aborting cancels and rejects
  * with an AbortError), `onProgress` (called with {file, phase ('opening':
  * with step 'blob table', done/total count its entries, with step 'trees'
  * the directory trees' metadata bytes, decoded then walked; 'reading',
- * 'done': the file's bytes), step, done,
+ * 'done': the file's bytes, and its references'), step, done,
  * total, bytesPerSecond, secondsLeft, elapsed, index, count}),
  * `webcrypto` (default true: hash the integrity table's chunks with
  * `crypto.subtle` where the page is a secure context; false: in wasm, as on
@@ -388,7 +425,8 @@ export async function verifyFiles(files, opts = {}) {
     const onProgress = opts.onProgress
       ? (p) => opts.onProgress({ ...p, index: i, count: sets.length })
       : undefined;
-    reports.push(await verifySet(sets[i], { ...opts, onProgress }));
+    const bases = sets.filter((_, j) => j !== i).flat();
+    reports.push(await verifySet(sets[i], { ...opts, bases, onProgress }));
   }
   return reports;
 }

@@ -12,9 +12,14 @@
 // Attributes: target (a target ID, default configmgr), remember (keep the
 // user's target choice in localStorage), digests (sha256 default, sha1,
 // both, none).
+//
+// The element fills itself once the wasm core is loaded on the page's
+// thread (verify.js ready(): the target list, grouping, checksum lists and
+// the report for the selected target are the core's); if this browser
+// cannot run it, the element says so instead.
 
-import { verifySet, groupSets, reportForTarget, TARGETS, DEFAULT_TARGET } from './verify.js';
-import { h, fill, formatBytes, formatDuration, renderHeadline, renderMatrix, renderDetails, checkedSummary, verdictFor, intactWord, VERDICT_LABEL } from './render.js';
+import { verifySet, groupSets, reportForTarget, ready, targets, defaultTarget, checksumList } from './verify.js';
+import { h, fill, formatBytes, formatDuration, renderHeadline, renderMatrix, renderDetails, checkedSummary, referenceNote, rich, verdictFor, intactWord, VERDICT_LABEL } from './render.js';
 import { adoptStyles } from './styles.js';
 
 const TARGET_KEY = 'wimproof.target';
@@ -34,36 +39,6 @@ function storageSet(key, value) {
   } catch {
     // Storage may be disabled (private mode, policy); the choice then lasts the session.
   }
-}
-
-function baseName(name) {
-  const parts = String(name).split(/[\\/]/);
-  return parts[parts.length - 1];
-}
-
-/**
- * Reads a `sha256sum`/`sha1sum` list (`HEX  name`, `HEX *name`) or a BSD
- * style one (`SHA256 (name) = HEX`): a Map from lowercased base name to
- * {hex, name}.
- */
-export function parseChecksumList(text) {
-  const out = new Map();
-  for (const raw of String(text).split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    let m = /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})\s+\*?(.+)$/.exec(line);
-    if (m) {
-      const name = baseName(m[2].trim());
-      out.set(name.toLowerCase(), { hex: m[1].toLowerCase(), name });
-      continue;
-    }
-    m = /^SHA(?:1|256)\s*\((.+)\)\s*=\s*([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/i.exec(line);
-    if (m) {
-      const name = baseName(m[1]);
-      out.set(name.toLowerCase(), { hex: m[2].toLowerCase(), name });
-    }
-  }
-  return out;
 }
 
 /** The 40- or 64-digit hex digest in pasted text (spaces allowed), lowercased. */
@@ -126,9 +101,12 @@ function downloadJson(report, fileName) {
 // ---- one image's card -------------------------------------------------------
 
 class ResultCard {
-  constructor(owner, files) {
+  // `bases`: the other files given with these (a delta's base among them
+  // is used as its reference; see verify.js verifySet).
+  constructor(owner, files, bases) {
     this.owner = owner;
     this.files = files;
+    this.bases = bases;
     this.name = files[0].name;
     this.report = null;
     this.controller = null;
@@ -200,6 +178,7 @@ class ResultCard {
       const report = await verifySet(this.files, {
         target: this.owner.target,
         digests: this.owner.digests,
+        bases: this.bases,
         signal,
         onProgress: (p) => this.progress(p),
       });
@@ -307,6 +286,7 @@ class ResultCard {
     fill(this.body,
       renderHeadline(r, target),
       h('p', { class: 'wp-summary' }, checkedSummary(r)),
+      referenceNote(r) ? h('p', { class: 'wp-summary', 'data-wp-references': '' }, rich(referenceNote(r))) : null,
       h('h4', { class: 'wp-section-title' }, 'Deployment targets'),
       renderMatrix(r, target),
       h('h4', { class: 'wp-section-title' }, 'Digests'),
@@ -358,11 +338,19 @@ class ResultCard {
   listComparison() {
     const sums = this.owner.sums;
     if (!sums) return null;
-    const entry = sums.list.get(this.name.toLowerCase());
+    // What the list expects of this file ({sha256?, sha1?}), by the core's
+    // rule: base name, without case.
+    const want = JSON.parse(sums.list.expected(this.name));
+    const hexes = [want.sha256, want.sha1].filter(Boolean);
     let c;
-    if (!entry) c = { state: 'none', text: `Not in ${sums.name}.` };
-    else c = compareDigest(this.report, entry.hex);
-    return h('p', { class: `wp-match wp-match-${c.state}` }, `Checksum list ${sums.name}: ${c.text.replace(/^[\u2713\u2715] /, '')}`);
+    if (!hexes.length) {
+      c = { state: 'none', text: `Not in ${sums.name}.` };
+    } else {
+      const each = hexes.map((hex) => compareDigest(this.report, hex));
+      const state = each.some((x) => x.state === 'bad') ? 'bad' : each.some((x) => x.state === 'ok') ? 'ok' : 'none';
+      c = { state, text: each.map((x) => x.text.replace(/^[\u2713\u2715] /, '')).join('; ') };
+    }
+    return h('p', { class: `wp-match wp-match-${c.state}` }, `Checksum list ${sums.name}: ${c.text}`);
   }
 }
 
@@ -382,21 +370,40 @@ export class WimVerifier extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.built) return;
-    this.built = true;
+    if (this.whenBuilt) return;
     adoptStyles(this.ownerDocument);
-    this.build();
+    this.replaceChildren(h('p', { class: 'wp-summary', role: 'status' }, 'Loading the verifier\u2026'));
+    // Resolves once the element is filled (the core loaded); files given
+    // before wait for it.
+    this.whenBuilt = (async () => {
+      try {
+        await ready();
+        this.targetList = await targets();
+        this.defaultTarget = await defaultTarget();
+      } catch (e) {
+        this.replaceChildren(h('div', { class: 'wp-error', role: 'alert' },
+          h('strong', null, 'The verifier cannot run in this browser'),
+          h('span', null, e && e.message ? e.message : String(e))));
+        throw e;
+      }
+      this.build();
+    })();
+    this.whenBuilt.catch(() => {});
   }
 
   attributeChangedCallback(name, _old, value) {
-    if (name === 'target' && this.select && value && TARGETS.some((t) => t.id === value)) {
+    if (name === 'target' && this.select && value && this.isTarget(value)) {
       this.setTarget(value, false);
     }
   }
 
-  /** The selected target ID. */
+  isTarget(id) {
+    return !!id && (this.targetList || []).some((t) => t.id === id);
+  }
+
+  /** The selected target ID (before the element is filled: its attribute, if any). */
   get target() {
-    return this.select ? this.select.value : (this.getAttribute('target') || DEFAULT_TARGET);
+    return this.select ? this.select.value : (this.getAttribute('target') || this.defaultTarget || null);
   }
 
   get digests() {
@@ -411,19 +418,18 @@ export class WimVerifier extends HTMLElement {
   }
 
   initialTarget() {
-    const valid = (t) => t && TARGETS.some((x) => x.id === t);
     if (this.hasAttribute('remember')) {
       const saved = storageGet(TARGET_KEY);
-      if (valid(saved)) return saved;
+      if (this.isTarget(saved)) return saved;
     }
     const attr = this.getAttribute('target');
-    return valid(attr) ? attr : DEFAULT_TARGET;
+    return this.isTarget(attr) ? attr : this.defaultTarget;
   }
 
   build() {
     const uid = Math.random().toString(36).slice(2, 8);
     this.select = h('select', { name: 'target', class: 'wp-field', id: `wp-target-${uid}` },
-      TARGETS.map((t) => h('option', { value: t.id }, t.title)));
+      this.targetList.map((t) => h('option', { value: t.id }, t.title)));
     this.select.value = this.initialTarget();
     this.select.addEventListener('change', () => this.setTarget(this.select.value, true));
 
@@ -506,30 +512,46 @@ export class WimVerifier extends HTMLElement {
   }
 
   async loadChecksumList(file) {
+    this.dropChecksumList();
     try {
-      const list = parseChecksumList(await file.text());
+      const list = await checksumList(await file.text());
       this.sums = { name: file.name, list };
+      const rejected = Array.from(list.rejected);
+      const skipped = rejected.length
+        ? `; ${rejected.length === 1 ? 'line' : 'lines'} ${rejected.slice(0, 5).join(', ')}${rejected.length > 5 ? '\u2026' : ''} not understood`
+        : '';
       fill(this.listStatus,
-        `${file.name}: ${list.size} ${list.size === 1 ? 'entry' : 'entries'} `,
+        `${file.name}: ${list.size} ${list.size === 1 ? 'entry' : 'entries'}${skipped} `,
         h('button', { type: 'button', class: 'wp-linkbtn', onclick: () => this.clearChecksumList() }, 'Clear'));
     } catch (e) {
-      this.sums = null;
+      this.dropChecksumList();
       this.listStatus.textContent = `Could not read ${file.name}: ${e.message}`;
     }
     for (const c of this.cards) if (c.report) c.renderDigests();
   }
 
-  clearChecksumList() {
+  // Forgets the list (and frees the core's copy of it).
+  dropChecksumList() {
+    if (this.sums) this.sums.list.free();
     this.sums = null;
+  }
+
+  clearChecksumList() {
+    this.dropChecksumList();
     this.listStatus.textContent = '';
     for (const c of this.cards) if (c.report) c.renderDigests();
   }
 
-  /** Adds files (File[] or FileList) to verify; returns when they are queued. */
+  /**
+   * Adds files (File[] or FileList) to verify; returns when they are
+   * queued. Files given together may be each other's bases: a delta given
+   * with its base is verified with it (verify.js verifySet).
+   */
   async addFiles(files) {
+    await this.whenBuilt;
     const sets = await groupSets(files);
-    for (const set of sets) {
-      const card = new ResultCard(this, set);
+    for (const [i, set] of sets.entries()) {
+      const card = new ResultCard(this, set, sets.filter((_, j) => j !== i).flat());
       this.cards.push(card);
       this.list.appendChild(card.el);
       this.enqueue(card, false);

@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         progress: None,
         progress_base: 0,
         progress_total: 0,
+        missing: Default::default(),
     };
     let mut findings = Vec::new();
     let s = check_image(1, 0, data, &mut ctx, &mut findings);
@@ -33,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
     if s.complete {
         assert!(s.files + s.dirs <= data.len() as u64 / 102 + 1);
     }
+    assert!(ctx.missing.len() <= wimproof::verify::tree::MAX_MISSING_BLOBS);
     // A path is only recorded for a blob some entry uses.
     if let Some(path) = ctx.paths.get(0) {
         assert!(ctx.refs[0] > 0, "{path}");

@@ -77,6 +77,13 @@ impl Verifier {
         &self.opened.plan.tasks
     }
 
+    /// The SHA-1s the image's trees name that its tables (and the
+    /// references') lack, sorted ([`open::Opened::missing_blobs`]); a
+    /// driver asks [`open::holds_any_blob`] whether another WIM has them.
+    pub fn missing_blobs(&self) -> &[[u8; 20]] {
+        &self.opened.missing_blobs
+    }
+
     /// Sizes of the parts, in the order given.
     pub fn part_sizes(&self) -> Vec<u64> {
         self.opened.parts.iter().map(|p| p.size).collect()

@@ -8,10 +8,14 @@ use super::finding::{remedies, Finding, MAX_EXAMPLES};
 use crate::format::hex;
 use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
 use crate::verify::code::Code;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// Deepest directory nesting accepted (wimlib's limit too).
 pub const MAX_DEPTH: u32 = 16384;
+/// Distinct missing blobs remembered over all images
+/// ([`TreeContext::missing`]): enough to recognise a delta's base, bounded
+/// whatever the metadata holds.
+pub const MAX_MISSING_BLOBS: usize = 1 << 16;
 
 /// What the walk learned about one image.
 #[derive(Clone, Debug, Default)]
@@ -64,6 +68,10 @@ pub struct TreeContext<'a> {
     pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
     pub progress_base: u64,
     pub progress_total: u64,
+    /// The SHA-1s streams name that no blob table holds (entries readers
+    /// skip left out), at most [`MAX_MISSING_BLOBS`] of them: what a
+    /// reference WIM would have to lend (a delta's base).
+    pub missing: BTreeSet<[u8; 20]>,
 }
 
 /// Directory entries between two progress calls (the page throttles what
@@ -359,6 +367,9 @@ pub fn check_image(
                         skipped_missing.add(format!("{} (blob {})", path(), hex(&h)));
                     } else {
                         missing.add(format!("{} (blob {})", path(), hex(&h)));
+                        if ctx.missing.len() < MAX_MISSING_BLOBS {
+                            ctx.missing.insert(h);
+                        }
                     }
                     continue;
                 };

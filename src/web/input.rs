@@ -62,10 +62,14 @@ pub fn report_for_targets(report: &str, targets: Vec<String>) -> Result<String, 
 }
 
 /// `{"sha256": bool, "sha1": bool}` for `sha256`, `sha1`, `both` or
-/// `none`; throws `TypeError` for anything else.
+/// `none`, and for no choice (`undefined` or `null`: the default, as the
+/// CLI's `--digest`); throws `TypeError` for anything else.
 #[wasm_bindgen(js_name = digestFlags)]
-pub fn digest_flags(choice: &str) -> Result<String, JsValue> {
-    let d: DigestChoice = choice.parse().map_err(|e: String| error("TypeError", e))?;
+pub fn digest_flags(choice: Option<String>) -> Result<String, JsValue> {
+    let d: DigestChoice = match choice {
+        None => DigestChoice::default(),
+        Some(c) => c.parse().map_err(|e: String| error("TypeError", e))?,
+    };
     let (sha256, sha1) = d.flags();
     to_json(&serde_json::json!({"sha256": sha256, "sha1": sha1}))
 }

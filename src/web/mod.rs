@@ -31,7 +31,7 @@ pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSp
 use crate::assess::{self, Request};
 use crate::format::header::HEADER_SIZE;
 use crate::read::{ReadAt, ReadError};
-use crate::verify::open::Opening;
+use crate::verify::open::{choose_bases, Opening};
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
 use crate::verify::{needed_ranges, wire, Lane, Verifier};
 use std::cell::RefCell;
@@ -86,6 +86,30 @@ fn error(name: &str, message: impl AsRef<str>) -> JsValue {
 
 fn read_error(e: &ReadError) -> JsValue {
     error("ReadError", e.to_string())
+}
+
+/// A [`BlobReader`] over each element of `blobs` (each must be a `Blob`;
+/// `what` names them in the error).
+fn blob_readers(blobs: &js_sys::Array, what: &str) -> Result<Vec<BlobReader>, JsValue> {
+    blobs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let blob: Blob = v
+                .dyn_into()
+                .map_err(|_| error("TypeError", format!("{what} {i} is not a Blob")))?;
+            BlobReader::new(blob)
+        })
+        .collect()
+}
+
+/// The files as phase 1 takes them: each name with its reader.
+fn named<'a>(names: &'a [String], readers: &'a [BlobReader]) -> Vec<(&'a str, &'a dyn ReadAt)> {
+    names
+        .iter()
+        .zip(readers)
+        .map(|(n, r)| (n.as_str(), r as &dyn ReadAt))
+        .collect()
 }
 
 /// The current time as the report's `checked_at` (formatted by the core,
@@ -144,15 +168,22 @@ pub struct Session {
 #[wasm_bindgen]
 impl Session {
     /// Opens one WIM or the parts of a split set (`blobs[i]` named
-    /// `names[i]`, first part first). `options` is the JSON of an
-    /// [`assess::Request`] (the verification options and `targets`).
-    /// `on_progress(done, total, step)`, if given, is called now and then
-    /// during the long steps of opening: `step` is `"blob table"` (entries)
-    /// or `"trees"` (metadata bytes, decoded then walked). Throws `ReadError` if the
-    /// file cannot be read: an error state for the file, never a verdict.
+    /// `names[i]`, first part first), with reference WIMs (`refs[i]` named
+    /// `ref_names[i]`; empty arrays for none): the base a delta was captured
+    /// against, as `wimlib-imagex verify --ref` takes it, whose blobs the
+    /// image's trees may use; they are read and verified too, after the
+    /// image's files (the plan's part numbers count `blobs`, then `refs`).
+    /// `options` is the JSON of an [`assess::Request`] (the verification
+    /// options and `targets`). `on_progress(done, total, step)`, if given,
+    /// is called now and then during the long steps of opening: `step` is
+    /// `"blob table"` (entries) or `"trees"` (metadata bytes, decoded then
+    /// walked). Throws `ReadError` if a file cannot be read: an error state
+    /// for the file, never a verdict.
     pub fn open(
         blobs: js_sys::Array,
         names: Vec<String>,
+        refs: js_sys::Array,
+        ref_names: Vec<String>,
         options: &str,
         on_progress: Option<js_sys::Function>,
     ) -> Result<Session, JsValue> {
@@ -164,18 +195,13 @@ impl Session {
                 "give one name per file, and at least one file",
             ));
         }
-        let mut readers = Vec::with_capacity(names.len());
-        for (i, v) in blobs.iter().enumerate() {
-            let blob: Blob = v
-                .dyn_into()
-                .map_err(|_| error("TypeError", format!("file {i} is not a Blob")))?;
-            readers.push(BlobReader::new(blob)?);
+        if refs.length() as usize != ref_names.len() {
+            return Err(error("TypeError", "give one name per reference file"));
         }
-        let list: Vec<(&str, &dyn ReadAt)> = names
-            .iter()
-            .zip(&readers)
-            .map(|(n, r)| (n.as_str(), r as &dyn ReadAt))
-            .collect();
+        let readers = blob_readers(&blobs, "file")?;
+        let ref_readers = blob_readers(&refs, "reference")?;
+        let own_list = named(&names, &readers);
+        let ref_list = named(&ref_names, &ref_readers);
         let mut progress = |step: Opening, done: u64, total: u64| {
             if let Some(f) = &on_progress {
                 // A throwing callback only loses a progress message.
@@ -187,18 +213,52 @@ impl Session {
                 );
             }
         };
-        let verifier = Verifier::open_observed(&list, &[], request.verify, &mut progress)
+        let verifier = Verifier::open_observed(&own_list, &ref_list, request.verify, &mut progress)
             .map_err(|e| read_error(&e))?;
-        let sizes = readers.iter().map(|r| r.size()).collect();
+        let sizes = verifier.part_sizes();
+        let mut all_names = names;
+        all_names.extend(ref_names);
         Ok(Session {
             verifier: Some(verifier),
             targets: request.targets,
-            names,
+            names: all_names,
             sizes,
             plans: Vec::new(),
             planned: false,
             external: Vec::new(),
         })
+    }
+
+    /// How many distinct blobs the image's trees name that neither its
+    /// tables nor the references' hold (`metadata.blob_missing`; counted up
+    /// to [`crate::verify::open::MAX_MISSING_BLOBS`]).
+    #[wasm_bindgen(getter, js_name = missingBlobs)]
+    pub fn missing_blobs(&self) -> u32 {
+        self.verifier
+            .as_ref()
+            .map_or(0, |v| v.missing_blobs().len() as u32)
+    }
+
+    /// Of `candidates` (other WIM files given with this image, as
+    /// `Blob`s), the indices of those to open it again with as references
+    /// ([`choose_bases`]): in order, each holding a blob the image's trees
+    /// name and its tables lack ([`Session::missing_blobs`]) that the ones
+    /// before it do not. That is the base a delta was captured against.
+    /// Reads only each candidate's header and blob table. Throws
+    /// `ReadError` if one cannot be read.
+    #[wasm_bindgen(js_name = basesAmong)]
+    pub fn bases_among(&self, candidates: js_sys::Array) -> Result<Vec<u32>, JsValue> {
+        let v = self
+            .verifier
+            .as_ref()
+            .ok_or_else(|| error("Error", "already finished"))?;
+        if v.missing_blobs().is_empty() {
+            return Ok(Vec::new());
+        }
+        let readers = blob_readers(&candidates, "candidate")?;
+        let list: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+        let chosen = choose_bases(v.missing_blobs(), &list).map_err(|e| read_error(&e))?;
+        Ok(chosen.into_iter().map(|i| i as u32).collect())
     }
 
     /// Splits the tasks over `lanes` lane workers and plans the main pass

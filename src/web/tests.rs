@@ -125,7 +125,15 @@ fn session_and_lanes_produce_a_report_for_any_bytes() {
     let blobs = js_sys::Array::new();
     blobs.push(&blob_of(&data));
     let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
-    let mut s = Session::open(blobs, vec!["zeros.wim".into()], opts, None).expect("open");
+    let mut s = Session::open(
+        blobs,
+        vec!["zeros.wim".into()],
+        js_sys::Array::new(),
+        Vec::new(),
+        opts,
+        None,
+    )
+    .expect("open");
     let plan: serde_json::Value =
         serde_json::from_str(&s.plan(2, 300_000.0, true).expect("plan")).expect("json");
     // The plan moves the tasks out of the session: only once.
@@ -214,12 +222,66 @@ fn page_inputs_follow_the_core() {
         ["safe", "warning", "unverified", "unsafe", "corrupt"]
     );
     assert_eq!(
-        input::digest_flags("sha1").unwrap(),
+        input::digest_flags(Some("sha1".into())).unwrap(),
         r#"{"sha1":true,"sha256":false}"#
     );
-    assert!(input::digest_flags("md5").is_err());
+    assert_eq!(
+        input::digest_flags(None).unwrap(),
+        r#"{"sha1":false,"sha256":true}"#
+    );
+    assert!(input::digest_flags(Some("md5".into())).is_err());
     assert_eq!(
         input::parse_targets_js(vec!["wds,all".into()]).unwrap()[..2],
         ["wds", "configmgr"]
     );
+}
+
+#[wasm_bindgen_test]
+fn a_session_reads_its_references_after_its_files() {
+    let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
+    let blobs = |sizes: &[usize]| {
+        let a = js_sys::Array::new();
+        for &n in sizes {
+            a.push(&blob_of(&vec![0u8; n]));
+        }
+        a
+    };
+    let names = || vec!["delta.wim".to_string()];
+    // One name per reference.
+    assert!(Session::open(
+        blobs(&[1000]),
+        names(),
+        blobs(&[3000]),
+        Vec::new(),
+        opts,
+        None
+    )
+    .is_err());
+    let mut s = Session::open(
+        blobs(&[1000]),
+        names(),
+        blobs(&[3000]),
+        vec!["base.wim".into()],
+        opts,
+        None,
+    )
+    .expect("open");
+    assert_eq!(s.part_names(), ["delta.wim", "base.wim"]);
+    // Not a WIM: no tree names a blob, so no other file is a base.
+    assert_eq!(s.missing_blobs(), 0);
+    assert_eq!(
+        s.bases_among(blobs(&[500])).expect("bases"),
+        Vec::<u32>::new()
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&s.plan(2, 300_000.0, true).expect("plan")).expect("json");
+    // The plan covers the image's file, then the reference's.
+    assert_eq!(plan["total"], 4000);
+    let parts: Vec<u64> = plan["slices"]
+        .as_array()
+        .expect("slices")
+        .iter()
+        .filter_map(|s| s["part"].as_u64())
+        .collect();
+    assert_eq!(parts.first(), Some(&0));
 }

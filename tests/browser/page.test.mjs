@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -83,22 +83,37 @@ async function verifyOnPage(page, sets, timeout = 150000) {
         sha1: c.dataset.sha1,
         targets: r ? r.targets.map((t) => `${t.id}=${t.verdict}`) : null,
         findings: r ? r.findings.map((f) => f.code).sort() : null,
+        // The reference WIMs it was verified with (a delta's base).
+        refs: r ? (r.parts || []).filter((p) => p.reference).map((p) => p.name) : null,
         text: c.textContent,
       };
     });
   });
 }
 
+// Compares each set's card with the CLI's report for it. A card verified
+// with references (the page found its base among the files given with it)
+// is compared with `wimproof --ref BASE ... FILE`, and must be one the CLI
+// finds blobs missing in when verified alone.
 function compareWithCli(results, sets) {
   const byName = new Map(results.map((r) => [r.name, r]));
+  const byBase = new Map(sets.flatMap((s) => s.files).map((f) => [basename(f), f]));
   const mismatches = [];
   for (const s of sets) {
     const got = byName.get(basename(s.files[0]));
-    const want = cliReport(s.files);
     if (!got) {
       mismatches.push(`${s.name}: no result card`);
       continue;
     }
+    const refs = got.refs || [];
+    if (refs.length) {
+      const alone = cliReport(s.files);
+      if (alone.error || !alone.findings.some((f) => f.code === 'metadata.blob_missing')) {
+        mismatches.push(`${s.name}: verified with ${refs.join(', ')}, but alone the CLI finds no blob missing`);
+      }
+    }
+    const refFiles = refs.map((n) => byBase.get(n) || n);
+    const want = cliReport(s.files, refFiles.flatMap((f) => ['--ref', f]));
     if (want.error) {
       if (got.state !== 'error') mismatches.push(`${s.name}: CLI gave no report (${want.error}), page state ${got.state}`);
       continue;
@@ -110,8 +125,14 @@ function compareWithCli(results, sets) {
       sha256: want.digests.sha256,
       targets: want.targets.map((t) => `${t.id}=${t.verdict}`).join(' '),
       findings: want.findings.map((f) => f.code).sort().join(' '),
+      refs: (want.parts || []).filter((p) => p.reference).map((p) => basename(p.name)).join(' '),
     };
-    const act = { ...got, targets: (got.targets || []).join(' '), findings: (got.findings || []).join(' ') };
+    const act = {
+      ...got,
+      targets: (got.targets || []).join(' '),
+      findings: (got.findings || []).join(' '),
+      refs: refs.join(' '),
+    };
     for (const k of Object.keys(exp)) {
       if (exp[k] !== act[k]) mismatches.push(`${s.name}: ${k} is ${act[k]}, the CLI says ${exp[k]}`);
     }
@@ -136,7 +157,10 @@ test('served page: every fixture gives the CLI\'s verdict, intactness and digest
   const results = await verifyOnPage(page, sets);
   const mismatches = compareWithCli(results, sets);
   assert.deepEqual(mismatches, []);
-  console.log(`# served: ${sets.length} images verified in ${((Date.now() - t0) / 1000).toFixed(1)} s, all equal to the CLI`);
+  // Dropped together, the delta finds a base among the others.
+  const withRefs = results.filter((r) => r.refs && r.refs.length);
+  assert.ok(withRefs.some((r) => r.name === 'delta-from.wim'), 'delta-from.wim was verified with a base');
+  console.log(`# served: ${sets.length} images verified in ${((Date.now() - t0) / 1000).toFixed(1)} s, all equal to the CLI; with a base found among them: ${withRefs.map((r) => `${r.name} (${r.refs.join(', ')})`).join(', ')}`);
   // On 127.0.0.1 (a secure context) the integrity chunks went to WebCrypto.
   const stats = await page.evaluate(() => window.__wimproofStats);
   const withTable = results.filter((r) => r.state === 'done').length;
@@ -299,6 +323,50 @@ for (const mode of ['served', 'file']) {
     assert.equal(await page.evaluate(() => document.querySelectorAll('img, [onerror]').length), 0);
     assertClean(problems, await page.evaluate(() => window.__csp));
     await context.close();
+  });
+}
+
+// The --delta-from fixture and its base, from the manifest's 9th column.
+function deltaFixture() {
+  const rows = readFileSync(join(GENERATED, 'manifest.tsv'), 'utf8').split('\n').slice(1).map((l) => l.split('\t'));
+  const row = rows.find((c) => c.length > 8 && c[8].trim() !== '' && c[8].trim() !== '-');
+  assert.ok(row, 'a fixture with refs in manifest.tsv');
+  return { delta: join(GENERATED, row[1]), base: join(GENERATED, row[8].trim().split(',')[0]) };
+}
+
+for (const mode of ['served', 'file']) {
+  test(`a delta dropped with its base is verified with it as the CLI's --ref does; alone it is corrupt (${mode})`, { timeout: 60000 }, async () => {
+    const { delta, base } = deltaFixture();
+    const url = mode === 'served' ? server.url : pathToFileURL(join(DIST, 'wimproof.html')).href;
+    const { page, context, problems } = await open(url, mode === 'served' ? served : fromFile);
+    // Together: the delta's card is the CLI's `--ref BASE DELTA`, the base
+    // has its own card, as the CLI gives it alone.
+    const results = await verifyOnPage(page, [{ name: 'delta', files: [delta] }, { name: 'base', files: [base] }]);
+    const d = results.find((r) => r.name === basename(delta));
+    assert.deepEqual(d.refs, [basename(base)]);
+    assert.equal(d.intact, 'true');
+    assert.deepEqual(compareWithCli(results, [{ name: 'delta', files: [delta] }, { name: 'base', files: [base] }]), []);
+    const withRef = cliReport([delta], ['--ref', base]);
+    assert.equal(withRef.intact, true);
+    const report = await page.evaluate((n) => document.querySelector('wim-verifier').reports.find((r) => r.file.name === n), basename(delta));
+    assert.deepEqual(report.checked, withRef.checked, 'the base\'s blobs were verified too');
+    assert.deepEqual(report.parts.map((p) => [p.name, !!p.reference, p.size]), withRef.parts.map((p) => [basename(p.name), !!p.reference, p.size]));
+    // The reader read the base's bytes after the delta's.
+    const stats = await page.evaluate(() => window.__wimproofStats);
+    assert.equal(stats[0].bytes, statSync(delta).size + statSync(base).size);
+    assert.match(d.text, new RegExp(`Verified with ${basename(base).replace('.', '\\.')}`));
+    assertClean(problems, await page.evaluate(() => window.__csp));
+    await context.close();
+
+    // Alone: corrupt, as the CLI says (its trees name blobs it lacks).
+    const alone = await open(url, mode === 'served' ? served : fromFile);
+    const [a] = await verifyOnPage(alone.page, [{ name: 'delta', files: [delta] }]);
+    assert.deepEqual(compareWithCli([a], [{ name: 'delta', files: [delta] }]), []);
+    assert.equal(a.intact, 'false');
+    assert.deepEqual(a.refs, []);
+    assert.ok(a.findings.includes('metadata.blob_missing'));
+    assertClean(alone.problems, await alone.page.evaluate(() => window.__csp));
+    await alone.context.close();
   });
 }
 

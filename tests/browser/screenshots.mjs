@@ -1,5 +1,6 @@
 // Takes screenshots of the page for a human to look at (not a test):
-// empty, running, a safe result, a corrupt result, a narrow window, dark.
+// empty, running, a safe result, a corrupt result, a narrow window, dark,
+// printed, and a delta verified with its base (dropped together).
 // Writes them to screenshots/ at the repository root (not committed).
 //
 // Usage: node tests/browser/screenshots.mjs
@@ -20,6 +21,8 @@ async function fresh(width, height, scheme = 'light') {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('pageerror:', e.message));
   await page.goto(server.url);
+  // The element fills itself once the wasm core is loaded.
+  await page.waitForSelector('wim-verifier input[type=file][multiple]', { state: 'attached' });
   return page;
 }
 
@@ -67,6 +70,13 @@ try {
   await page.emulateMedia({ media: 'print' });
   await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
   await shot(page, '7-print');
+  await page.close();
+
+  page = await fresh(1280, 860);
+  await page.selectOption('select[name="target"]', 'wds');
+  await verify(page, [join(GENERATED, 'delta-from.wim'), join(GENERATED, 'lzx.wim')]);
+  await page.evaluate(() => document.querySelector('[data-wim-result] .wp-details details:nth-of-type(3)').open = true);
+  await shot(page, '8-delta-with-base');
   await page.close();
   console.log(`screenshots in ${OUT}`);
 } finally {

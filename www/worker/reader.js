@@ -1,5 +1,8 @@
 // The reader role: runs phase 1 (Session.open reads the File's small
-// structures through FileReaderSync), plans the lanes and the main pass,
+// structures through FileReaderSync; when the image's trees name blobs
+// its tables lack, the core picks among the other WIMs given with it
+// those that hold them, its bases, and the image is opened again with them
+// as references: Session.basesAmong), plans the lanes and the main pass,
 // then reads the file once, in order, in slices (slice-reader.js; READ_AHEAD
 // reads in flight while it works), and posts each slice to the lanes that
 // need it (lane-queues.js: transferred to the last one, copied for the
@@ -14,7 +17,11 @@
 // lanes hash them in wasm. At the end it collects the lanes' results and
 // builds the report.
 //
-// Messages to the page: 'opening' (phase 1's progress), 'opened',
+// The parts read are the image's files, then its references': the plan's
+// part numbers count them in that order.
+//
+// Messages to the page: 'opening' (phase 1's progress), 'opened' ({total}:
+// the bytes of every part read),
 // 'progress' ({done, total}: bytes every lane is done with), then 'done'
 // ({report, stats}) or 'error' ({error: {name, message}}, thrown and
 // posted by worker.js).
@@ -40,8 +47,8 @@ const READ_AHEAD = 2;
 
 /** Verifies msg.files with the lanes on msg.ports; posts the report to the page. */
 export async function runReader(msg) {
-  const { files, names, options, ports, sliceBytes, webcrypto, readMethod } = msg;
-  const session = openSession(files, names, options);
+  const { options, ports, sliceBytes, webcrypto, readMethod } = msg;
+  const { session, files, names } = openWithBases(msg.files, msg.names, msg.bases || [], msg.baseNames || [], options);
   const laneCount = ports.length;
   const subtle = webcrypto !== false && self.crypto && self.crypto.subtle ? self.crypto.subtle : null;
   const plan = JSON.parse(session.plan(laneCount, sliceBytes, !!subtle));
@@ -98,10 +105,32 @@ export async function runReader(msg) {
   self.postMessage({ type: 'done', report, stats });
 }
 
+// Phase 1, and again with references when other WIMs given hold blobs the
+// image lacks (a delta and its base). Returns the session and every part
+// it reads: the image's files, then the references.
+function openWithBases(files, names, bases, baseNames, options) {
+  const started = Date.now();
+  let session = openSession(files, names, [], [], options);
+  let refs = [];
+  let refNames = [];
+  if (bases.length && session.missingBlobs > 0) {
+    const chosen = Array.from(session.basesAmong(bases));
+    if (chosen.length) {
+      session.free();
+      refs = chosen.map((i) => bases[i]);
+      refNames = chosen.map((i) => baseNames[i]);
+      session = openSession(files, names, refs, refNames, options);
+    }
+  }
+  const all = files.concat(refs);
+  const total = all.reduce((a, f) => a + f.size, 0);
+  self.postMessage({ type: 'opened', ms: Date.now() - started, total });
+  return { session, files: all, names: names.concat(refNames) };
+}
+
 // Phase 1: runs in wasm without returning; the tree walk reports how far
 // it is (metadata bytes), which the page shows.
-function openSession(files, names, options) {
-  const started = Date.now();
+function openSession(files, names, refs, refNames, options) {
   let lastOpening = 0;
   let lastStep = null;
   const opening = (done, total, step) => {
@@ -111,9 +140,7 @@ function openSession(files, names, options) {
     lastStep = step;
     self.postMessage({ type: 'opening', done, total, step });
   };
-  const session = Session.open(files, names, JSON.stringify(options), opening);
-  self.postMessage({ type: 'opened', ms: Date.now() - started });
-  return session;
+  return Session.open(files, names, refs, refNames, JSON.stringify(options), opening);
 }
 
 // The main pass: every slice of the plan read once, in order, and posted

@@ -9,12 +9,15 @@
 //!
 //! This module runs them in order over the files of one image.
 
+mod bases;
 mod header;
 mod plan;
 mod tables;
 mod trees;
 
+pub use super::tree::MAX_MISSING_BLOBS;
 use crate::verify::code::Code;
+pub use bases::{blobs_held, choose_bases};
 pub use plan::Plan;
 use plan::Planner;
 pub use trees::MAX_METADATA_SIZE;
@@ -71,6 +74,11 @@ pub struct Opened {
     /// Blobs numbered below this are the image's own; the rest come from
     /// reference WIMs (numbers are given in table order, files before refs).
     pub own_blobs: usize,
+    /// The SHA-1s the trees' streams name that no blob table given holds
+    /// (what `metadata.blob_missing` reports), sorted, at most
+    /// [`MAX_MISSING_BLOBS`]: a delta lacks its base's blobs, and
+    /// [`choose_bases`] picks the WIMs that have them.
+    pub missing_blobs: Vec<[u8; 20]>,
 }
 
 impl Opened {
@@ -149,6 +157,7 @@ pub fn open_observed(
         trees: Vec::new(),
         paths: Default::default(),
         own_blobs: 0,
+        missing_blobs: Vec::new(),
     };
     let split = files.len() > 1;
     let named = split || !refs.is_empty();

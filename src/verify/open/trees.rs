@@ -235,6 +235,7 @@ pub(super) fn check_trees(
         progress: Some(&mut trees),
         progress_base: 0,
         progress_total: total,
+        missing: Default::default(),
     };
     let mut walked_all = true;
     let mut scratch = Scratch::default();
@@ -315,5 +316,6 @@ pub(super) fn check_trees(
         check_refcounts(&ctx, o.own_blobs, &mut o.findings);
     }
     o.paths = ctx.paths;
+    o.missing_blobs = ctx.missing.into_iter().collect();
     Ok(())
 }
