@@ -82,14 +82,15 @@ fn extract(wim: &str, corpus: &str) -> Res<()> {
     let mut resources: Vec<(Codec, u32, Vec<(&[u8], u32)>, Option<[u8; 20]>)> = Vec::new();
     for e in &entries {
         let r = e.reshdr;
-        let data = slice(&b, r.offset, r.size_in_wim)?;
         if e.is_solid_resource() {
+            let data = slice(&b, r.offset, r.size_in_wim)?;
             let usize = le(&data[0..8]);
             let cs = le(&data[8..12]) as u32;
             let codec = solid_codec(le(&data[12..16]) as u32).ok_or("solid codec")?;
             let body = &data[SOLID_HEADER_SIZE as usize..];
             resources.push((codec, cs, chunks_of(body, usize, cs, true)?, None));
         } else if r.is_compressed() && !r.is_solid() {
+            let data = slice(&b, r.offset, r.size_in_wim)?;
             let codec = h.codec().ok_or("header names no codec")?;
             let cs = h.chunk_size;
             let chunks = chunks_of(data, r.uncompressed_size, cs, false)?;
