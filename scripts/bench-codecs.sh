@@ -2,7 +2,8 @@
 # Decoder benchmark (not a test): MiB/s of XPRESS, LZX and LZMS decoding,
 # natively and in wasm (headless Chromium, a dedicated worker), side by side
 # with `wimlib-imagex verify` on the same WIMs, in one run: medians of 5
-# alternating runs (tests/browser/codec-bench.mjs).
+# alternating runs (tests/browser/codec-bench.mjs), per CPU second (the
+# machine is shared; wall time would measure its load). Needs GNU time.
 #
 # The WIMs are made with wimlib if absent, in $BENCH_DIR (default
 # tests/fixtures/generated/codec-bench, gitignored), from the machine's own
@@ -22,6 +23,7 @@ mkdir -p "$dir" target/codec-bench
 kinds=("$@")
 ((${#kinds[@]})) || kinds=(xpress lzx lzms solid)
 scripts/deps.sh cli >/dev/null
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 command -v node >/dev/null && [[ -x "${CHROMIUM:-/usr/bin/chromium}" ]] ||
     { echo "bench-codecs.sh: needs node and chromium (scripts/deps.sh)" >&2; exit 1; }
 [[ -d tests/browser/node_modules/playwright-core ]] || (cd tests/browser && npm ci --no-audit --no-fund >&2)
