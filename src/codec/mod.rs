@@ -10,6 +10,8 @@
 //! exactly `output.len()` bytes; it never panics, never writes outside
 //! `output`, and never reads outside `input`, whatever the bytes.
 
+#[cfg(feature = "codec-bench")]
+pub mod bench;
 pub mod lzms;
 pub mod lzx;
 pub mod xpress;

@@ -18,6 +18,8 @@
 //! definition of them. File offsets cross as `f64`, exact below 2^53.
 
 mod blob;
+#[cfg(feature = "codec-bench")]
+mod codec_bench;
 mod digest;
 pub mod input;
 mod schedule;
