@@ -62,8 +62,15 @@ fn chunks_of(data: &[u8], usize: u64, chunk_size: u32, solid: bool) -> Res<Vec<(
         let body = &data[tlen as usize..];
         for i in 0..n {
             let s = start(i);
-            let e = if i + 1 == n { body.len() as u64 } else { start(i + 1) };
-            out.push((slice(body, s, e.checked_sub(s).ok_or("bad chunk table")?)?, ulen(i)));
+            let e = if i + 1 == n {
+                body.len() as u64
+            } else {
+                start(i + 1)
+            };
+            out.push((
+                slice(body, s, e.checked_sub(s).ok_or("bad chunk table")?)?,
+                ulen(i),
+            ));
         }
     }
     Ok(out)

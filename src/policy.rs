@@ -149,6 +149,7 @@ fn rule_summary(code: &str) -> Option<&'static str> {
         "format.lzms_chunk_size" => "LZMS chunks over 64 MiB",
         "format.xpress_chunk_size" => "XPRESS chunks other than 32 KiB",
         "format.split" => "split image (.swm); needs one .wim",
+        "format.needs_reference" => "not self-contained: needs its base WIM",
         "format.solid" => "solid/LZMS (ESD-style) image: needs WinPE 5.0 or later",
         "size.4gib_hash" => "4 GiB or more: the hash fails without KB 971413",
         "content.zero_runs" => "all-zero blocks a sparse-writing client may fail on",
@@ -256,6 +257,18 @@ pub fn evaluate(
         ));
     }
 
+    // A delta verified with its base is intact only with that base, which
+    // no deployment target is given: ConfigMgr, WDS and DISM take one WIM
+    // (or a split set), never a WIM plus the WIMs it takes blobs from.
+    if facts.references > 0 {
+        rs.push(reason(
+            Unsafe,
+            "format.needs_reference",
+            "the image takes blobs from other WIMs (a delta verified with its base): deployment tools are given this WIM alone",
+            None,
+            Some("Export it to a self-contained WIM first: `wimlib-imagex export DELTA.wim 1 FULL.wim --ref BASE.wim` (then verify FULL.wim)."),
+        ));
+    }
     // Formats Microsoft's software does not read (every target uses it).
     if facts.pipable {
         rs.push(reason(

@@ -248,16 +248,27 @@ fn a_delta_is_verified_with_its_base_given_by_ref() {
     );
     assert!(finding_codes(&json(&alone)).contains(&"metadata.blob_missing".to_string()));
     // With its base, intact; the base is listed as a reference part, and
-    // its blobs are verified too.
+    // its blobs are verified too. Intact, but not self-contained: no
+    // deployment target is given the base, so every target is unsafe (3).
     let with = wimproof(&dir, &["--json", "--ref", &base, &delta]);
     assert_eq!(
         with.status.code(),
-        Some(0),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&with.stdout)
     );
     let v = json(&with);
     assert_eq!(v["intact"], true);
+    assert_eq!(v["verdict"], "unsafe");
+    for t in v["targets"].as_array().unwrap() {
+        let reasons = t["reasons"].as_array().unwrap();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r["code"] == "format.needs_reference"),
+            "{t}"
+        );
+    }
     let parts = v["parts"].as_array().expect("parts[]");
     assert_eq!(parts.len(), 2);
     assert_eq!(parts[0]["reference"], serde_json::Value::Null);

@@ -181,6 +181,18 @@ const ENTRY_FIELDS: &[(usize, usize, &str)] = &[
     (26, 4, "refcount"),
     (30, 20, "sha1"),
 ];
+/// The same fields of a solid resource entry (the entry that places a solid
+/// resource, not a blob): readers skip its part number, reference count and
+/// hash, so a change there is a kind of its own.
+const SOLID_RESOURCE_ENTRY_FIELDS: &[(usize, usize, &str)] = &[
+    (0, 7, "solid_resource.size_in_wim"),
+    (7, 1, "solid_resource.flags"),
+    (8, 8, "solid_resource.offset"),
+    (16, 8, "solid_resource.uncompressed_size"),
+    (24, 2, "solid_resource.part_number"),
+    (26, 4, "solid_resource.refcount"),
+    (30, 20, "solid_resource.sha1"),
+];
 
 struct Map {
     /// Sorted, non-overlapping (start, end, region); bytes in none are gaps.
@@ -236,10 +248,15 @@ impl Map {
             entries = t.len() / 50;
             for i in 0..entries {
                 let at = ts + i as u64 * 50;
-                for &(o, n, name) in ENTRY_FIELDS {
+                let r = res(t, i * 50);
+                let fields = if r.flags & 0x10 != 0 && r.usize == 1 << 32 {
+                    SOLID_RESOURCE_ENTRY_FIELDS
+                } else {
+                    ENTRY_FIELDS
+                };
+                for &(o, n, name) in fields {
                     regions.push((at + o as u64, at + (o + n) as u64, Region::BlobEntry(name)));
                 }
-                let r = res(t, i * 50);
                 entry_kinds.push(match r.flags {
                     f if f & 0x10 != 0 && r.usize == 1 << 32 => "solid resource",
                     f if f & 0x10 != 0 => "solid blob",

@@ -12,6 +12,9 @@ pub struct Facts {
     pub largest_part: u64,
     pub parts: u16,
     pub pipable: bool,
+    /// Reference WIMs the image's trees take blobs from (`--ref`: a delta
+    /// verified with its base): the image is not self-contained.
+    pub references: u16,
     pub solid: bool,
     pub codec: Option<Codec>,
     pub chunk_size: u32,

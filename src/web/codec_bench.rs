@@ -25,7 +25,10 @@ impl CodecBench {
     /// corpus's; returns the bytes decoded.
     pub fn verify(&mut self) -> Result<f64, JsError> {
         let c = Corpus::parse(&self.bytes).map_err(JsError::new)?;
-        let (n, h) = self.bench.run(&c, true).map_err(|e| JsError::new(e.detail))?;
+        let (n, h) = self
+            .bench
+            .run(&c, true)
+            .map_err(|e| JsError::new(e.detail))?;
         if h != Some(c.sha1) {
             return Err(JsError::new("decoded bytes differ from the corpus's SHA-1"));
         }
@@ -35,7 +38,10 @@ impl CodecBench {
     /// Decodes every chunk once; returns the bytes decoded.
     pub fn run(&mut self) -> Result<f64, JsError> {
         let c = Corpus::parse(&self.bytes).map_err(JsError::new)?;
-        let (n, _) = self.bench.run(&c, false).map_err(|e| JsError::new(e.detail))?;
+        let (n, _) = self
+            .bench
+            .run(&c, false)
+            .map_err(|e| JsError::new(e.detail))?;
         Ok(n as f64)
     }
 }

@@ -177,7 +177,9 @@ pub fn open_observed(
         .chain(refs.iter().map(|f| (f, true)));
     for (pi, ((name, r), reference)) in all.enumerate() {
         let size = r.size();
-        if !reference {
+        if reference {
+            o.facts.references = o.facts.references.saturating_add(1);
+        } else {
             o.facts.total_size = o.facts.total_size.saturating_add(size);
             o.facts.largest_part = o.facts.largest_part.max(size);
         }
