@@ -365,7 +365,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn every_needed_byte_once_in_order_and_gaps_skipped() {
         // Lane 0 needs all of part 0 (a whole-file digest); lane 1 two
         // stretches of it and part of part 1, which only it needs.
@@ -405,7 +406,8 @@ mod tests {
         assert_eq!(check(&none, &[1 << 40], 8 << 20, &[]), vec![]);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn reference_parts_and_parts_past_the_sizes() {
         // Parts 0 and 1 are the set's files; part 2 a reference WIM, whose
         // digest is not asked for: only its blobs are read. A task in a
@@ -441,7 +443,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn whole_spans_cut_the_slices_and_each_lies_in_one() {
         // Integrity chunks of 10 bytes from 208 up to 263 (the last one 5),
         // hashed apart; the part is 300 bytes, needed whole by lane 0;
@@ -502,7 +505,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn whole_spans_that_cannot_lie_whole_are_refused() {
         let lanes = vec![vec![task(0, 0, 300)]];
         let sched = || Schedule::new(&lanes, &[300, 10], 25);
@@ -522,7 +526,8 @@ mod tests {
             .is_ok());
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn offsets_near_2_pow_64() {
         let max = u64::MAX;
         // A part of u64::MAX bytes: needs at its very end, a slice size
@@ -553,7 +558,8 @@ mod tests {
         assert_eq!(s.last().map(|x| x.end), Some(max - 1));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn random_plans_keep_every_rule() {
         // A small xorshift: the same plans every run.
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
