@@ -1,7 +1,8 @@
 //! The integrity chunks hashed outside the lanes, as the page does with
 //! WebCrypto: the lanes get every task but the integrity ones
-//! (`Verifier::lane_indices` leaving them out), the chunks' SHA-1s are
-//! computed apart and given to `IntegrityRunner::chunk_digest`. On every generated fixture
+//! (`Verifier::lane_indices` leaving them out), the schedule reads each
+//! chunk whole in one slice, and the chunks' SHA-1s are computed from the
+//! slices and given to `IntegrityRunner::chunk_digest`. On every generated fixture
 //! with an integrity table (wimlib and 7-Zip, intact and corrupted), the
 //! report must equal the one from hashing the chunks in the lanes; a chunk
 //! whose digest never comes makes the report unverified, never intact.
@@ -13,7 +14,8 @@ use wimproof::assess;
 use wimproof::policy::Verdict;
 use wimproof::read::ReadAt;
 use wimproof::report::Report;
-use wimproof::verify::task::{IntegrityRunner, TaskKind, TaskResult};
+use wimproof::verify::schedule::{Schedule, Span};
+use wimproof::verify::task::{IntegrityRunner, TaskKind, TaskResult, TaskSpec};
 use wimproof::verify::{Lane, Options, Verifier};
 
 const AT: &str = "2026-01-01T00:00:00Z";
@@ -35,48 +37,61 @@ fn with_external_integrity(files: &[Vec<u8>], names: &[String], give: Give) -> R
         .map(|(n, b)| (n.as_str(), b as &dyn ReadAt))
         .collect();
     let mut v = Verifier::open(&readers, Options::default()).expect("open");
-    let is_integrity =
-        |t: &wimproof::verify::task::TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
+    let is_integrity = |t: &TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
     // As the page does: plan by index, then move the lanes' tasks out (the
     // integrity tasks stay whole in the verifier).
     let plan = v.lane_indices(2, is_integrity);
     let lanes = v.take_planned(&plan);
-    let mut results: Vec<TaskResult> = Vec::new();
-    for tasks in lanes {
-        assert!(tasks.iter().all(|t| !is_integrity(t)));
-        let mut lane = Lane::new(tasks, names.to_vec());
-        for (part, start, end) in lane.needed_ranges() {
-            let bytes = &files[part as usize];
-            let end = (end as usize).min(bytes.len());
-            // Fed in uneven pieces, as reads would come.
-            let mut off = start as usize;
-            while off < end {
-                let n = (end - off).min(65_537);
-                lane.feed(part, off as u64, &bytes[off..off + n]);
-                off += n;
-            }
-        }
-        results.extend(lane.finish());
-    }
-    let mut first = true;
+    assert!(lanes.iter().flatten().all(|t| !is_integrity(t)));
+    // The chunks are read whole in one slice each, as WebCrypto needs them,
+    // in slices of uneven size, as the page's reads would come.
+    let sizes: Vec<u64> = files.iter().map(|f| f.len() as u64).collect();
+    let mut runners: Vec<(TaskSpec, IntegrityRunner)> = Vec::new();
+    let mut chunks: Vec<(Span, usize, usize)> = Vec::new();
     for spec in v.tasks().iter().filter(|t| is_integrity(t)) {
-        let mut r = IntegrityRunner::from_spec(spec).expect("an integrity task");
-        let bytes = &files[spec.part as usize];
+        let r = IntegrityRunner::from_spec(spec).expect("an integrity task");
         for k in 0..r.chunks() {
-            if give == Give::DropLast && first && k + 1 == r.chunks() {
+            let (start, end) = r.chunk_range(k);
+            let span = Span {
+                part: spec.part,
+                start,
+                end,
+            };
+            chunks.push((span, runners.len(), k));
+        }
+        runners.push((spec.clone(), r));
+    }
+    chunks.sort_unstable();
+    let schedule = Schedule::new(&lanes, &sizes, 65_537)
+        .whole(chunks.iter().map(|c| c.0).collect(), &sizes)
+        .expect("every chunk fits one slice");
+    let mut running: Vec<Lane> = lanes
+        .into_iter()
+        .map(|tasks| Lane::new(tasks, names.to_vec()))
+        .collect();
+    for s in schedule.slices() {
+        let bytes = &files[s.part as usize][s.start as usize..s.end as usize];
+        for &k in &s.lanes {
+            running[k as usize].feed(s.part, s.start, bytes);
+        }
+        for &(c, task, k) in &chunks[s.whole.clone()] {
+            let r = &mut runners[task].1;
+            if give == Give::DropLast && task == 0 && k + 1 == r.chunks() {
                 continue;
             }
-            let (a, b) = r.chunk_range(k);
-            let mut d: [u8; 20] = Sha1::digest(&bytes[a as usize..b as usize]).into();
-            if give == Give::Wrong && first && k == 0 {
+            let chunk = &bytes[(c.start - s.start) as usize..(c.end - s.start) as usize];
+            let mut d: [u8; 20] = Sha1::digest(chunk).into();
+            if give == Give::Wrong && task == 0 && k == 0 {
                 d[0] ^= 1;
             }
             assert!(r.chunk_digest(k, &d));
             // A chunk counts once.
             assert!(!r.chunk_digest(k, &d));
         }
+    }
+    let mut results: Vec<TaskResult> = running.into_iter().flat_map(Lane::finish).collect();
+    for (spec, mut r) in runners {
         assert!(!r.chunk_digest(r.chunks(), &[0; 20]), "no such chunk");
-        first = false;
         let mut res = TaskResult {
             id: spec.id,
             ..Default::default()

@@ -1,14 +1,15 @@
 //! The native driver: reads files from disk and runs the verification's
-//! tasks on a small thread pool. It only moves bytes: one reader walks each
-//! file once, in order, and hands each slice (shared, not copied) to the
-//! lanes whose tasks need it.
+//! tasks on a small thread pool. It only moves bytes: one reader walks the
+//! core's [`Schedule`] (each needed byte once, in file order) and hands each
+//! slice (shared, not copied) to the lanes that need it.
 
 use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
 use crate::report::Report;
 use crate::verify::resource::Layout;
+use crate::verify::schedule::Schedule;
 use crate::verify::task::TaskKind;
-use crate::verify::{needed_ranges, Lane, Verifier};
+use crate::verify::{Lane, Verifier};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -221,7 +222,8 @@ fn run_lanes(
     progress: Progress,
 ) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
     let plans = v.take_lanes(threads);
-    let needs: Vec<Vec<(u16, u64, u64)>> = plans.iter().map(needed_ranges).collect();
+    let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
+    let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
     let decodes = plans
         .iter()
         .flatten()
@@ -232,7 +234,14 @@ fn run_lanes(
         LANE_QUEUE_STORED_BYTES
     };
     let queue = (queue_bytes / SLICE).max(1);
-    let total: u64 = readers.iter().map(|r| r.size).sum();
+    // Progress counts over the whole set: the bytes of the parts before
+    // each one, then the end of the last slice read in it.
+    let mut bases = Vec::with_capacity(sizes.len());
+    let mut total = 0u64;
+    for s in &sizes {
+        bases.push(total);
+        total = total.saturating_add(*s);
+    }
     std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -248,81 +257,46 @@ fn run_lanes(
                 lane.finish()
             }));
         }
-        let mut cursor = vec![0usize; needs.len()];
         // Buffers come back when every lane has dropped its handle; reusing
         // them avoids a fresh (page-faulting) allocation per slice.
         let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
-        let mut done = 0u64;
         let mut read_result = Ok(());
-        'parts: for (pi, r) in readers.iter().enumerate() {
-            let pi = pi as u16;
-            let mut off = 0u64;
-            while off < r.size {
-                // Skip stretches no lane needs.
-                let next_needed = needs
-                    .iter()
-                    .zip(&cursor)
-                    .filter_map(|(n, &c)| {
-                        n[c..]
-                            .iter()
-                            .find(|x| x.0 == pi && x.2 > off)
-                            .map(|x| x.1.max(off))
-                    })
-                    .min();
-                let Some(start) = next_needed else { break };
-                if start >= r.size {
-                    break;
-                }
-                let len = ((r.size - start) as usize).min(SLICE);
-                let mut buf = match pool.iter().position(|b| Arc::strong_count(b) == 1) {
-                    Some(i) => pool.swap_remove(i),
-                    None => Arc::new(vec![0u8; SLICE]),
-                };
-                let Some(bytes) = Arc::get_mut(&mut buf) else {
-                    read_result = Err(DriverError::Read {
-                        name: r.name.clone(),
-                        error: ReadError::new(
-                            start,
-                            len as u64,
-                            "internal error: a read buffer is still in use",
-                        ),
-                    });
-                    break 'parts;
-                };
-                bytes.resize(len, 0);
-                if let Err(error) = r.read_at(start, bytes) {
-                    read_result = Err(DriverError::Read {
-                        name: r.name.clone(),
-                        error,
-                    });
-                    break 'parts;
-                }
-                let end = start + len as u64;
-                for (k, tx) in senders.iter().enumerate() {
-                    while cursor[k] < needs[k].len()
-                        && (needs[k][cursor[k]].0 < pi
-                            || (needs[k][cursor[k]].0 == pi && needs[k][cursor[k]].2 <= start))
-                    {
-                        cursor[k] += 1;
-                    }
-                    let wanted = needs[k][cursor[k]..]
-                        .iter()
-                        .take_while(|x| x.0 == pi && x.1 < end)
-                        .any(|x| x.2 > start);
-                    if wanted {
-                        // A lane that panicked has dropped its receiver; the
-                        // join below reports it.
-                        let _ = tx.send((pi, start, Arc::clone(&buf)));
-                    }
-                }
-                pool.push(buf);
-                done += end - off;
-                progress(done, total);
-                off = end;
+        for s in schedule.slices() {
+            let r = &readers[s.part as usize];
+            // The schedule has no whole spans here: slices are at most SLICE.
+            let len = s.len() as usize;
+            let mut buf = match pool.iter().position(|b| Arc::strong_count(b) == 1) {
+                Some(i) => pool.swap_remove(i),
+                None => Arc::new(vec![0u8; SLICE]),
+            };
+            let Some(bytes) = Arc::get_mut(&mut buf) else {
+                read_result = Err(DriverError::Read {
+                    name: r.name.clone(),
+                    error: ReadError::new(
+                        s.start,
+                        s.len(),
+                        "internal error: a read buffer is still in use",
+                    ),
+                });
+                break;
+            };
+            bytes.resize(len, 0);
+            if let Err(error) = r.read_at(s.start, bytes) {
+                read_result = Err(DriverError::Read {
+                    name: r.name.clone(),
+                    error,
+                });
+                break;
             }
-            done += r.size.saturating_sub(off);
-            progress(done, total);
+            for &k in &s.lanes {
+                // A lane that panicked has dropped its receiver; the join
+                // below reports it.
+                let _ = senders[k as usize].send((s.part, s.start, Arc::clone(&buf)));
+            }
+            pool.push(buf);
+            progress(bases[s.part as usize].saturating_add(s.end), total);
         }
+        progress(total, total);
         drop(senders);
         let mut results = Vec::new();
         for h in handles {

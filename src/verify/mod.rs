@@ -10,6 +10,7 @@ pub mod finding;
 pub mod open;
 pub mod outcome;
 pub mod resource;
+pub mod schedule;
 pub mod setup;
 pub mod task;
 pub mod tree;
@@ -195,23 +196,6 @@ impl Verifier {
     }
 }
 
-/// The byte ranges `tasks` need, sorted and merged, as (part, start, end).
-pub fn needed_ranges<'a>(tasks: impl IntoIterator<Item = &'a TaskSpec>) -> Vec<(u16, u64, u64)> {
-    let mut spans: Vec<(u16, u64, u64)> = tasks
-        .into_iter()
-        .map(|t| (t.part, t.start, t.end))
-        .collect();
-    spans.sort_unstable();
-    let mut out: Vec<(u16, u64, u64)> = Vec::new();
-    for t in spans {
-        match out.last_mut() {
-            Some(last) if last.0 == t.0 && t.1 <= last.2 => last.2 = last.2.max(t.2),
-            _ => out.push(t),
-        }
-    }
-    out
-}
-
 /// Runs a set of tasks over the bytes of the files, fed in order per part.
 /// One lane lives on one thread (or one worker).
 pub struct Lane {
@@ -239,22 +223,6 @@ impl Lane {
             resources: None,
             scratch: Scratch::default(),
         }
-    }
-
-    /// Whether any task of this lane needs bytes of `part` in `[start, end)`.
-    pub fn wants(&self, part: u16, start: u64, end: u64) -> bool {
-        self.active.iter().any(|(i, _)| {
-            let t = &self.tasks[*i];
-            t.part == part && t.start < end && t.end > start
-        }) || self.tasks[self.next..]
-            .iter()
-            .take_while(|t| t.part <= part)
-            .any(|t| t.part == part && t.start < end && t.end > start)
-    }
-
-    /// The byte ranges this lane needs, merged, as (part, start, end).
-    pub fn needed_ranges(&self) -> Vec<(u16, u64, u64)> {
-        needed_ranges(&self.tasks)
     }
 
     /// Feeds bytes of `part` starting at file offset `offset`. Pieces must
@@ -340,24 +308,20 @@ pub fn run_serial(
     piece: usize,
 ) -> Result<Vec<TaskResult>, ReadError> {
     let names: Vec<String> = v.opened.parts.iter().map(|p| p.name.clone()).collect();
-    let mut lane = Lane::new(v.opened.plan.tasks.clone(), names);
-    let ranges = lane.needed_ranges();
-    // No bigger than the longest range: small inputs get small buffers.
-    let longest = ranges.iter().map(|r| r.2 - r.1).max().unwrap_or(0);
-    let mut buf = vec![0u8; (piece as u64).min(longest).max(1) as usize];
+    let tasks = &v.opened.plan.tasks;
+    let sizes: Vec<u64> = files.iter().map(|f| f.size()).collect();
+    let schedule = schedule::Schedule::new([tasks], &sizes, piece as u64);
+    let mut lane = Lane::new(tasks.clone(), names);
+    let mut buf = Vec::new();
     // Only the bytes some task needs are read, each once.
-    for (part, start, end) in ranges {
-        let Some(r) = files.get(part as usize) else {
+    for s in schedule.slices() {
+        let Some(r) = files.get(s.part as usize) else {
             continue;
         };
-        let end = end.min(r.size());
-        let mut off = start;
-        while off < end {
-            let n = ((end - off) as usize).min(buf.len());
-            r.read_at(off, &mut buf[..n])?;
-            lane.feed(part, off, &buf[..n]);
-            off += n as u64;
-        }
+        // At most `piece` bytes: small inputs get small buffers.
+        buf.resize(s.len() as usize, 0);
+        r.read_at(s.start, &mut buf)?;
+        lane.feed(s.part, s.start, &buf);
     }
     Ok(lane.finish())
 }

@@ -22,20 +22,19 @@ mod blob;
 mod codec_bench;
 mod digest;
 pub mod input;
-mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use digest::Sha256;
-pub use schedule::{place_chunks, plan_slices, ChunkRef, ChunkSpan, Grid, SliceSpec};
 
 use crate::assess::{self, Request};
-use crate::format::header::HEADER_SIZE;
 use crate::read::{ReadAt, ReadError};
 use crate::verify::open::{choose_bases, Opening};
+use crate::verify::schedule::{Schedule, Span};
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
-use crate::verify::{needed_ranges, wire, Lane, Verifier};
+use crate::verify::{wire, Lane, Verifier};
+use serde::Serialize;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -151,6 +150,29 @@ pub fn editions(report: &str) -> Result<String, JsValue> {
     serde_json::to_string(&crate::editions::editions(&r)).map_err(|e| error("Error", e.to_string()))
 }
 
+/// One read of the main pass, as [`Session::plan`] gives it to the reader
+/// worker: bytes `[start, end)` of `part`, posted to `lanes`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanSlice {
+    pub part: u16,
+    pub start: u64,
+    pub end: u64,
+    pub lanes: Vec<u32>,
+    /// The integrity chunks the reader hashes with WebCrypto in this slice.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chunks: Vec<ChunkRef>,
+}
+
+/// An integrity chunk inside a slice: chunk `chunk` of external task
+/// `task`, at bytes `[from, to)` of the slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ChunkRef {
+    pub task: u32,
+    pub chunk: u32,
+    pub from: u64,
+    pub to: u64,
+}
+
 /// Phase 1 and the plan, in the reader worker.
 #[wasm_bindgen]
 pub struct Session {
@@ -264,14 +286,15 @@ impl Session {
     }
 
     /// Splits the tasks over `lanes` lane workers and plans the main pass
-    /// in reads of `slice_bytes`. With `webcrypto`, integrity chunks of
-    /// sizes in `WEBCRYPTO_CHUNKS` are left to the reader, which hashes
-    /// them with `crypto.subtle` and hands the digests to
-    /// [`Session::integrity_digest`]; the reads are then cut at chunk
-    /// boundaries and each slice lists its chunks. Returns JSON:
-    /// `{"slices": [{"part", "start", "end", "lanes": [..], "chunks":
-    /// [{"task", "chunk", "from", "to"}]}], "total": bytes, "webcrypto":
-    /// bool}`.
+    /// in reads of at most `slice_bytes` (the core's [`Schedule`]). With
+    /// `webcrypto`, integrity chunks of sizes in `WEBCRYPTO_CHUNKS` are
+    /// left to the reader, which hashes them with `crypto.subtle` and hands
+    /// the digests to [`Session::integrity_digest`]; each chunk then lies
+    /// whole in one read (reads are cut at chunk boundaries, and a chunk
+    /// longer than `slice_bytes` is one read) and each slice lists its
+    /// chunks. Returns JSON: `{"slices": [{"part", "start", "end", "lanes":
+    /// [..], "chunks": [{"task", "chunk", "from", "to"}]}], "total": bytes,
+    /// "webcrypto": bool}` (see [`PlanSlice`]).
     pub fn plan(
         &mut self,
         lanes: u32,
@@ -304,56 +327,56 @@ impl Session {
         // Planned by task index: the plan may be made twice, and the tasks
         // are moved (not copied) out of the verifier once it is settled.
         let tasks = v.tasks();
+        let sizes = &self.sizes;
         let plan = |external: &[(TaskSpec, IntegrityRunner)]| {
             let plans = v.lane_indices(lanes, |t| !external.is_empty() && external_ok(t));
-            let mut needs: Vec<Vec<(u16, u64, u64)>> = plans
-                .iter()
-                .map(|p| needed_ranges(p.iter().filter_map(|&i| tasks.get(i))))
-                .collect();
-            // The reader's own needs: the external chunks' ranges.
-            let mut grids: Vec<Option<Grid>> = vec![None; self.sizes.len()];
-            let mut reader_needs: Vec<(u16, u64, u64)> = Vec::new();
-            let mut spans: Vec<ChunkSpan> = Vec::new();
+            let lane_tasks = plans.iter().map(|p| p.iter().filter_map(|&i| tasks.get(i)));
+            // The external chunks, sorted as the schedule lists them.
+            let mut chunks: Vec<(Span, u32, u32)> = Vec::new();
             for (i, (spec, r)) in external.iter().enumerate() {
-                reader_needs.push((spec.part, spec.start, spec.end));
-                if let Some(g) = grids.get_mut(spec.part as usize) {
-                    let first = r.chunk_range(0).0;
-                    let origin =
-                        first - (first - HEADER_SIZE as u64) / r.chunk_size() * r.chunk_size();
-                    let end = g.map_or(spec.end, |g| g.end.max(spec.end));
-                    *g = Some(Grid {
-                        origin,
-                        step: r.chunk_size(),
-                        end,
-                    });
-                }
                 for k in 0..r.chunks() {
                     let (start, end) = r.chunk_range(k);
-                    spans.push(ChunkSpan {
-                        task: i as u32,
-                        chunk: k as u32,
+                    let span = Span {
                         part: spec.part,
                         start,
                         end,
-                    });
+                    };
+                    chunks.push((span, i as u32, k as u32));
                 }
             }
-            reader_needs.sort_unstable();
-            needs.push(reader_needs);
-            let mut slices = plan_slices(&needs, &self.sizes, slice, &grids);
-            // The reader's pseudo-lane is not a worker.
-            for s in &mut slices {
-                s.lanes.retain(|&k| (k as usize) < lanes);
-            }
-            let placed = place_chunks(&mut slices, &spans);
-            (plans, slices, placed)
+            chunks.sort_unstable();
+            let schedule = Schedule::new(lane_tasks, sizes, slice)
+                .whole(chunks.iter().map(|c| c.0).collect(), sizes)
+                .ok()?;
+            let slices: Vec<PlanSlice> = schedule
+                .slices()
+                .map(|s| PlanSlice {
+                    chunks: chunks[s.whole.clone()]
+                        .iter()
+                        .map(|&(c, task, chunk)| ChunkRef {
+                            task,
+                            chunk,
+                            from: c.start - s.start,
+                            to: c.end - s.start,
+                        })
+                        .collect(),
+                    part: s.part,
+                    start: s.start,
+                    end: s.end,
+                    lanes: s.lanes,
+                })
+                .collect();
+            Some((plans, slices))
         };
-        let (mut plans, mut slices, placed) = plan(&external);
-        if !placed {
-            // Some chunk would straddle two reads: hash them all in the lanes.
-            external.clear();
-            (plans, slices, _) = plan(&external);
-        }
+        let (plans, slices) = match plan(&external) {
+            Some(p) => p,
+            None => {
+                // Some chunk cannot lie whole in one read: hash them all in
+                // the lanes.
+                external.clear();
+                plan(&external).ok_or_else(|| error("Error", "no plan"))?
+            }
+        };
         let v = self
             .verifier
             .as_mut()
