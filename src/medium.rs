@@ -295,11 +295,9 @@ fn convert(kind: FileSystemKind, e: &hadris_io::Error<ReadError>, doing: &str) -
 
 /// Lists the files of a medium (the whole ISO, read through `medium`).
 pub fn open(medium: &dyn ReadAt) -> Result<Medium, MediumError> {
-    // ECMA-119 6.2.1 and ECMA-167 2/8.3: 16 sectors of system area, then
-    // the first volume descriptor; anything shorter holds neither.
-    if medium.size() < 17 * SECTOR_SIZE {
-        return Err(MediumError::NotRecognized);
-    }
+    // Each opener refuses a medium shorter than 17 sectors (ECMA-119 6.2.1
+    // and ECMA-167 2/8.3: 16 sectors of system area, then the first volume
+    // descriptor), so a tiny file is `NotRecognized` without a read.
     match open_udf(medium) {
         Err(MediumError::NotRecognized) => open_iso9660(medium),
         other => other,
