@@ -6,7 +6,7 @@
 
 use crate::policy::{self, TargetId, Verdict};
 use crate::read::{ReadAt, ReadError};
-use crate::report::{FileInfo, Report, Tool, SCHEMA};
+use crate::report::{Container, FileInfo, Report, Tool, SCHEMA};
 use crate::verify::code::Code;
 use crate::verify::finding::Finding;
 use crate::verify::outcome::Outcome;
@@ -101,7 +101,88 @@ pub fn report(outcome: Outcome, selected: &[TargetId], checked_at: String) -> Re
         selected,
         parts,
         checked,
+        container: None,
     }
+}
+
+/// The reports of images verified together (the WIMs of one medium, or
+/// the files given to the CLI together): each judged as by [`report`],
+/// then the checks across them ([`medium_findings`]) added to the report
+/// they name first (the boot.wim's) and that report judged again, so that
+/// its verdict counts them.
+pub fn reports_together(
+    outcomes: Vec<Outcome>,
+    selected: &[TargetId],
+    checked_at: &str,
+) -> Vec<Report> {
+    let mut reports: Vec<Report> = outcomes
+        .iter()
+        .map(|o| report(o.clone(), selected, checked_at.to_string()))
+        .collect();
+    let extra = medium_findings_of(&reports);
+    let mut outcomes = outcomes;
+    let mut touched = Vec::new();
+    for (i, f) in extra {
+        if let Some(o) = outcomes.get_mut(i) {
+            o.findings.push(f);
+            touched.push(i);
+        }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    for i in touched {
+        let o = &mut outcomes[i];
+        o.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        reports[i] = report(o.clone(), selected, checked_at.to_string());
+    }
+    reports
+}
+
+/// What a driver learnt of an install medium, besides its WIMs' outcomes.
+#[derive(Clone, Debug, Default)]
+pub struct MediumInfo {
+    /// The medium's name (the ISO's file name or path).
+    pub name: String,
+    pub size: u64,
+    /// Its digests, as the main pass computed them.
+    pub digests: crate::report::Digests,
+}
+
+/// The reports of the WIMs of one install medium, `(outcome, path inside)`
+/// each: the digests the medium is expected to have (`expect`'s
+/// `expect_sha256`/`expect_sha1`: what Microsoft or a checksum list gives
+/// for the ISO) compared with the medium's in every WIM's report (a
+/// mismatch makes each corrupt: none is on the medium expected), the
+/// checks across the medium ([`reports_together`]), and each report's
+/// `container`.
+pub fn medium_reports(
+    medium: &MediumInfo,
+    inner: Vec<(Outcome, String)>,
+    expect: &Options,
+    selected: &[TargetId],
+    checked_at: &str,
+) -> Vec<Report> {
+    let expected =
+        crate::verify::expected_digests(expect, &medium.digests, "the medium's", "medium");
+    let (outcomes, paths): (Vec<Outcome>, Vec<String>) = inner
+        .into_iter()
+        .map(|(mut o, path)| {
+            o.findings.extend(expected.iter().cloned());
+            o.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            (o, path)
+        })
+        .unzip();
+    let mut reports = reports_together(outcomes, selected, checked_at);
+    for (r, path) in reports.iter_mut().zip(paths) {
+        r.container = Some(Container {
+            name: medium.name.clone(),
+            size: medium.size,
+            sha256: medium.digests.sha256.clone(),
+            sha1: medium.digests.sha1.clone(),
+            path,
+        });
+    }
+    reports
 }
 
 /// Convenience: the whole verification of in-memory files on one thread,
@@ -167,8 +248,17 @@ fn boot_architectures(r: &Report) -> Vec<String> {
 /// (`INSTALLATIONTYPE`, `ARCH`): the reports carry no trees. Each finding
 /// names both files; the caller decides which report it goes with.
 pub fn medium_findings(reports: &[Report]) -> Vec<Finding> {
+    medium_findings_of(reports)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect()
+}
+
+/// [`medium_findings`], each with the index of the boot.wim's report it
+/// is about.
+pub fn medium_findings_of(reports: &[Report]) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
-    for boot in reports {
+    for (bi, boot) in reports.iter().enumerate() {
         let boot_arch = boot_architectures(boot);
         if boot_arch.is_empty() {
             continue;
@@ -187,7 +277,8 @@ pub fn medium_findings(reports: &[Report]) -> Vec<Finding> {
             }
             let list = |v: &[&String]| v.iter().map(|s| short(s)).collect::<Vec<_>>().join(", ");
             let boot_list: Vec<&String> = boot_arch.iter().collect();
-            out.push(
+            out.push((
+                bi,
                 Finding::warning(
                     Code::MediumBootArchitecture,
                     format!(
@@ -202,7 +293,7 @@ pub fn medium_findings(reports: &[Report]) -> Vec<Finding> {
                     "Use the boot.wim of the same architecture as the install images ({}), from the same Windows media or the ADK's Windows PE add-on.",
                     list(&other)
                 )),
-            );
+            ));
         }
     }
     out

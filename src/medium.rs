@@ -38,6 +38,8 @@
 //! the file's size. Extents of *different* files may share bytes: `oscdimg`
 //! stores identical files once and points both entries at the same data.
 
+pub mod map;
+
 use std::fmt;
 
 use hadris_fs::sync::{FileSystem, Walk};
@@ -152,6 +154,53 @@ impl Medium {
             .iter()
             .find(|f| f.path.eq_ignore_ascii_case(path))
     }
+}
+
+/// Whether a file of the medium is a WIM by its name: `.wim`, `.esd` (an
+/// ESD-style solid WIM) or `.swm` (a split part), without case.
+pub fn is_wim_name(path: &str) -> bool {
+    let name = crate::input::base_name(path);
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && ["wim", "esd", "swm"]
+                .iter()
+                .any(|w| ext.eq_ignore_ascii_case(w))
+    })
+}
+
+/// The WIMs of a medium, each one image: a WIM, or the parts of a split
+/// set found on the medium, in part order (indices into
+/// [`Medium::files`]), grouped by the rule of [`crate::input::sets`] with
+/// the paths as names (parts are looked for in the first part's
+/// directory). A part the set's header counts but the medium lacks is left
+/// out: its verification reports it missing. Reads each WIM's first
+/// [`crate::input::sets::HEADER_BYTES`] through `medium`; in the order of
+/// the listing (depth first).
+pub fn wim_sets(m: &Medium, medium: &dyn ReadAt) -> Result<Vec<Vec<usize>>, MediumError> {
+    use crate::input::sets::{group, Candidate, HEADER_BYTES};
+    let wims: Vec<usize> = (0..m.files.len())
+        .filter(|&i| is_wim_name(&m.files[i].path))
+        .collect();
+    let mut headers = Vec::with_capacity(wims.len());
+    for &i in &wims {
+        let f = &m.files[i];
+        let r = ExtentReader::new(medium, f)?;
+        let mut b = vec![0u8; (f.size.min(HEADER_BYTES as u64)) as usize];
+        r.read_at(0, &mut b).map_err(MediumError::Read)?;
+        headers.push(b);
+    }
+    let candidates: Vec<Candidate> = wims
+        .iter()
+        .zip(&headers)
+        .map(|(&i, header)| Candidate {
+            name: &m.files[i].path,
+            header,
+        })
+        .collect();
+    Ok(group(&candidates)
+        .into_iter()
+        .map(|set| set.given().into_iter().map(|k| wims[k]).collect())
+        .collect())
 }
 
 /// Why a medium could not be listed. Never a verdict on a WIM inside.
@@ -697,6 +746,61 @@ mod tests {
         assert!(r.read_at(20, &mut [0u8; 6]).is_err());
         assert!(r.read_at(u64::MAX, &mut [0u8; 1]).is_err());
         assert!(!f.is_ascending());
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn wims_are_found_by_name_and_split_sets_grouped() {
+        assert!(is_wim_name("sources/install.wim"));
+        assert!(is_wim_name("SOURCES/INSTALL.ESD"));
+        assert!(is_wim_name("x/install2.Swm"));
+        assert!(!is_wim_name("sources/install.wim.txt"));
+        assert!(!is_wim_name("sources/.wim"));
+        assert!(!is_wim_name("wim"));
+        // A medium of 8 KiB: each file one 1 KiB extent; the split set's
+        // first part counts 3 parts (header's total_parts), the third is
+        // missing, and a part in another directory stays apart.
+        use crate::format::header::{HEADER_SIZE, MAGIC, TOTAL_PARTS_AT};
+        let mut medium = vec![0u8; 8192];
+        let mut header = vec![0u8; HEADER_SIZE];
+        header[..8].copy_from_slice(&MAGIC);
+        header[TOTAL_PARTS_AT..TOTAL_PARTS_AT + 2].copy_from_slice(&3u16.to_le_bytes());
+        medium[1024..1024 + HEADER_SIZE].copy_from_slice(&header);
+        let names = [
+            "README.TXT",
+            "split/install2.swm",
+            "split/install.swm",
+            "sources/boot.wim",
+            "other/install2.swm",
+        ];
+        let m = Medium {
+            kind: FileSystemKind::Udf,
+            files: names
+                .iter()
+                .enumerate()
+                .map(|(i, p)| file_named(p, &[((i as u64) * 1024, 1024)], 1024))
+                .collect(),
+        };
+        // install.swm is file 2, at 2048: give it the header there instead.
+        let mut medium2 = medium.clone();
+        medium2[1024..1024 + HEADER_SIZE].fill(0);
+        medium2[2048..2048 + HEADER_SIZE].copy_from_slice(&header);
+        assert_eq!(
+            wim_sets(&m, &medium2).unwrap(),
+            vec![vec![2, 1], vec![3], vec![4]]
+        );
+        medium.truncate(4096);
+        assert!(matches!(
+            wim_sets(&m, &medium),
+            Err(MediumError::BadExtents { .. })
+        ));
+    }
+
+    fn file_named(path: &str, extents: &[(u64, u64)], size: u64) -> MediumFile {
+        MediumFile {
+            path: path.into(),
+            ..file(extents, size)
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

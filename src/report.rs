@@ -39,6 +39,25 @@ pub struct Report {
     pub parts: Vec<PartInfo>,
     /// Counts of what was checked.
     pub checked: Checked,
+    /// The install media (ISO) the image was verified inside, read in
+    /// place: absent for a file given by itself. Added to schema 1.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub container: Option<Container>,
+}
+
+/// The medium a WIM lies on ([`Report::container`]): the ISO's name, size
+/// and digests (the same in the report of every WIM on it), and the WIM's
+/// path inside it (`sources/install.wim`: `/` separators, as on the
+/// medium; `file.name` is the same path).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    pub name: String,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha1: Option<String>,
+    pub path: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -161,6 +180,9 @@ pub enum ErrorKind {
     Changed,
     /// It is not a WIM but another recognised format (named in the message).
     Foreign,
+    /// Install media that cannot be read as such: its file system cannot
+    /// be parsed, or it holds no WIM (said in the message).
+    Medium,
 }
 
 impl ErrorReport {
@@ -224,11 +246,17 @@ mod tests {
             v,
             serde_json::json!({"file": {"name": "x.wim"}, "error": "open", "message": "x.wim: cannot open: gone"})
         );
-        let kinds: Vec<serde_json::Value> = [ErrorKind::Open, ErrorKind::Read, ErrorKind::Changed]
-            .iter()
-            .map(|k| serde_json::to_value(k).unwrap())
-            .collect();
-        assert_eq!(kinds, ["open", "read", "changed"]);
+        let kinds: Vec<serde_json::Value> = [
+            ErrorKind::Open,
+            ErrorKind::Read,
+            ErrorKind::Changed,
+            ErrorKind::Foreign,
+            ErrorKind::Medium,
+        ]
+        .iter()
+        .map(|k| serde_json::to_value(k).unwrap())
+        .collect();
+        assert_eq!(kinds, ["open", "read", "changed", "foreign", "medium"]);
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -269,6 +297,7 @@ mod tests {
             selected: vec![TargetId::ConfigMgr],
             parts: Vec::new(),
             checked: Checked::default(),
+            container: None,
         };
         let v = r.for_targets(&[TargetId::Wds, TargetId::ConfigMgr]);
         assert_eq!(

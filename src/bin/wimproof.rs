@@ -17,20 +17,28 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+use wimproof::assess::reports_together;
 use wimproof::assess::Request;
 use wimproof::input::checksums::{gnu_line, ChecksumList};
 use wimproof::input::sets::{self, Candidate, Part};
 use wimproof::input::{
     base_name, parse_digest_hex, parse_targets, same_name, DigestChoice, ALL_TARGETS,
 };
-use wimproof::native::{verify_paths_with_refs, DriverError};
+use wimproof::native::medium::{is_medium, verify_medium, MediumRun};
+use wimproof::native::{now_iso, verify_outcome, DriverError};
 use wimproof::policy::TargetId;
+use wimproof::report::Report;
 use wimproof::report::{ErrorKind, ErrorReport, ExitStatus};
+use wimproof::verify::outcome::Outcome;
 use wimproof::verify::Options;
 
 const AFTER_HELP: &str = "\
 A split set is one image: give install.swm (install2.swm, install3.swm, ...
 are found beside it) or all its parts.
+
+Install media (an ISO: UDF or ISO 9660) are read once, in place: every
+.wim, .esd and .swm set on it is verified, and --digest, --expect-* and
+--check-list apply to the ISO itself.
 
 Colour on a terminal only; NO_COLOR turns it off, CLICOLOR_FORCE on.
 
@@ -48,11 +56,12 @@ several files the worst wins: 2, then 1, 3, 4, 0.";
     override_usage = "wimproof [OPTIONS] <FILE>...\n       wimproof --completions <SHELL>"
 )]
 struct Cli {
-    /// The WIM files (.wim, .esd, .swm)
+    /// The WIM files (.wim, .esd, .swm), or install media (.iso)
     #[arg(value_name = "FILE", required_unless_present = "completions")]
     files: Vec<PathBuf>,
 
-    /// Print the report as JSON (an array when several images are given)
+    /// Print the report as JSON (an array when several images are given,
+    /// or install media)
     #[arg(long)]
     json: bool,
 
@@ -71,9 +80,14 @@ struct Cli {
     )]
     target: Vec<String>,
 
-    /// Whole-file digests to compute
+    /// Whole-file digests to compute (of an ISO: the ISO's)
     #[arg(long, value_name = "ALG", default_value = "sha256", value_parser = digest_values())]
     digest: DigestChoice,
+
+    /// Whole-file digests of each WIM inside install media (the ISO's own
+    /// digest is what publishers give, so these are off by default)
+    #[arg(long, value_name = "ALG", default_value = "none", value_parser = digest_values())]
+    inner_digest: DigestChoice,
 
     /// The whole-file SHA-256 the file must have (a mismatch is corrupt)
     #[arg(long, value_name = "HEX", value_parser = hex_digits::<32>)]
@@ -236,6 +250,68 @@ fn error_kind(e: &DriverError) -> ErrorKind {
         DriverError::Read { .. } => ErrorKind::Read,
         DriverError::Changed { .. } => ErrorKind::Changed,
         DriverError::Foreign { .. } => ErrorKind::Foreign,
+        DriverError::Medium { .. } | DriverError::NoWim { .. } => ErrorKind::Medium,
+    }
+}
+
+/// What one file or set given on the command line gave, in order.
+enum Item {
+    /// A WIM or split set (its outcome is in the list of those given
+    /// together, in order): judged with the others.
+    Image { elapsed: f64 },
+    /// Install media: its WIMs' reports, judged together already.
+    Medium { run: MediumRun, elapsed: f64 },
+    /// Could not be verified (never a verdict).
+    Failed,
+}
+
+/// The expected digests a checksum list gives for `display`, set in
+/// `opts` (a digest the list gives is computed, whatever --digest says).
+fn apply_list(list: Option<&ChecksumList>, display: &str, opts: &mut Options) {
+    let Some(list) = list else { return };
+    let expected = list.expected(display);
+    if expected.is_empty() {
+        eprintln!("wimproof: {display}: not in the check list");
+    }
+    if let Some(h) = expected.sha256 {
+        opts.expect_sha256 = Some(h);
+        opts.sha256 = true;
+    }
+    if let Some(h) = expected.sha1 {
+        opts.expect_sha1 = Some(h);
+        opts.sha1 = true;
+    }
+}
+
+/// Appends `NAME`'s sha256sum line to the --write-list file.
+fn write_list_line(list: &Path, digest: &str, name: &str) -> bool {
+    let line = gnu_line(digest, base_name(name));
+    let w = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(list)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = w {
+        eprintln!("wimproof: {}: {e}", list.display());
+        return false;
+    }
+    true
+}
+
+/// Prints to stdout. A closed pipe (`wimproof --json x.iso | head`) ends
+/// the output quietly: the exit status still says what was found.
+fn out(s: &str) {
+    let _ = std::io::stdout().lock().write_all(s.as_bytes());
+}
+
+/// The report's JSON, in order.
+fn push_json(outputs: &mut Vec<serde_json::Value>, r: &Report, worst: &mut ExitStatus) {
+    match serde_json::to_value(r) {
+        Ok(v) => outputs.push(v),
+        Err(e) => {
+            eprintln!("wimproof: cannot write JSON: {e}");
+            *worst = ExitStatus::Failed;
+        }
     }
 }
 
@@ -310,31 +386,19 @@ fn main() -> ExitCode {
         None => None,
     };
     let show_progress = std::io::stderr().is_terminal() && !args.no_progress;
+    let inner = args.inner_digest.flags();
     // JSON values in order: reports, or error objects for files that could
     // not be read (never a verdict).
     let mut outputs: Vec<serde_json::Value> = Vec::new();
     let mut worst = ExitStatus::Ok;
     let colour = !args.json && use_colour();
-    let mut reports_printed = 0usize;
+    let mut items: Vec<Item> = Vec::new();
+    let mut images: Vec<Outcome> = Vec::new();
+    let mut errors: Vec<ErrorReport> = Vec::new();
     for set in group_sets(&args.files) {
         let mut request = base.clone();
-        let opts = &mut request.verify;
         let display = set[0].display().to_string();
-        if let Some(list) = &list {
-            let expected = list.expected(&display);
-            if expected.is_empty() {
-                eprintln!("wimproof: {display}: not in the check list");
-            }
-            // A digest the list gives is computed, whatever --digest says.
-            if let Some(h) = expected.sha256 {
-                opts.expect_sha256 = Some(h);
-                opts.sha256 = true;
-            }
-            if let Some(h) = expected.sha1 {
-                opts.expect_sha1 = Some(h);
-                opts.sha1 = true;
-            }
-        }
+        apply_list(list.as_ref(), &display, &mut request.verify);
         let bar = progress_bar(show_progress, base_name(&display), &set);
         let progress = |done: u64, total: u64| {
             if bar.length() != Some(total) {
@@ -343,66 +407,127 @@ fn main() -> ExitCode {
             bar.set_position(done);
         };
         let started = Instant::now();
-        let result = verify_paths_with_refs(&set, &args.refs, request, threads, &progress);
+        let medium = match set.as_slice() {
+            [one] => is_medium(one),
+            _ => Ok(false),
+        };
+        let result = match medium {
+            Ok(true) => verify_medium(&set[0], &request, inner, threads, &progress).map(|run| {
+                Item::Medium {
+                    run,
+                    elapsed: started.elapsed().as_secs_f64(),
+                }
+            }),
+            Ok(false) => verify_outcome(&set, &args.refs, request, threads, &progress).map(|o| {
+                images.push(o);
+                Item::Image {
+                    elapsed: started.elapsed().as_secs_f64(),
+                }
+            }),
+            Err(e) => Err(e),
+        };
         bar.finish_and_clear();
         match result {
-            Ok(r) => {
-                worst = worst.max(r.exit_status());
-                if !args.json {
-                    let style = text::Style {
-                        verbose: args.verbose,
-                        colour,
-                        elapsed: Some(started.elapsed().as_secs_f64()),
-                    };
-                    // A blank line between the reports of several images.
-                    if reports_printed > 0 {
-                        println!();
-                    }
-                    print!("{}", text::render(&r, &style));
-                    reports_printed += 1;
-                }
-                if let (Some(p), Some(d)) = (&args.write_list, &r.digests.sha256) {
-                    let line = gnu_line(d, base_name(&display));
-                    let w = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .and_then(|mut f| f.write_all(line.as_bytes()));
-                    if let Err(e) = w {
-                        eprintln!("wimproof: {}: {e}", p.display());
-                        worst = ExitStatus::Failed;
-                    }
-                }
-                if args.json {
-                    match serde_json::to_value(&r) {
-                        Ok(v) => outputs.push(v),
-                        Err(e) => {
-                            eprintln!("wimproof: cannot write JSON: {e}");
-                            worst = ExitStatus::Failed;
-                        }
-                    }
-                }
-            }
+            Ok(item) => items.push(item),
             Err(e) => {
                 eprintln!("wimproof: {e}");
-                let error = ErrorReport::new(&display, error_kind(&e), e.to_string());
-                match serde_json::to_value(&error) {
-                    Ok(v) => outputs.push(v),
-                    Err(e) => eprintln!("wimproof: cannot write JSON: {e}"),
-                }
+                errors.push(ErrorReport::new(&display, error_kind(&e), e.to_string()));
+                items.push(Item::Failed);
                 worst = ExitStatus::Failed;
             }
         }
     }
+    // The images given together are judged together (a boot.wim beside
+    // install images of another architecture); each medium's WIMs were.
+    let mut judged = reports_together(images, &base.targets, &now_iso()).into_iter();
+    let mut errors = errors.into_iter();
+    let mut blocks_printed = 0usize;
+    let mut any_medium = false;
+    let style = |elapsed: Option<f64>| text::Style {
+        verbose: args.verbose,
+        colour,
+        elapsed,
+    };
+    for item in &items {
+        let (reports, header): (Vec<&Report>, Option<String>) = match item {
+            Item::Failed => {
+                if let Some(e) = errors.next() {
+                    match serde_json::to_value(&e) {
+                        Ok(v) => outputs.push(v),
+                        Err(e) => eprintln!("wimproof: cannot write JSON: {e}"),
+                    }
+                }
+                continue;
+            }
+            Item::Image { elapsed } => {
+                let Some(r) = judged.next() else { continue };
+                worst = worst.max(r.exit_status());
+                if !args.json {
+                    if blocks_printed > 0 {
+                        out("\n");
+                    }
+                    out(&text::render(&r, &style(Some(*elapsed))));
+                    blocks_printed += 1;
+                }
+                if let (Some(p), Some(d)) = (&args.write_list, &r.digests.sha256) {
+                    if !write_list_line(p, d, &r.file.name) {
+                        worst = ExitStatus::Failed;
+                    }
+                }
+                push_json(&mut outputs, &r, &mut worst);
+                continue;
+            }
+            Item::Medium { run, elapsed } => {
+                any_medium = true;
+                let header = text::render_medium(
+                    &text::MediumHeader {
+                        name: &run.info.name,
+                        file_system: &run.kind.to_string(),
+                        size: run.info.size,
+                        digests: &run.info.digests,
+                        main_bytes: run.main_bytes,
+                        second_pass_bytes: run.second_pass_bytes,
+                        second_pass_files: run.second_pass_files,
+                        reports: &run.reports,
+                    },
+                    &style(Some(*elapsed)),
+                );
+                if let (Some(p), Some(d)) = (&args.write_list, &run.info.digests.sha256) {
+                    if !write_list_line(p, d, &run.info.name) {
+                        worst = ExitStatus::Failed;
+                    }
+                }
+                (run.reports.iter().collect(), Some(header))
+            }
+        };
+        if let Some(h) = header {
+            if !args.json {
+                if blocks_printed > 0 {
+                    out("\n");
+                }
+                out(&h);
+                blocks_printed += 1;
+            }
+        }
+        for r in reports {
+            worst = worst.max(r.exit_status());
+            if !args.json {
+                out("\n");
+                out(&text::render(r, &style(None)));
+            }
+            push_json(&mut outputs, r, &mut worst);
+        }
+    }
     if args.json {
-        // One image (or split set): its report; several: an array.
-        let value = if outputs.len() == 1 {
+        // One image (or split set): its report; several, or install
+        // media: an array.
+        let value = if outputs.len() == 1 && !any_medium {
             outputs.remove(0)
         } else {
             serde_json::Value::Array(outputs)
         };
         match serde_json::to_string_pretty(&value) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out(&format!("{s}\n")),
             Err(e) => {
                 eprintln!("wimproof: cannot write JSON: {e}");
                 return exit(ExitStatus::Failed);

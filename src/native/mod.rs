@@ -1,7 +1,10 @@
 //! The native driver: reads files from disk and runs the verification's
 //! tasks on a small thread pool. It only moves bytes: one reader walks the
 //! core's [`Schedule`] (each needed byte once, in file order) and hands each
-//! slice (shared, not copied) to the lanes that need it.
+//! slice (shared, not copied) to the lanes that need it. Install media
+//! have their own driver, [`medium`], on the same lanes.
+
+pub mod medium;
 
 use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
@@ -122,6 +125,17 @@ pub enum DriverError {
         name: String,
         format: crate::format::foreign::Foreign,
     },
+    /// Install media whose file system cannot be read (never a verdict).
+    Medium {
+        name: String,
+        error: crate::medium::MediumError,
+    },
+    /// Install media with no WIM (`.wim`, `.esd`, `.swm`) on it.
+    NoWim {
+        name: String,
+        kind: crate::medium::FileSystemKind,
+        files: usize,
+    },
 }
 
 impl std::fmt::Display for DriverError {
@@ -136,6 +150,13 @@ impl std::fmt::Display for DriverError {
                 "{name}: the file changed size while it was being verified"
             ),
             DriverError::Foreign { name, format } => write!(f, "{name}: {}", format.message()),
+            DriverError::Medium { name, error } => {
+                write!(f, "{name}: install media that cannot be read: {error}")
+            }
+            DriverError::NoWim { name, kind, files } => write!(
+                f,
+                "{name}: install media ({kind}, {files} files) with no WIM on it (no .wim, .esd or .swm file): nothing to verify"
+            ),
         }
     }
 }
@@ -165,6 +186,20 @@ pub fn verify_paths_with_refs(
     threads: usize,
     progress: Progress,
 ) -> Result<Report, DriverError> {
+    let targets = request.targets.clone();
+    let outcome = verify_outcome(paths, refs, request, threads, progress)?;
+    Ok(assess::report(outcome, &targets, now_iso()))
+}
+
+/// [`verify_paths_with_refs`] up to the outcome, for a caller that judges
+/// several images together ([`assess::reports_together`]).
+pub fn verify_outcome(
+    paths: &[PathBuf],
+    refs: &[PathBuf],
+    request: Request,
+    threads: usize,
+    progress: Progress,
+) -> Result<crate::verify::outcome::Outcome, DriverError> {
     let mut readers = Vec::new();
     let all: Vec<&PathBuf> = paths.iter().chain(refs).collect();
     for &p in &all {
@@ -207,11 +242,7 @@ pub fn verify_paths_with_refs(
             });
         }
     }
-    Ok(assess::report(
-        v.finish(results),
-        &request.targets,
-        now_iso(),
-    ))
+    Ok(v.finish(results))
 }
 
 fn run_lanes(

@@ -67,6 +67,7 @@ codes! {
     SplitDuplicatePart = "split.duplicate_part": "two files claim the same part number",
     SplitMissingPart = "split.missing_part": "parts of the split set were not given",
     MediumBootArchitecture = "medium.boot_architecture": "on one medium, boot.wim's Windows PE is of another architecture than the install images",
+    MediumSecondPass = "medium.second_pass": "a WIM on install media whose extents are not in ascending order (or read as zeros) was read in its own order, in a second pass",
     BlobtableCompressed = "blobtable.compressed": "the blob table is stored compressed, which wimproof does not read",
     BlobtableTooLarge = "blobtable.too_large": "the blob table has more entries than the limit",
     BlobtableSize = "blobtable.size": "the blob table is not a whole number of 50-byte entries",

@@ -85,6 +85,34 @@ impl Verifier {
         &self.opened.missing_blobs
     }
 
+    /// Counts the all-zero 64 KiB blocks of the image's own files (what
+    /// the sparse-file rule of KB 2709963 reads) even where no whole-file
+    /// digest is computed: a digest task hashing nothing is added for each
+    /// own part that has none. A WIM inside install media is verified this
+    /// way, its own digest being off by default. Call before planning the
+    /// lanes.
+    pub fn count_zero_blocks(&mut self) {
+        let tasks = &mut self.opened.plan.tasks;
+        for (i, p) in self.opened.parts.iter().enumerate() {
+            let has = tasks
+                .iter()
+                .any(|t| t.part as usize == i && matches!(t.kind, TaskKind::FileDigest { .. }));
+            if p.reference || has {
+                continue;
+            }
+            tasks.push(TaskSpec {
+                id: tasks.len() as u32,
+                part: i as u16,
+                start: 0,
+                end: p.size,
+                kind: TaskKind::FileDigest {
+                    sha256: false,
+                    sha1: false,
+                },
+            });
+        }
+    }
+
     /// Sizes of the parts, in the order given.
     pub fn part_sizes(&self) -> Vec<u64> {
         self.opened.parts.iter().map(|p| p.size).collect()
@@ -326,6 +354,29 @@ pub fn run_serial(
     Ok(lane.finish())
 }
 
+/// The findings of comparing `got` with the digests `opts` expects (none
+/// when none is expected): a mismatch is corruption (`digest.mismatch`:
+/// "`what` SHA-256 is ..., not the expected ...: this is not the `thing`
+/// you expected"), an expected digest not computed makes the verdict
+/// unverified (`digest.not_computed`). Install media compare the medium's
+/// digest this way (`what` "the medium's", `thing` "medium").
+pub fn expected_digests(opts: &Options, got: &Digests, what: &str, thing: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (want, got, alg) in [
+        (&opts.expect_sha256, &got.sha256, "SHA-256"),
+        (&opts.expect_sha1, &got.sha1, "SHA-1"),
+    ] {
+        if let Some(w) = want {
+            match got {
+                Some(g) if g.eq_ignore_ascii_case(w.trim()) => {}
+                Some(g) => findings.push(Finding::corruption(Code::DigestMismatch, format!("{what} {alg} is {g}, not the expected {}: this is not the {thing} you expected", w.trim().to_ascii_lowercase())).remedy(remedies::RECOPY)),
+                None => findings.push(Finding::unverified(Code::DigestNotComputed, format!("an expected {alg} was given but the {what} {alg} was not computed"))),
+            }
+        }
+    }
+    findings
+}
+
 /// Adds the first path that uses the finding's blob to its message (after
 /// the blob's name, which ends at the first `)`), so the admin knows which
 /// file of the image is damaged; the blob itself leaves the finding.
@@ -441,18 +492,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
         parts.first().map(|p| p.digests.clone()).unwrap_or_default()
     };
     // Expected digests: for a single file only.
-    for (want, got, alg) in [
-        (&opts.expect_sha256, &digests.sha256, "SHA-256"),
-        (&opts.expect_sha1, &digests.sha1, "SHA-1"),
-    ] {
-        if let Some(w) = want {
-            match got {
-                Some(g) if g.eq_ignore_ascii_case(w.trim()) => {}
-                Some(g) => findings.push(Finding::corruption(Code::DigestMismatch, format!("whole-file {alg} is {g}, not the expected {}: this is not the file you expected", w.trim().to_ascii_lowercase())).remedy(remedies::RECOPY)),
-                None => findings.push(Finding::unverified(Code::DigestNotComputed, format!("an expected {alg} was given but the {alg} was not computed"))),
-            }
-        }
-    }
+    findings.extend(expected_digests(&opts, &digests, "whole-file", "file"));
 
     let mut facts = opened.facts.clone();
     if let Some(x) = &opened.xml {

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use wimproof::editions::{editions, EditionRow};
 use wimproof::policy::{Reason, TargetResult, Verdict};
-use wimproof::report::Report;
+use wimproof::report::{Digests, Report};
 use wimproof::verify::finding::{Code, Finding, Severity, MAX_EXAMPLES};
 
 /// Examples of a finding code shown without `--verbose`.
@@ -350,6 +350,78 @@ fn short_reason(r: &Report, t: &TargetResult) -> String {
         let _ = write!(s, "; {}", plural(n, "more reason", "more reasons"));
     }
     s
+}
+
+/// What the CLI prints above the reports of the WIMs on one medium.
+pub struct MediumHeader<'a> {
+    pub name: &'a str,
+    /// `UDF` or `ISO 9660`.
+    pub file_system: &'a str,
+    pub size: u64,
+    pub digests: &'a Digests,
+    /// Bytes of the pass over the medium; of the second passes over files
+    /// read in their own order, and how many files those are.
+    pub main_bytes: u64,
+    pub second_pass_bytes: u64,
+    pub second_pass_files: usize,
+    /// The reports of its WIMs (each rendered by [`render`] below it).
+    pub reports: &'a [Report],
+}
+
+/// The medium's block: its name, file system, size and how many WIMs it
+/// holds with their verdicts (worst first); its digests, once; what was
+/// read.
+pub fn render_medium(m: &MediumHeader, style: &Style) -> String {
+    let p = Paint(style.colour);
+    let mut o = String::new();
+    let mut counts: Vec<(Verdict, u64)> = Vec::new();
+    for r in m.reports {
+        match counts.iter_mut().find(|c| c.0 == r.verdict) {
+            Some(c) => c.1 += 1,
+            None => counts.push((r.verdict, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let verdicts: Vec<String> = counts
+        .iter()
+        .map(|&(v, n)| format!("{n} {}", p.verdict(v, v.name(), 0)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "{}: install media ({}), {}, {} on it: {}",
+        p.bold(&printable(m.name)),
+        m.file_system,
+        human_size(m.size),
+        plural(m.reports.len() as u64, "image", "images"),
+        verdicts.join(", ")
+    );
+    if let Some(d) = &m.digests.sha256 {
+        let _ = writeln!(o, "  sha256  {d}");
+    }
+    if let Some(d) = &m.digests.sha1 {
+        let _ = writeln!(o, "  sha1    {d}");
+    }
+    let mut read = if m.main_bytes == m.size {
+        format!("  read once, {}", human_size(m.main_bytes))
+    } else {
+        format!(
+            "  read {} of it once (no digest: only the images' bytes)",
+            human_size(m.main_bytes)
+        )
+    };
+    if m.second_pass_files > 0 {
+        let _ = write!(
+            read,
+            ", then {} in a second pass over {} in its own order",
+            human_size(m.second_pass_bytes),
+            plural(m.second_pass_files as u64, "file", "files")
+        );
+    }
+    if let Some(s) = style.elapsed {
+        let _ = write!(read, "; {s:.1} s");
+    }
+    let _ = writeln!(o, "{read}");
+    o
 }
 
 /// The text report of one image (or split set).
