@@ -120,7 +120,9 @@ fn each_foreign_format_is_named_and_gives_exit_status_2() {
             let (rc, out, err) = cli(&[path]);
             let fs = if *udf { "(UDF)" } else { "(ISO 9660)" };
             if rc != 0 || !out.contains(&format!("install media {fs}")) {
-                wrong.push(format!("{name}: CLI exit {rc}, stdout {out:?}, stderr {err:?}"));
+                wrong.push(format!(
+                    "{name}: CLI exit {rc}, stdout {out:?}, stderr {err:?}"
+                ));
             }
             let (rc, out, _) = cli(&["--json", path]);
             let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
