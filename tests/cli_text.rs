@@ -368,29 +368,65 @@ fn colour_only_on_a_terminal_or_when_forced_and_never_with_no_color() {
 
 /// Masks what differs from one generation of the fixtures (or one run) to
 /// the next: SHA-256 digests (the captures hold times and a random GUID),
-/// the seconds taken, and the file's size on the line after the verdict
-/// (the XML holds times of varying length and wimlib's compressor output
-/// varies by some bytes between captures; the editions table's sizes are
-/// the trees' and stay).
+/// the seconds taken, and the file's size on the line after each verdict
+/// line and an install medium's sizes on its first line and its `read`
+/// line (the XML holds times of varying length and wimlib's compressor
+/// output varies by some bytes between captures; the editions table's
+/// sizes are the trees' and stay).
 fn mask(t: &str) -> String {
+    let verdict_line = |l: &str| {
+        !l.starts_with(' ')
+            && (l.ends_with(" (intact)")
+                || l.ends_with(" (damaged)")
+                || l.ends_with(" (not fully verifiable)"))
+    };
+    let mut after_verdict = false;
     t.lines()
-        .enumerate()
-        .map(|(n, l)| {
-            let masked_size;
-            let l = match l.split_once(", ") {
-                Some((size, rest)) if n == 1 && l.starts_with("  ") => {
-                    masked_size = format!("  <size>, {rest}");
-                    let _ = size;
-                    masked_size.as_str()
+        .map(|l| {
+            let mut l = l.to_string();
+            if after_verdict && l.starts_with("  ") {
+                if let Some((_, rest)) = l.split_once(", ") {
+                    l = format!("  <size>, {rest}");
                 }
-                _ => l,
-            };
-            let l = match l.find(" s") {
-                Some(i) if l.starts_with("  checked ") && l.ends_with(" s") => {
-                    &l[..l[..i].rfind(';').unwrap_or(i)]
+            }
+            after_verdict = verdict_line(&l);
+            if let Some(at) = l.find(": install media (") {
+                // `NAME: install media (UDF), SIZE, N images on it: ...`
+                let (head, rest) = l.split_at(at);
+                let parts: Vec<&str> = rest.splitn(3, ", ").collect();
+                if parts.len() == 3 {
+                    l = format!("{head}{}, <size>, {}", parts[0], parts[2]);
                 }
-                _ => l,
-            };
+            }
+            if l.starts_with("  read ") {
+                // `  read once, SIZE[, then SIZE in a second pass ...]; N.N s`
+                if let Some(i) = l.rfind("; ") {
+                    if l.ends_with(" s") {
+                        l.truncate(i);
+                    }
+                }
+                let words: Vec<&str> = l.split(' ').collect();
+                l = words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let unit = words.get(i + 1).map(|u| u.trim_end_matches(','));
+                        if w.parse::<f64>().is_ok()
+                            && matches!(unit, Some("B" | "KiB" | "MiB" | "GiB"))
+                        {
+                            "<n>"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            if let Some(i) = l.find(" s") {
+                if l.starts_with("  checked ") && l.ends_with(" s") {
+                    l = l[..l[..i].rfind(';').unwrap_or(i)].to_string();
+                }
+            }
             l.split(' ')
                 .map(|w| {
                     if w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -410,6 +446,18 @@ fn mask(t: &str) -> String {
 fn the_readme_samples_are_what_the_cli_prints() {
     let dir = generated();
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    if readme.contains("<!-- sample: media/") {
+        // Install media samples: made by media.sh into generated/media/.
+        let out = Command::new("bash")
+            .arg(root().join("tests/fixtures/media.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let mut samples = 0;
     for (at, _) in readme.match_indices("<!-- sample: ") {
         let block = &readme[at..];

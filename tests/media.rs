@@ -1094,3 +1094,173 @@ fn truncated_media_and_media_without_a_wim_are_errors() {
     );
     std::fs::remove_file(&iso).unwrap();
 }
+
+// ---- the 4.6 GiB WIM on a medium ------------------------------------------
+
+/// The 4.6 GiB uncompressed WIM of tests/fixtures/big.sh (integrity table,
+/// an offset marker every MiB) as `sources/install.wim` of a UDF medium
+/// (genisoimage: five extents under 1 GiB each) and of an ISO 9660 one
+/// (xorriso: two multi-extent records), made, checked and deleted one at a
+/// time: each inner report equals the bare file's (every target; usb-fat32
+/// unsafe by the inner file's size), the UDF medium's SHA-256 is
+/// `sha256sum`'s, and a byte flipped on the medium above 2^32 of the WIM
+/// (where big-corrupt.wim has it) is found at that WIM offset. Only with
+/// WIMPROOF_MEDIA_BIG=1: about 4.6 GiB of disk beside the fixture, and
+/// several reads of 4.6 GiB.
+#[test]
+fn big_wim_on_a_medium_gives_the_bare_files_verdict() {
+    if std::env::var_os("WIMPROOF_MEDIA_BIG").is_none() {
+        println!("skipped: set WIMPROOF_MEDIA_BIG=1 (4.6 GiB medium, several passes)");
+        return;
+    }
+    use wimproof::assess::Request;
+    use wimproof::native::medium::verify_medium;
+    use wimproof::policy::{TargetId, Verdict};
+    let out = Command::new("bash")
+        .arg(common::root().join("tests/fixtures/big.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let big = common::root().join("tests/fixtures/generated/big");
+    let wim = big.join("big.wim");
+    let flipped: u64 = std::fs::read_to_string(big.join("corrupt_offset.txt"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(flipped > 1 << 32);
+    let all = Request {
+        targets: TargetId::ALL.to_vec(),
+        ..Request::default()
+    };
+    let bare = common::verify_with(std::slice::from_ref(&wim), all.clone());
+    assert_eq!(bare.intact, Some(true));
+    let bare_json = masked(&serde_json::to_value(&bare).unwrap(), "");
+
+    let dir = media().join("bigwim");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tree/sources")).unwrap();
+    std::fs::hard_link(&wim, dir.join("tree/sources/install.wim")).unwrap();
+    std::fs::write(dir.join("tree/README.TXT"), b"big\r\n").unwrap();
+    let iso = dir.join("big.iso");
+    let inner_report = |iso: &Path| {
+        let run = verify_medium(iso, &all, (true, false), 2, &|_, _| {}).unwrap();
+        assert_eq!(run.reports.len(), 1);
+        assert_eq!(run.second_pass_files, 0);
+        (run.info.digests.sha256.clone(), run.reports[0].clone())
+    };
+    let check = |kind: &str, r: &wimproof::report::Report| {
+        let mut v = serde_json::to_value(r).unwrap();
+        assert_eq!(v["file"]["name"], "sources/install.wim");
+        v["file"]["name"] = serde_json::to_value(&bare.file.name).unwrap();
+        assert_eq!(
+            masked(&v, ""),
+            bare_json,
+            "{kind}: the inner report is the bare file's"
+        );
+        let fat = r
+            .targets
+            .iter()
+            .find(|t| t.id == TargetId::UsbFat32)
+            .unwrap();
+        assert_eq!(fat.verdict, Verdict::Unsafe, "{kind}");
+        assert!(fat.reasons.iter().any(|x| x.code == "size.fat32"), "{kind}");
+    };
+    let result = std::panic::catch_unwind(|| {
+        let made = Command::new("genisoimage")
+            .args([
+                "-quiet",
+                "-udf",
+                "-allow-limited-size",
+                "-iso-level",
+                "3",
+                "-J",
+                "-o",
+            ])
+            .arg(&iso)
+            .arg(dir.join("tree"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (digest, r) = inner_report(&iso);
+        check("UDF", &r);
+        let out = Command::new("sha256sum").arg(&iso).output().unwrap();
+        let want = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(digest.as_deref(), want.split_whitespace().next());
+        // Flip the byte on the medium: where the WIM's offset `flipped` lies.
+        let f = FileReader::open(&iso).unwrap();
+        let m = medium::open(&f).unwrap();
+        let file = m.file("sources/install.wim").unwrap();
+        assert!(file.extents.len() >= 5, "{:?}", file.extents);
+        let mut at = 0u64;
+        let medium_offset = file
+            .extents
+            .iter()
+            .find_map(|e| {
+                let hit =
+                    (flipped >= at && flipped < at + e.len).then(|| e.offset + (flipped - at));
+                at += e.len;
+                hit
+            })
+            .unwrap();
+        drop(f);
+        {
+            use std::os::unix::fs::FileExt;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&iso)
+                .unwrap();
+            let mut b = [0u8; 1];
+            f.read_exact_at(&mut b, medium_offset).unwrap();
+            f.write_all_at(&[b[0] ^ 0x01], medium_offset).unwrap();
+        }
+        let (_, r) = inner_report(&iso);
+        assert_eq!(r.intact, Some(false));
+        let c = &r.integrity.bad_chunks;
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].offset <= flipped && flipped < c[0].offset + c[0].length,
+            "{c:?}"
+        );
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.code == "resource.hash_mismatch"));
+        println!(
+            "UDF: {} extents, report equals the bare file's; flipped byte at medium offset {medium_offset} found in chunk at WIM offset {}",
+            file.extents.len(),
+            c[0].offset
+        );
+        std::fs::remove_file(&iso).unwrap();
+
+        let made = Command::new("xorriso")
+            .args(["-as", "mkisofs", "-quiet", "-iso-level", "3", "-J", "-o"])
+            .arg(&iso)
+            .arg(dir.join("tree"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let f = FileReader::open(&iso).unwrap();
+        let n = medium::open(&f)
+            .unwrap()
+            .file("sources/install.wim")
+            .unwrap()
+            .extents
+            .len();
+        assert!(n >= 2, "multi-extent records: {n}");
+        drop(f);
+        let (_, r) = inner_report(&iso);
+        check("ISO 9660", &r);
+        println!("ISO 9660: {n} extents, report equals the bare file's");
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    result.unwrap();
+}
