@@ -9,9 +9,11 @@
 //! - [`WebLane`], in each lane worker: runs its tasks over the slices the
 //!   reader posts, in file order.
 //!
-//! The page's main thread uses the functions of [`input`]: the core's
+//! The page's main thread uses the functions of [`input`] (the core's
 //! split-set grouping, checksum lists, digest choice, target titles and
-//! verdict order.
+//! verdict order) and of [`report_view`] (the editions table, the findings
+//! over files dropped together). The reader worker also asks
+//! [`foreign_format`] what a file that is not a WIM is, before opening it.
 //!
 //! Everything crosses the boundary as JSON strings of the core's serde types
 //! (`Options`, `TaskSpec`, `TaskResult`, `Report`), so the page has no second
@@ -22,6 +24,7 @@ mod blob;
 mod codec_bench;
 mod digest;
 pub mod input;
+pub mod report_view;
 #[cfg(test)]
 mod tests;
 
@@ -139,15 +142,6 @@ pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
         })
         .to_string()
     }))
-}
-
-/// The editions table of a report (the JSON of [`crate::report::Report`]):
-/// the JSON array of [`crate::editions::EditionRow`], one per image.
-#[wasm_bindgen]
-pub fn editions(report: &str) -> Result<String, JsValue> {
-    let r: crate::report::Report = serde_json::from_str(report)
-        .map_err(|e| error("TypeError", format!("not a report: {e}")))?;
-    serde_json::to_string(&crate::editions::editions(&r)).map_err(|e| error("Error", e.to_string()))
 }
 
 /// One read of the main pass, as [`Session::plan`] gives it to the reader
