@@ -125,9 +125,10 @@ fn now_iso() -> String {
 
 /// What a file that is not a WIM looks like, for the page's error card:
 /// `null` for a WIM (even a damaged one) or an unknown file, else the JSON
-/// `{"format": id, "what": ..., "message": ..., "remedy": ...}` of
-/// [`crate::format::foreign::Foreign`] (`format` is `vhd`, `vhdx`, `zip`,
-/// `cab`, `7z`, `ffu` or `iso`). Reads a few hundred bytes through
+/// `{"format": id, "what": ..., "evidence": ..., "message": ...,
+/// "remedy": ...}` of [`crate::format::foreign::Foreign`] (`format` is
+/// `vhd`, `vhdx`, `zip`, `cab`, `7z`, `ffu` or `iso`; `evidence` names the
+/// bytes that say so; `message` is the CLI's, evidence and remedy in it). Reads a few hundred bytes through
 /// `FileReaderSync`, so only in a worker. Throws `ReadError`.
 #[wasm_bindgen(js_name = foreignFormat)]
 pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
@@ -137,6 +138,7 @@ pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
         serde_json::json!({
             "format": f.id(),
             "what": f.what(),
+            "evidence": f.evidence(),
             "message": f.message(),
             "remedy": f.remedy(),
         })

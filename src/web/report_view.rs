@@ -1,6 +1,6 @@
 //! What the page shows of reports beyond the report itself, on its main
-//! thread: the editions table of one report and the findings over the
-//! reports of files dropped together (one medium). JSON of the core's
+//! thread: the editions table of one report, a reason's few words, and the
+//! findings over the reports of files dropped together (one medium). JSON of the core's
 //! serde types in and out; the rows and the checks are the core's
 //! ([`crate::editions`], [`crate::assess::medium_findings`]), as the CLI
 //! renders them.
@@ -22,6 +22,14 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, JsValue> {
 #[wasm_bindgen]
 pub fn editions(report: &str) -> Result<String, JsValue> {
     to_json(&crate::editions::editions(&report_from(report)?))
+}
+
+/// A few words for a reason (a target's, or a finding code): the CLI's
+/// target lines ([`crate::policy::Reason::summary`]); `None` for a code the
+/// core does not know.
+#[wasm_bindgen(js_name = reasonSummary)]
+pub fn reason_summary(code: &str) -> Option<String> {
+    crate::policy::reason_summary(code).map(str::to_string)
 }
 
 /// The findings over the reports of files given together, as one medium

@@ -286,6 +286,19 @@ fn the_editions_and_the_medium_findings_are_the_cores() {
     assert_eq!(rows[0]["architecture"], "x64", "DISM's name");
     assert_eq!(rows[0]["default_language"], "de-DE");
     assert!(report_view::editions("{}").is_err());
+    assert_eq!(
+        report_view::reason_summary("metadata.windows_name").as_deref(),
+        Some(
+            crate::verify::code::Code::parse("metadata.windows_name")
+                .unwrap()
+                .explanation()
+        )
+    );
+    assert_eq!(
+        report_view::reason_summary("integrity.absent").as_deref(),
+        Some("no integrity table")
+    );
+    assert_eq!(report_view::reason_summary("no.such_code"), None);
 
     for pair in [
         vec![boot.clone(), install.clone()],
