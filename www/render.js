@@ -149,17 +149,27 @@ function capital(s) {
   return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
+/** A message of the core's as a sentence: capitalised when it starts with a plain word (not a file name such as boot.wim). */
+function sentence(s) {
+  return /^[a-z]+(?=[\s:,;(]|$)/.test(s) ? capital(s) : s;
+}
+
 /** How many things the findings of `code` stand for (0 if none has it). */
 function codeCount(report, code) {
   return report.findings.filter((f) => f.code === code).reduce((a, f) => a + (f.count || 1), 0);
 }
 
+// A reason's text longer than this (a finding's message listing its
+// examples) is said in a few words, the findings listing the rest.
+const LONG_REASON = 160;
+
 /**
- * A reason that comes from findings, in the CLI's few words with their
- * count ("Names Windows cannot create (48)"): the findings say the rest
- * below. Null for a rule's own reason (its text is short and its own).
+ * A long reason that comes from findings, in the CLI's few words with
+ * their count ("Names Windows cannot create (48)"): the findings say the
+ * rest below. Null for a short one, or a rule's own reason.
  */
 export function shortReason(report, r) {
+  if (r.text.length <= LONG_REASON) return null;
   const n = codeCount(report, r.code);
   if (!n) return null;
   const sum = reasonSummary(r.code);
@@ -186,7 +196,7 @@ export function renderHeadline(report, target) {
   } else if (v === 'corrupt') {
     text = 'Corrupt \u2014 do not deploy this image';
     const r = firstReason(report, target, 'corrupt');
-    sub = r ? shortReason(report, r) || printable(r.text) : null;
+    sub = r ? shortReason(report, r) || sentence(printable(r.text)) : null;
   } else {
     const lead = report.intact === true ? 'Intact' : 'Not fully verifiable';
     const what = {
@@ -197,7 +207,7 @@ export function renderHeadline(report, target) {
     }[v] || v;
     text = `${lead} \u2014 ${what}`;
     const r = v === 'safe' ? null : firstReason(report, target, v);
-    if (r) sub = `${shortReason(report, r) || printable(r.text)}${otherReasons(report, target, r)}`;
+    if (r) sub = `${shortReason(report, r) || sentence(printable(r.text))}${otherReasons(report, target, r)}`;
     else if (v === 'safe') sub = 'Every check passed. Nothing stands in the way of this target.';
   }
   return h('div', { class: `wp-headline wp-v-${v}`, 'data-wp-headline': '' },
@@ -232,14 +242,17 @@ function reasonKey(r) {
   return `${r.verdict}\u0000${r.code}\u0000${r.text}`;
 }
 
-function renderReason(report, r) {
+function renderReason(report, r, said) {
   const short = shortReason(report, r);
+  // A remedy already given in a row above is not written out again.
+  const again = r.remedy && said ? said.has(r.remedy) : false;
+  if (r.remedy && said) said.add(r.remedy);
   return h('li', { class: r.verdict === 'safe' ? 'wp-reason wp-reason-muted' : 'wp-reason', 'data-code': r.code },
-    short ? [short, h('span', { class: 'wp-see' }, ' \u2014 listed under Findings')] : rich(printable(r.text)),
+    short ? [short, h('span', { class: 'wp-see' }, ' \u2014 listed under Findings')] : rich(sentence(printable(r.text))),
     r.kb ? h('span', { class: 'wp-kb' }, r.kb) : null,
     // Said once: a finding's own remedy is shown with the finding.
     r.remedy && !(short && report.findings.some((f) => f.code === r.code && f.remedy === r.remedy))
-      ? h('span', { class: 'wp-remedy' }, h('b', null, 'Remedy: '), rich(r.remedy)) : null);
+      ? h('span', { class: 'wp-remedy' }, h('b', null, 'Remedy: '), again ? 'as above.' : rich(r.remedy)) : null);
 }
 
 /**
@@ -254,9 +267,10 @@ export function renderMatrix(report, target) {
     : [];
   const commonKeys = new Set(common.map(reasonKey));
   const body = h('tbody');
+  const said = new Set(common.map((r) => r.remedy).filter(Boolean));
   for (const t of targets) {
     const own = t.reasons.filter((r) => !commonKeys.has(reasonKey(r)));
-    const reasons = h('ul', { class: 'wp-reasons' }, own.map((r) => renderReason(report, r)));
+    const reasons = h('ul', { class: 'wp-reasons' }, own.map((r) => renderReason(report, r, said)));
     if (!own.length) {
       const text = common.some((r) => r.verdict !== 'safe') ? 'As above.' : 'Nothing stands in the way.';
       reasons.appendChild(h('li', { class: 'wp-reason wp-reason-muted' }, text));
@@ -336,8 +350,8 @@ function languagesCell(row) {
   langs.forEach((l, i) => {
     if (i) out.push(', ');
     out.push(l === row.default_language && langs.length > 1
-      ? h('span', { class: 'wp-default' }, printable(l), h('span', { class: 'wp-card-meta' }, ' (default)'))
-      : printable(l));
+      ? h('span', { class: 'wp-default' }, printable(l), h('span', { class: 'wp-card-meta' }, '\u00a0(default)'))
+      : h('span', { class: 'wp-lang' }, printable(l)));
   });
   return out;
 }
@@ -353,7 +367,8 @@ export function renderEditions(rows) {
   const text = (v) => (v === null || v === undefined || v === '' ? notSet() : printable(v));
   const count = (v) => (typeof v === 'number' ? formatCount(v) : '\u2014');
   const cols = ['Index', 'Name', 'Edition ID', 'Architecture', 'Version', 'Languages', 'Installation type', 'Files / folders', 'Size'];
-  const numeric = new Set([0, 7, 8]);
+  // Right-aligned: the counts and the size (the index carries the boot mark).
+  const numeric = new Set([7, 8]);
   const body = h('tbody', { role: 'rowgroup' });
   for (const r of rows) {
     const cells = [
@@ -371,7 +386,8 @@ export function renderEditions(rows) {
     body.appendChild(h('tr', { role: 'row', 'data-index': r.index, 'data-boot': r.boot ? 'true' : null },
       cells.map((c, i) => i === 1
         ? h('th', { scope: 'row', role: 'rowheader', 'data-label': cols[i] }, c)
-        : h('td', { role: 'cell', class: numeric.has(i) ? 'wp-num' : null, 'data-label': cols[i] }, c))));
+        // One child per cell: stacked, a cell is a grid of label and value.
+        : h('td', { role: 'cell', class: numeric.has(i) ? 'wp-num' : null, 'data-label': cols[i] }, h('span', null, c)))));
   }
   return h('div', { class: 'wp-scroll' },
     h('table', { class: 'wp-table wp-editions', role: 'table', 'data-wp-editions': '' },
@@ -433,6 +449,8 @@ const SEVERITY_LABEL = { corruption: 'Corruption', blocker: 'Blocker', warning: 
 const SEVERITY_RANK = { corruption: 0, blocker: 1, warning: 3, info: 4 };
 // Examples shown of a finding code before "show N more" (the CLI's three).
 const EXAMPLES_SHOWN = 3;
+// A finding's message longer than this is not a heading.
+const LONG_MESSAGE = 120;
 
 function severityBadge(f) {
   return h('span', { class: `wp-badge wp-sev-${f.severity}` }, f.unverified ? 'Not checked' : (SEVERITY_LABEL[f.severity] || f.severity));
@@ -488,14 +506,18 @@ function renderGroup(g) {
         h('ul', { class: 'wp-examples' }, items.slice(EXAMPLES_SHOWN).map(li))));
     }
     if (count > kept && fs.some((f) => f.examples && f.examples.length)) {
-      list.push(h('p', { class: 'wp-finding-code' }, `${formatCount(count - kept)} more not listed (the report keeps the first ${formatCount(kept)}; the CLI's --json has the same).`));
+      list.push(h('p', { class: 'wp-card-meta wp-finding-text' }, `\u2026 and ${formatCount(count - kept)} more: the report lists the first ${formatCount(kept)} of ${formatCount(count)}.`));
     }
   }
   const remedies = [...new Set(fs.map((f) => f.remedy).filter(Boolean))];
   return h('li', { class: 'wp-finding', 'data-code': g.code, 'data-count': String(count) },
     h('div', null, severityBadge(worst)),
     h('div', { class: 'wp-finding-main' },
-      h('div', { class: 'wp-finding-head' }, single ? rich(printable(fs[0].message)) : `${capital(sum || g.code)}${count > 1 ? ` (${formatCount(count)})` : ''}`),
+      // A long message gets the code's few words above it.
+      single && (!sum || fs[0].message.length <= LONG_MESSAGE)
+        ? h('div', { class: 'wp-finding-head' }, rich(sentence(printable(fs[0].message))))
+        : h('div', { class: 'wp-finding-head' }, `${capital(sum || g.code)}${count > 1 ? ` (${formatCount(count)})` : ''}`),
+      single && sum && fs[0].message.length > LONG_MESSAGE ? h('div', { class: 'wp-finding-text' }, rich(sentence(printable(fs[0].message)))) : null,
       h('div', { class: 'wp-finding-code' }, g.code, single && findingWhere(fs[0]) ? ` \u00b7 ${findingWhere(fs[0])}` : '',
         !single && fs.length === 1 && fs[0].image ? ` \u00b7 image ${fs[0].image}` : ''),
       list,
@@ -574,10 +596,9 @@ export function renderForeign(name, foreign) {
     h('strong', null, title),
     h('p', null, `Recognised by ${foreign.evidence}. There is no verdict: wimproof verifies WIM images (.wim, .swm, .esd) and judged nothing about ${name}.`),
     iso ? h('p', null, 'This page does not verify the WIMs inside install media yet; it will once wimproof reads ISO files. Until then:') : null,
-    h('p', { class: 'wp-remedy' }, h('b', null, 'What to do: '), rich(capital(foreign.remedy)), iso ? ', dropping them here.' : '.'));
+    h('p', { class: 'wp-remedy' }, h('b', null, 'What to do: '),
+      rich(capital(iso ? foreign.remedy.replace('FILE.iso', name.replace(/`/g, '')) : foreign.remedy)), iso ? ', dropping them here.' : '.'));
 }
-
-const DIST_FILES = 'the folder the page was copied from (the build\'s dist/)';
 
 // What the server did, in a sentence: "The server answered 404 (not found) for /x/pkg/wimproof_bg.wasm."
 function whatHappened(e) {
@@ -596,37 +617,39 @@ function whatHappened(e) {
   }
 }
 
-// The fix, as steps for the server's admin.
+// The fix, as steps for the server's admin: the page's files are the
+// build's dist/ folder (scripts/build-web.sh), web.config and README.txt in it.
 function theFix(e) {
-  const webConfig = ['copy ', h('code', null, 'web.config'), ` from ${DIST_FILES} beside index.html`];
-  const nginx = ['for nginx, add the line in ', h('code', null, 'README.txt'), ' there: ', h('code', null, 'types { application/wasm wasm; text/javascript js; }')];
-  const copyAll = ['copy the whole folder to the server, ', h('code', null, 'pkg/'), ' included'];
+  const c = (t) => h('code', null, t);
+  const webConfig = ['Put ', c('dist/web.config'), ' beside index.html: it maps .wasm to ', c('application/wasm')];
+  const nginx = ['nginx: add the line from ', c('dist/README.txt'), ': ', c('types { application/wasm wasm; text/javascript js; }')];
+  const copyAll = ['Copy the whole ', c('dist/'), ' folder to the server, ', c('pkg/'), ' included.'];
   switch (e.fault) {
     case 'mime-map':
-      return [[...webConfig, ': it maps .wasm to ', h('code', null, 'application/wasm'), ' (or add that MIME type in IIS Manager, MIME Types)'], nginx];
+      return [[...webConfig, ' (or add that MIME type for .wasm in IIS Manager, MIME Types).'], ['If ', c(e.file), ' is not on the server at all, copy it with the rest of ', c('dist/'), '.'], nginx];
     case 'not-found':
-      if (e.role === 'worker') return [['copy ', h('code', null, 'worker.js'), ` with the rest of ${DIST_FILES}`]];
+      if (e.role === 'worker') return [['Copy ', c('worker.js'), ' with the rest of ', c('dist/'), '.']];
       if (e.role === 'glue') return [copyAll];
-      return [copyAll, ['if the file is there, the server will not serve .wasm files (IIS answers 404.3 to this computer, a plain 404 to others): ', ...webConfig, ' (it maps .wasm to ', h('code', null, 'application/wasm'), ')'], nginx];
+      return [copyAll, ['If ', c(e.file), ' is there, the server will not serve .wasm files (IIS answers 404.3, and a plain 404 to other computers). ', ...webConfig, '.'], nginx];
     case 'duplicate-mime-map':
     case 'server-error':
       return [
-        ['on IIS, a 500 for the page\'s files is most often a .wasm MIME map declared twice: the server (or a parent folder) maps .wasm already, and a web.config adds it again. Use the ', h('code', null, 'web.config'), ` from ${DIST_FILES} as it is: it removes the mapping before adding it (`, h('code', null, '<remove fileExtension=".wasm" />'), ')'],
-        ['remove any other ', h('code', null, 'mimeMap'), ' for .wasm from the site\'s web.config files'],
+        ['On IIS, a 500 for the page\'s files is most often a MIME map for .wasm declared twice: the server or a parent folder maps .wasm already, and a web.config adds it again.'],
+        ['Use ', c('dist/web.config'), ' as it is: it removes the mapping before adding it (', c('<remove fileExtension=".wasm" />'), '), and take any other ', c('mimeMap'), ' for .wasm out of the site\'s web.config files.'],
       ];
     case 'wrong-type':
       return [
-        ['serve .js files as ', h('code', null, 'text/javascript'), ': the ', h('code', null, 'web.config'), ` from ${DIST_FILES} maps it for IIS`],
-        ['for nginx, the ', h('code', null, 'types'), ' line in ', h('code', null, 'README.txt'), ' there maps .js and .wasm'],
+        ['Serve .js files as ', c('text/javascript'), ': ', c('dist/web.config'), ' maps them so for IIS.'],
+        ['nginx: the ', c('types'), ' line in ', c('dist/README.txt'), ' maps .js and .wasm.'],
       ];
     case 'not-wasm':
-      return [copyAll, ['let the server send the page\'s files as they are (no sign-in page or fallback page for them)']];
+      return [copyAll, ['Let the server send the page\'s files as they are, with no sign-in or fallback page in their place.']];
     case 'unreachable':
-      return [['check that the server is running and that this computer reaches it, then reload the page']];
+      return [['Check that the server is running and that this computer reaches it, then reload the page.']];
     case 'blocked':
-      return [['a Content-Security-Policy header sent by the server may forbid workers: allow ', h('code', null, "worker-src 'self'"), ' for the page, or send none (the page brings its own)']];
+      return [['A Content-Security-Policy header from the server may forbid workers: allow ', c("worker-src 'self'"), ' for the page, or send none (the page brings its own).']];
     default:
-      return [['see ', h('code', null, 'README.txt'), ` in ${DIST_FILES}`]];
+      return [['See ', c('dist/README.txt'), '.']];
   }
 }
 
@@ -649,7 +672,7 @@ export function renderSetupFault(e, when) {
   h('p', null, whatHappened(e)),
   h('p', { class: 'wp-fix-title' }, 'To fix it, on the web server:'),
   h('ul', { class: 'wp-fix' }, theFix(e).map((step) => h('li', null, step))),
-  h('p', { class: 'wp-card-meta' }, 'README.txt in that folder has the set-up for IIS, nginx and Apache. Or use wimproof.html from it: one file that works from a file share, with no web server.'));
+  h('p', { class: 'wp-card-meta' }, h('code', null, 'dist/README.txt'), ' has the set-up for IIS, nginx and Apache. Or use ', h('code', null, 'dist/wimproof.html'), ': one file that works from a file share, with no web server.'));
 }
 
 /**

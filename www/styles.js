@@ -170,9 +170,9 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
 
 /* Details */
 .wp-details { margin-top: .9rem; border-top: 1px solid var(--wp-border); }
-.wp-details details { border-bottom: 1px solid var(--wp-border); }
-.wp-details summary { cursor: pointer; padding: .55rem .1rem; font-weight: 600; }
-.wp-details summary .wp-card-meta { font-weight: 400; margin-left: .4em; }
+.wp-details > details { border-bottom: 1px solid var(--wp-border); }
+.wp-details > details > summary { cursor: pointer; padding: .55rem .1rem; font-weight: 600; }
+.wp-details > details > summary .wp-card-meta { font-weight: 400; margin-left: .4em; }
 .wp-details .wp-detail-body { padding: 0 .1rem .8rem; overflow-x: auto; }
 .wp-kv { display: grid; grid-template-columns: minmax(9rem, max-content) 1fr; gap: .2rem 1rem; margin: 0; font-size: .92em; }
 .wp-kv dt { color: var(--wp-muted); }
@@ -208,12 +208,14 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
 .wp-editions td[data-label="Languages"] { white-space: normal; min-width: 6rem; }
 .wp-edition-desc { display: block; font-weight: 400; color: var(--wp-muted); font-size: .92em; }
 .wp-blank { color: var(--wp-muted); }
-.wp-default { font-weight: 600; }
+.wp-default { font-weight: 600; white-space: nowrap; }
+.wp-lang { white-space: nowrap; }
 .wp-boot { color: var(--wp-accent); margin-left: .35em; font-size: .78em; }
 
 /* Findings by code */
 .wp-finding-main { min-width: 0; overflow-wrap: anywhere; }
 .wp-finding-head { font-weight: 600; }
+.wp-finding-text { margin-top: .1rem; }
 .wp-examples { margin: .2rem 0 0; padding-left: 1.1rem; }
 .wp-path { font-family: var(--wp-mono); font-size: .9em; }
 .wp-more summary { cursor: pointer; color: var(--wp-accent); font-size: .92em; padding: .1rem 0; font-weight: 500; }
@@ -252,8 +254,9 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
   .wp-toolbar label:first-child { flex: 1 1 100%; }
   .wp-matrix thead { display: none; }
   .wp-matrix, .wp-matrix tbody, .wp-matrix tr, .wp-matrix th, .wp-matrix td { display: block; width: auto !important; }
-  .wp-matrix tr { border-top: 1px solid var(--wp-border); padding: .4rem 0; }
+  .wp-matrix tr { border-top: 1px solid var(--wp-border); padding: .4rem 0; display: grid; grid-template-columns: 1fr auto; align-items: start; }
   .wp-matrix th, .wp-matrix td { border: 0; padding: .2rem .3rem; }
+  .wp-matrix td:last-child { grid-column: 1 / -1; }
   .wp-digest { grid-template-columns: 1fr auto; }
   .wp-digest dt { grid-column: 1 / -1; }
   .wp-finding { grid-template-columns: 1fr; gap: .1rem; }
@@ -278,7 +281,8 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
   .wp-results { margin-top: 0; }
   .wp-page-header { border-bottom: 2px solid #000; }
   .wp-card { break-inside: avoid-page; border-color: #999; }
-  .wp-details details > summary { list-style: none; }
+  .wp-details > details > summary { list-style: none; }
+  .wp-more > summary { display: none; }
   .wp-headline { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .wp-hex { font-size: 8pt; }
 }

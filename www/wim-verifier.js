@@ -16,7 +16,7 @@
 // page cannot start), as [data-wim-setup-error] with data-fault, data-role
 // (glue, wasm, worker) and data-status. Files given together that are
 // wrong together (a boot.wim beside install images of another
-// architecture) get a card [data-wim-medium] after theirs, data-codes
+// architecture) get a card [data-wim-medium] before theirs, data-codes
 // listing the finding codes.
 //
 // Attributes: target (a target ID, default configmgr), remember (keep the
@@ -562,7 +562,7 @@ export class WimVerifier extends HTMLElement {
   /**
    * Once every card of files given together is settled: the findings
    * over them as one medium (a boot.wim of another architecture than the
-   * install images beside it), in a card after theirs; none if nothing is
+   * install images beside it), in a card before theirs; none if nothing is
    * wrong together.
    */
   updateMedium(batch) {
@@ -579,8 +579,9 @@ export class WimVerifier extends HTMLElement {
       class: 'wp-card wp-medium', 'data-wim-medium': '', 'aria-label': 'Files dropped together',
       'data-codes': [...new Set(findings.map((f) => f.code))].join(' '),
     }, renderMedium(names, findings));
+    // Before the files' cards: each of those may say safe on its own.
     if (batch.medium) batch.medium.replaceWith(card);
-    else batch.cards[batch.cards.length - 1].el.after(card);
+    else batch.cards[0].el.before(card);
     batch.medium = card;
     this.announce(`The files dropped together: ${findings.length} ${findings.length === 1 ? 'finding' : 'findings'} about them as one medium.`);
   }

@@ -582,8 +582,8 @@ test('a boot.wim of another architecture than the install images dropped with it
   assert.match(text, /setup-boot-x86\.wim boots Windows PE for x86, but setup-editions\.wim holds install images for amd64/);
   assert.match(text, /Remedy: Use the boot\.wim of the same architecture/);
   assert.match(text, /Warning/);
-  // After the cards of its files.
-  assert.equal(await page.evaluate(() => document.querySelector('[data-wim-medium]').previousElementSibling.dataset.fileName), 'setup-editions.wim');
+  // Before the cards of its files (each is safe alone).
+  assert.equal(await page.evaluate(() => document.querySelector('[data-wim-medium]').nextElementSibling.dataset.fileName), 'setup-boot-x86.wim');
   // The same architecture together, or the pair dropped one at a time: none.
   const again = [{ name: 'x64', files: [x64] }, { name: 'install', files: [install] }];
   await verifyOnPage(page, again);
