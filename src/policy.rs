@@ -133,9 +133,13 @@ impl Reason {
     /// the rules of [`evaluate`] and the finding codes (their explanation);
     /// `None` for a code neither knows. `text` says it in full.
     pub fn summary(&self) -> Option<&'static str> {
-        rule_summary(&self.code)
-            .or_else(|| crate::verify::code::Code::parse(&self.code).map(|c| c.explanation()))
+        reason_summary(&self.code)
     }
+}
+
+/// [`Reason::summary`] of a reason with this code (the page asks by code).
+pub fn reason_summary(code: &str) -> Option<&'static str> {
+    rule_summary(code).or_else(|| crate::verify::code::Code::parse(code).map(|c| c.explanation()))
 }
 
 /// The few words of each rule code [`evaluate`] gives (finding codes
