@@ -72,14 +72,18 @@ node www/build.mjs "$DIST.tmp" "$VERSION" $samples
 
 cat >"$DIST.tmp/web.config" <<'EOF'
 <?xml version="1.0" encoding="utf-8"?>
-<!-- IIS: serve the wasm with its MIME type, and the sample images.
-     Each mapping is removed first: IIS answers 500 to every request when a
-     parent configuration already maps the extension (a duplicate). -->
+<!-- IIS: serve the wasm with its MIME type (without one IIS answers 404.3),
+     the scripts as JavaScript (with nosniff, below, a browser refuses a
+     worker script of another type), and the sample images. Each mapping is
+     removed first: IIS answers 500 to every request when a parent
+     configuration already maps the extension (a duplicate). -->
 <configuration>
   <system.webServer>
     <staticContent>
       <remove fileExtension=".wasm" />
       <mimeMap fileExtension=".wasm" mimeType="application/wasm" />
+      <remove fileExtension=".js" />
+      <mimeMap fileExtension=".js" mimeType="text/javascript" />
       <remove fileExtension=".wim" />
       <mimeMap fileExtension=".wim" mimeType="application/octet-stream" />
     </staticContent>
@@ -106,16 +110,25 @@ Two ways to use it:
    nginx, Apache, a file-serving appliance) and open index.html. No
    server-side software, no special headers (no COOP/COEP) are needed.
 
-   - IIS: web.config (in this folder) maps .wasm to application/wasm and
-     .wim for the samples. It removes each mapping before adding it, because
-     IIS fails with HTTP 500 when a mapping is declared twice.
+   - IIS: web.config (in this folder) maps .wasm to application/wasm, .js
+     to text/javascript and .wim for the samples. Without the .wasm map IIS
+     answers 404.3 for pkg/wimproof_bg.wasm. It removes each mapping before
+     adding it, because IIS fails with HTTP 500 when a mapping is declared
+     twice.
    - nginx: its mime.types maps wasm to application/wasm since 1.21; with
      an older one, add inside http { }:
-         types { application/wasm wasm; }
+         types { application/wasm wasm; text/javascript js; }
      (include mime.types as well, since a types block replaces the defaults).
      Nothing else is needed. The page works even with a wrong .wasm type,
-     it just cannot compile while downloading.
+     it just cannot compile while downloading; the scripts must be sent as
+     JavaScript (text/javascript), worker.js above all.
    - Apache: AddType application/wasm .wasm
+
+   When the server is not set up right, the page says so, naming the file
+   and what the server answered (404, 404.3, 500, a script sent as
+   text/plain, a page sent in the wasm's place) and the fix above; nothing
+   is then said about the user's files. Copy the whole folder: pkg/ holds
+   the wasm and its glue, worker.js the workers' code.
 
 2. As one file: wimproof.html holds the page, its workers and the wasm.
    Copy it to a file share, or anywhere on disk, and open it in Chromium,

@@ -133,9 +133,13 @@ impl Reason {
     /// the rules of [`evaluate`] and the finding codes (their explanation);
     /// `None` for a code neither knows. `text` says it in full.
     pub fn summary(&self) -> Option<&'static str> {
-        rule_summary(&self.code)
-            .or_else(|| crate::verify::code::Code::parse(&self.code).map(|c| c.explanation()))
+        reason_summary(&self.code)
     }
+}
+
+/// [`Reason::summary`] of a reason with this code (the page asks by code).
+pub fn reason_summary(code: &str) -> Option<&'static str> {
+    rule_summary(code).or_else(|| crate::verify::code::Code::parse(code).map(|c| c.explanation()))
 }
 
 /// The few words of each rule code [`evaluate`] gives (finding codes
@@ -170,6 +174,44 @@ pub struct TargetResult {
 }
 
 const FOUR_GIB: u64 = 1 << 32;
+/// The part size the FAT32 remedy proposes (`/FileSize:3800`, in MiB): a
+/// part is its resources plus a header, blob table and XML of a few MiB
+/// at most, so 3800 MiB parts stay well under FAT32's 4 GiB - 1.
+const FAT32_PART_MIB: u64 = 3800;
+/// Room a part needs beside its resources (header, blob table, XML) that
+/// the remedy allows for when it asks whether a resource fits in a part.
+const PART_OVERHEAD: u64 = 64 << 20;
+
+/// How to get an image too large for FAT32 onto a FAT32 stick. A split
+/// puts each resource whole into one part, so the parts it would give are
+/// estimated from the file's size and said to be approximate; a resource
+/// that is itself near 4 GiB cannot be split small enough; a split set is
+/// joined and split again; and solid resources must be exported first,
+/// since `wimlib-imagex split` refuses them.
+fn fat32_remedy(facts: &Facts) -> String {
+    let part = FAT32_PART_MIB << 20;
+    let split_cmd = format!(
+        "`DISM /Split-Image /ImageFile:install.wim /SWMFile:install.swm /FileSize:{FAT32_PART_MIB}` (or `wimlib-imagex split install.wim install.swm {FAT32_PART_MIB}`)"
+    );
+    if facts.solid {
+        return format!("This image has solid resources, which `wimlib-imagex split` refuses: first export each index to a non-solid WIM (`DISM /Export-Image /SourceImageFile:install.esd /SourceIndex:N /DestinationImageFile:install.wim /Compress:max`, once per index N), then split that with {split_cmd}; or use NTFS media.");
+    }
+    if facts.largest_resource.saturating_add(PART_OVERHEAD) >= FOUR_GIB {
+        return format!("A split cannot help: one resource is {} bytes and a split keeps each resource whole in one part. Use NTFS media (or a stick with a FAT32 boot partition and an NTFS partition for `sources`).", facts.largest_resource);
+    }
+    let join = if facts.parts > 1 {
+        "Join the parts first (`wimlib-imagex join install.wim install*.swm`, or `DISM /Export-Image /SourceImageFile:install.swm /SWMFile:install*.swm /SourceIndex:N /DestinationImageFile:install.wim` per index), then split again with "
+    } else {
+        "Split it for FAT32 media with "
+    };
+    let n = facts.total_size.div_ceil(part).max(2);
+    let last = facts.total_size.saturating_sub((n - 1) * part);
+    format!(
+        "{join}{split_cmd}: about {n} parts, {} of up to {FAT32_PART_MIB} MiB and the last of about {} MiB (a split keeps each resource whole, so the sizes are approximate); or use NTFS media.",
+        n - 1,
+        last.div_ceil(1 << 20)
+    )
+}
 /// Images larger than this fail ConfigMgr's single-index extraction.
 const HUGE_IMAGE: u64 = 60_000_000_000;
 /// All-zero 64 KiB blocks beyond which a sparse-writing client is likely
@@ -345,15 +387,20 @@ pub fn evaluate(
         }
         UsbFat32 => {
             if facts.largest_part >= FOUR_GIB {
+                let what = if split {
+                    "a part of the split set"
+                } else {
+                    "the file"
+                };
                 rs.push(reason(
                     Unsafe,
                     "size.fat32",
                     format!(
-                        "a file of {} bytes does not fit on FAT32, whose files end at 4 GiB - 1",
+                        "{what} is {} bytes: FAT32 files end at 4 GiB - 1",
                         facts.largest_part
                     ),
                     None,
-                    Some(remedies::SPLIT),
+                    Some(&fat32_remedy(facts)),
                 ));
             }
         }
@@ -407,6 +454,80 @@ mod tests {
         for v in Verdict::ALL {
             assert_eq!(serde_json::to_value(v).unwrap(), v.name());
         }
+    }
+
+    fn fat32_remedy_of(facts: Facts) -> String {
+        let r = evaluate(TargetId::UsbFat32, &[], &facts, None);
+        let x = r.reasons.iter().find(|r| r.code == "size.fat32");
+        x.and_then(|x| x.remedy.clone()).unwrap_or_default()
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_fat32_remedy_fits_the_image() {
+        const MIB: u64 = 1 << 20;
+        // 9000 MiB of small resources: 3800 + 3800 + 1400.
+        let plain = Facts {
+            total_size: 9000 * MIB,
+            largest_part: 9000 * MIB,
+            parts: 1,
+            largest_resource: 200 * MIB,
+            ..Facts::default()
+        };
+        let r = fat32_remedy_of(plain.clone());
+        assert!(r.starts_with("Split it"), "{r}");
+        assert!(r.contains("/FileSize:3800"), "{r}");
+        assert!(
+            r.contains("about 3 parts, 2 of up to 3800 MiB and the last of about 1400 MiB"),
+            "{r}"
+        );
+        // Below 4 GiB nothing is said.
+        let small = Facts {
+            total_size: FOUR_GIB - 1,
+            largest_part: FOUR_GIB - 1,
+            ..plain.clone()
+        };
+        assert_eq!(fat32_remedy_of(small), "");
+        // A resource near 4 GiB cannot be split small enough.
+        let r = fat32_remedy_of(Facts {
+            largest_resource: FOUR_GIB - MIB,
+            ..plain.clone()
+        });
+        assert!(r.starts_with("A split cannot help"), "{r}");
+        assert!(r.contains(&(FOUR_GIB - MIB).to_string()), "{r}");
+        // Solid resources: export to non-solid first (split refuses them).
+        let r = fat32_remedy_of(Facts {
+            solid: true,
+            ..plain.clone()
+        });
+        assert!(
+            r.contains("/Export-Image") && r.contains("/Compress:max") && r.contains("then split"),
+            "{r}"
+        );
+        // A split set with a part over 4 GiB - 1: join, then split again.
+        let set = Facts {
+            parts: 2,
+            total_size: 6000 * MIB,
+            largest_part: 4200 * MIB,
+            ..plain
+        };
+        let r = evaluate(TargetId::UsbFat32, &[], &set, None);
+        let x = r
+            .reasons
+            .iter()
+            .find(|r| r.code == "size.fat32")
+            .expect("size.fat32");
+        assert!(
+            x.text.starts_with("a part of the split set is"),
+            "{}",
+            x.text
+        );
+        let remedy = x.remedy.as_deref().unwrap_or("");
+        assert!(remedy.starts_with("Join the parts first"), "{remedy}");
+        assert!(
+            remedy.contains("about 2 parts, 1 of up to 3800 MiB and the last of about 2200 MiB"),
+            "{remedy}"
+        );
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

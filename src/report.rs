@@ -207,6 +207,8 @@ pub fn iso_utc(unix_secs: u64) -> String {
     crate::format::xml::filetime_to_iso(filetime)
 }
 
+pub use crate::editions::{editions, EditionRow};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +311,3 @@ mod tests {
         assert_eq!(v.targets, r.targets);
     }
 }
-
-pub use crate::editions::{editions, EditionRow};

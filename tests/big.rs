@@ -75,6 +75,33 @@ fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
         .iter()
         .any(|x| x.kb.as_deref().is_some_and(|k| k.contains("971413"))));
     assert_eq!(t(TargetId::UsbFat32).verdict, Verdict::Unsafe);
+    // big.bin's blob is one resource over 4 GiB: a split keeps it whole,
+    // so the remedy says no split fits and names the size wimlib lists.
+    let blobs = std::fs::read_to_string(dir.join("big.blobs.txt")).unwrap();
+    let largest = blobs
+        .lines()
+        .filter_map(|l| l.strip_prefix("Compressed size"))
+        .filter_map(|l| {
+            l.trim_start_matches([' ', '='])
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap();
+    assert!(largest > G4);
+    let fat32 = t(TargetId::UsbFat32)
+        .reasons
+        .iter()
+        .find(|x| x.code == "size.fat32")
+        .unwrap();
+    let remedy = fat32.remedy.as_deref().unwrap_or("");
+    assert!(remedy.starts_with("A split cannot help"), "{remedy}");
+    assert!(
+        remedy.contains(&format!("one resource is {largest} bytes")),
+        "{remedy}"
+    );
     assert!(matches!(
         t(TargetId::ConfigMgr).verdict,
         Verdict::Safe | Verdict::Warning

@@ -298,7 +298,7 @@ fn the_remedies_as_written_remove_the_findings() {
         let row = fixture(name);
         let copy = dir.join(row.files[0].file_name().unwrap());
         std::fs::copy(&row.files[0], &copy).unwrap();
-        let before = verify(&[copy.clone()]);
+        let before = verify(std::slice::from_ref(&copy));
         let remedies: Vec<String> = before
             .findings
             .iter()
@@ -325,7 +325,7 @@ fn the_remedies_as_written_remove_the_findings() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let after = verify(&[copy.clone()]);
+        let after = verify(std::slice::from_ref(&copy));
         assert!(
             !codes(&after).iter().any(|c| c == code),
             "{name}: {code} is still there after its remedies: {:?}",

@@ -50,6 +50,8 @@ function setupSamples(verifier) {
     p.hidden = true;
     return;
   }
+  // A page that cannot start (the element says why) offers no samples.
+  if (verifier.whenBuilt) verifier.whenBuilt.catch(() => { p.hidden = true; });
   for (const b of p.querySelectorAll('[data-sample]')) {
     b.addEventListener('click', async () => {
       const name = b.getAttribute('data-sample');

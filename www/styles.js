@@ -170,9 +170,9 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
 
 /* Details */
 .wp-details { margin-top: .9rem; border-top: 1px solid var(--wp-border); }
-.wp-details details { border-bottom: 1px solid var(--wp-border); }
-.wp-details summary { cursor: pointer; padding: .55rem .1rem; font-weight: 600; }
-.wp-details summary .wp-card-meta { font-weight: 400; margin-left: .4em; }
+.wp-details > details { border-bottom: 1px solid var(--wp-border); }
+.wp-details > details > summary { cursor: pointer; padding: .55rem .1rem; font-weight: 600; }
+.wp-details > details > summary .wp-card-meta { font-weight: 400; margin-left: .4em; }
 .wp-details .wp-detail-body { padding: 0 .1rem .8rem; overflow-x: auto; }
 .wp-kv { display: grid; grid-template-columns: minmax(9rem, max-content) 1fr; gap: .2rem 1rem; margin: 0; font-size: .92em; }
 .wp-kv dt { color: var(--wp-muted); }
@@ -191,6 +191,36 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
 .wp-sev-info { color: var(--wp-muted); }
 .wp-error { margin-top: .75rem; padding: .75rem 1rem; border-radius: 6px; background: var(--wp-unverified-bg); border-left: 6px solid var(--wp-unverified); overflow-wrap: anywhere; }
 .wp-error strong { display: block; }
+.wp-error p { margin: .4rem 0 0; }
+.wp-error .wp-remedy { color: var(--wp-text); }
+.wp-setup, .wp-foreign { border-left-color: var(--wp-unsafe); background: var(--wp-unsafe-bg); color: var(--wp-text); }
+.wp-setup strong, .wp-foreign strong { font-size: 1.1em; }
+.wp-setup { margin: 1rem 0 0; }
+.wp-fix-title { font-weight: 600; }
+.wp-fix { margin: .25rem 0 0; padding-left: 1.25rem; display: grid; gap: .25rem; }
+
+/* Editions */
+.wp-scroll { overflow-x: auto; }
+.wp-editions { font-size: .9em; }
+.wp-editions thead th { font-size: .92em; white-space: nowrap; }
+.wp-editions tbody th { color: var(--wp-text); font-weight: 600; min-width: 10rem; }
+.wp-editions td { white-space: nowrap; }
+.wp-editions td[data-label="Languages"] { white-space: normal; min-width: 6rem; }
+.wp-edition-desc { display: block; font-weight: 400; color: var(--wp-muted); font-size: .92em; }
+.wp-blank { color: var(--wp-muted); }
+.wp-default { font-weight: 600; white-space: nowrap; }
+.wp-lang { white-space: nowrap; }
+.wp-boot { color: var(--wp-accent); margin-left: .35em; font-size: .78em; }
+
+/* Findings by code */
+.wp-finding-main { min-width: 0; overflow-wrap: anywhere; }
+.wp-finding-head { font-weight: 600; }
+.wp-finding-text { margin-top: .1rem; }
+.wp-examples { margin: .2rem 0 0; padding-left: 1.1rem; }
+.wp-path { font-family: var(--wp-mono); font-size: .9em; }
+.wp-more summary { cursor: pointer; color: var(--wp-accent); font-size: .92em; padding: .1rem 0; font-weight: 500; }
+.wp-see { color: var(--wp-muted); font-size: .92em; }
+.wp-medium { border-color: var(--wp-warning); }
 .wp-actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin-top: .9rem; }
 .wp-actions .wp-card-meta { margin-left: auto; }
 
@@ -224,11 +254,20 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
   .wp-toolbar label:first-child { flex: 1 1 100%; }
   .wp-matrix thead { display: none; }
   .wp-matrix, .wp-matrix tbody, .wp-matrix tr, .wp-matrix th, .wp-matrix td { display: block; width: auto !important; }
-  .wp-matrix tr { border-top: 1px solid var(--wp-border); padding: .4rem 0; }
+  .wp-matrix tr { border-top: 1px solid var(--wp-border); padding: .4rem 0; display: grid; grid-template-columns: 1fr auto; align-items: start; }
   .wp-matrix th, .wp-matrix td { border: 0; padding: .2rem .3rem; }
+  .wp-matrix td:last-child { grid-column: 1 / -1; }
   .wp-digest { grid-template-columns: 1fr auto; }
   .wp-digest dt { grid-column: 1 / -1; }
   .wp-finding { grid-template-columns: 1fr; gap: .1rem; }
+  .wp-finding > div:first-child { justify-self: start; }
+  /* The editions table stacks: a row per image, a labelled line per value. */
+  .wp-editions thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  .wp-editions, .wp-editions tbody { display: block; }
+  .wp-editions tr { display: flex; flex-direction: column; padding: .45rem 0; border-top: 1px solid var(--wp-border); }
+  .wp-editions tbody th, .wp-editions td { display: grid; grid-template-columns: 8.5rem 1fr; gap: .6rem; border: 0; padding: .05rem .2rem; text-align: left !important; white-space: normal; }
+  .wp-editions td::before { content: attr(data-label); color: var(--wp-muted); }
+  .wp-editions tbody th { order: -1; display: block; font-size: 1.05em; padding-bottom: .2rem; }
   .wp-kv { grid-template-columns: 1fr; }
   .wp-kv dd { margin-bottom: .3rem; }
   .wp-actions .wp-card-meta { margin-left: 0; }
@@ -242,7 +281,8 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
   .wp-results { margin-top: 0; }
   .wp-page-header { border-bottom: 2px solid #000; }
   .wp-card { break-inside: avoid-page; border-color: #999; }
-  .wp-details details > summary { list-style: none; }
+  .wp-details > details > summary { list-style: none; }
+  .wp-more > summary { display: none; }
   .wp-headline { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .wp-hex { font-size: 8pt; }
 }

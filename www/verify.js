@@ -12,9 +12,19 @@
 //
 // Works served over http(s) (the worker by URL, wasm fetched beside this
 // file) and from the single-file build (worker source and wasm inlined in
-// the page, workers from Blob URLs), including from file://.
+// the page, workers from Blob URLs), including from file://. Served, a
+// file of the page's own that does not load (the glue, the wasm, the
+// worker script) rejects with a SetupError naming the server's fault
+// (server-setup.js), never with anything about the user's file.
 
-import * as core from './pkg/wimproof.js';
+import { SetupError, diagnose, faultOf } from './server-setup.js';
+
+export { SetupError };
+
+// The wasm-bindgen glue (pkg/wimproof.js), imported by ready(): a dynamic
+// import, so that a server without it gets explained instead of leaving
+// the page without its element. (The single file's bundle inlines it.)
+let core = null;
 
 // Bytes per read of the main pass.
 const SLICE_BYTES = 8 * 1024 * 1024;
@@ -67,11 +77,19 @@ function wasmModule() {
       const b64 = inlineAsset('wimproof-wasm');
       if (b64 !== null) return WebAssembly.compile(base64ToBytes(b64));
       const url = new URL('./pkg/wimproof_bg.wasm', import.meta.url);
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`could not load ${url.pathname}: HTTP ${res.status}`);
+      let res = null;
+      try {
+        res = await fetch(url);
+      } catch {
+        res = null;
+      }
+      if (!res || !res.ok) throw await faultOf('wasm', url, res);
       // compileStreaming needs the application/wasm type, which some
       // servers do not send; compiling the bytes works everywhere.
-      return WebAssembly.compile(await res.arrayBuffer());
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const fault = await faultOf('wasm', url, res, bytes);
+      if (fault) throw fault;
+      return WebAssembly.compile(bytes);
     })();
     modulePromise.catch(() => { modulePromise = null; });
   }
@@ -83,20 +101,38 @@ function wasmModule() {
 let readyPromise = null;
 let loaded = false;
 
+async function loadGlue() {
+  try {
+    return await import('./pkg/wimproof.js');
+  } catch (e) {
+    if (isSingleFile()) throw e;
+    throw await diagnose('glue', new URL('./pkg/wimproof.js', import.meta.url));
+  }
+}
+
 /**
  * Loads the wasm core on this thread (once); resolves when the functions
- * that need it (reportForTarget, coreOptions, knownTargets) can run.
- * Rejects if this browser cannot run it (no WebAssembly SIMD) or the wasm
- * cannot be fetched.
+ * that need it (reportForTarget, coreOptions, knownTargets, editionRows,
+ * mediumFindings) can run. Rejects if this browser cannot run it (no
+ * WebAssembly SIMD), or with a SetupError if the server does not give the
+ * page its glue or wasm.
  */
 export function ready() {
   if (!readyPromise) {
-    readyPromise = wasmModule().then((module) => {
+    readyPromise = (async () => {
+      const glue = loadGlue();
+      const module = wasmModule();
+      // Both asked at once; the glue's fault is named first (without it
+      // nothing of the page runs).
+      const [g, m] = await Promise.allSettled([glue, module]);
+      if (g.status === 'rejected') throw g.reason;
+      if (m.status === 'rejected') throw m.reason;
       if (!loaded) {
-        core.initSync({ module });
+        core = g.value;
+        core.initSync({ module: m.value });
         loaded = true;
       }
-    });
+    })();
     readyPromise.catch(() => { readyPromise = null; });
   }
   return readyPromise;
@@ -119,6 +155,18 @@ function newWorker() {
     return new Worker(workerUrl, { name: 'wimproof' });
   }
   return new Worker(new URL('./worker.js', import.meta.url), { name: 'wimproof' });
+}
+
+/**
+ * What a worker's `error` event means: a script that threw (an ErrorEvent
+ * with a message) is an error of wimproof's; one that never started (a
+ * plain Event: not loaded, refused) is, served, the server's set-up: the
+ * SetupError names it.
+ */
+async function workerFailure(ev, what) {
+  if (ev && ev.message) return { name: 'WorkerError', message: ev.message };
+  if (isSingleFile()) return { name: 'WorkerError', message: `${what} failed to start` };
+  return diagnose('worker', new URL('./worker.js', import.meta.url));
 }
 
 /**
@@ -229,6 +277,32 @@ export function reportForTarget(report, target) {
 }
 
 /**
+ * The editions table of a report (the CLI's): one row per image, by
+ * index: {index, name, description, edition_id, architecture (as DISM
+ * names it), version, languages, default_language, installation_type,
+ * files, directories, total_bytes, boot}; blank XML values are null.
+ * Needs the core loaded.
+ */
+export function editionRows(report) {
+  return JSON.parse(loadedCore().editions(JSON.stringify(report)));
+}
+
+/**
+ * The findings over reports of files given together, as one medium (a
+ * boot.wim whose Windows PE is of another architecture than the install
+ * images beside it): the core's findings, each naming its files; [] when
+ * nothing is wrong. Needs the core loaded.
+ */
+export function mediumFindings(reports) {
+  return JSON.parse(loadedCore().mediumFindings(reports.map((r) => JSON.stringify(r))));
+}
+
+/** A few words for a reason's or a finding's code (the CLI's target lines); null if unknown. */
+export function reasonSummary(code) {
+  return loadedCore().reasonSummary(String(code)) || null;
+}
+
+/**
  * A checksum list (`sha256sum`/`sha1sum` or BSD-style lines) read by the
  * core's rules: `.size` entries, `.rejected` (the numbers of the lines
  * that are neither), `.expected(name)` (JSON `{sha256?, sha1?}` for a file
@@ -248,7 +322,11 @@ function abortError() {
 /**
  * Verifies one image (a File, or the parts of a split set, first part
  * first). Resolves to the report; rejects with the read error (an error
- * state, never a verdict) or an AbortError when `signal` aborts.
+ * state, never a verdict), an error named `ForeignFormat` when the file is
+ * not a WIM but a recognised other format (its `foreign`: the core's
+ * `{format, what, evidence, message, remedy}`, `format` one of vhd, vhdx,
+ * zip, cab, 7z, ffu, iso), a SetupError when the server does not give
+ * the page its worker script, or an AbortError when `signal` aborts.
  * `opts.bases`: other WIM files given with it. When the image's trees name
  * blobs its tables lack (a delta, captured with `wimlib-imagex capture
  * --delta-from BASE`), those of them whose blob tables hold the missing
@@ -290,9 +368,25 @@ export async function verifySet(files, opts = {}) {
       fn(value);
     };
     const failWith = (e) => {
+      if (e instanceof SetupError) {
+        settle(reject, e);
+        return;
+      }
       const err = new Error(e && e.message ? e.message : String(e));
       err.name = (e && e.name) || 'Error';
+      // A file that is not a WIM: what it looks like (the core's words).
+      if (e && e.foreign) err.foreign = e.foreign;
       settle(reject, err);
+    };
+    // A worker that does not start: every worker stops, and the page asks
+    // the server once why.
+    let workerFailed = false;
+    const onWorkerError = (what) => (ev) => {
+      ev.preventDefault();
+      if (workerFailed || finished) return;
+      workerFailed = true;
+      for (const w of workers) w.terminate();
+      workerFailure(ev, what).then(failWith, failWith);
     };
 
     const reader = newWorker();
@@ -302,7 +396,7 @@ export async function verifySet(files, opts = {}) {
       const w = newWorker();
       workers.push(w);
       const ch = new MessageChannel();
-      w.onerror = (ev) => { ev.preventDefault(); failWith({ name: 'WorkerError', message: ev.message || 'a worker failed to start' }); };
+      w.onerror = onWorkerError('a lane worker');
       w.onmessage = (ev) => { if (ev.data && ev.data.type === 'error') failWith(ev.data.error); };
       w.postMessage({ role: 'lane', module, port: ch.port2 }, [ch.port2]);
       ports.push(ch.port1);
@@ -340,7 +434,7 @@ export async function verifySet(files, opts = {}) {
     };
     progress('opening', 0);
 
-    reader.onerror = (ev) => { ev.preventDefault(); failWith({ name: 'WorkerError', message: ev.message || 'the reader worker failed to start' }); };
+    reader.onerror = onWorkerError('the reader worker');
     reader.onmessage = (ev) => {
       const m = ev.data;
       if (m.type === 'opened') {
@@ -371,6 +465,9 @@ export async function verifySet(files, opts = {}) {
           }
         }
         settle(resolve, report);
+      } else if (m.type === 'foreign') {
+        // Not a WIM: an error naming the format, never a verdict.
+        failWith({ name: 'ForeignFormat', message: m.foreign.message, foreign: m.foreign });
       } else if (m.type === 'error') {
         failWith(m.error);
       }

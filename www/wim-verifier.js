@@ -7,7 +7,17 @@
 // Contract for tests and embedders, on each card (one per image, a split
 // set being one): data-wim-result, data-file-name, data-state (running,
 // done, error, cancelled) and, when done, data-verdict (for the selected
-// target), data-intact (true, false, unknown), data-sha256, data-sha1.
+// target), data-intact (true, false, unknown), data-sha256, data-sha1;
+// in the error state, data-error: foreign (not a WIM: data-format names
+// it, vhd, vhdx, zip, cab, 7z, ffu or iso), setup (the web server's
+// set-up: data-fault, see server-setup.js), internal (a wimproof bug) or
+// read (the file could not be read). A fault of the server's set-up is
+// also shown once, above the results (or in the element's place when the
+// page cannot start), as [data-wim-setup-error] with data-fault, data-role
+// (glue, wasm, worker) and data-status. Files given together that are
+// wrong together (a boot.wim beside install images of another
+// architecture) get a card [data-wim-medium] before theirs, data-codes
+// listing the finding codes.
 //
 // Attributes: target (a target ID, default configmgr), remember (keep the
 // user's target choice in localStorage), digests (sha256 default, sha1,
@@ -18,8 +28,11 @@
 // the report for the selected target are the core's); if this browser
 // cannot run it, the element says so instead.
 
-import { verifySet, groupSets, reportForTarget, ready, targets, defaultTarget, checksumList } from './verify.js';
-import { h, fill, formatBytes, formatDuration, renderHeadline, renderMatrix, renderDetails, checkedSummary, referenceNote, rich, verdictFor, intactWord, VERDICT_LABEL } from './render.js';
+import { verifySet, groupSets, reportForTarget, ready, targets, defaultTarget, checksumList, editionRows, mediumFindings } from './verify.js';
+import {
+  h, fill, formatBytes, formatDuration, renderHeadline, renderMatrix, renderDetails, renderEditions, renderForeign,
+  renderSetupFault, renderMedium, checkedSummary, referenceNote, rich, verdictFor, intactWord,
+} from './render.js';
 import { adoptStyles } from './styles.js';
 
 const TARGET_KEY = 'wimproof.target';
@@ -131,6 +144,9 @@ class ResultCard {
     if (state !== 'done') {
       for (const a of ['data-verdict', 'data-intact', 'data-sha256', 'data-sha1']) el.removeAttribute(a);
     }
+    if (state !== 'error') {
+      for (const a of ['data-error', 'data-format', 'data-fault']) el.removeAttribute(a);
+    }
   }
 
   queued() {
@@ -164,6 +180,7 @@ class ResultCard {
     this.button.setAttribute('aria-label', `Verify ${this.name} again`);
     fill(this.body, h('p', { class: 'wp-summary' }, 'Cancelled. Nothing was kept in memory.'));
     this.owner.announce(`${this.name}: cancelled.`);
+    this.owner.updateMedium(this.batch);
   }
 
   async run() {
@@ -235,15 +252,40 @@ class ResultCard {
     this.el.removeAttribute('data-phase');
     this.button.textContent = 'Try again';
     this.button.setAttribute('aria-label', `Verify ${this.name} again`);
-    const internal = e && e.name === 'InternalError';
-    fill(this.body, h('div', { class: 'wp-error', role: 'alert' },
-      h('strong', null, internal ? 'wimproof failed on this file (a bug: please report it)' : 'This file could not be read to the end, so there is no verdict'),
-      h('span', null, e && e.message ? e.message : String(e)),
-      internal ? null : h('p', { class: 'wp-summary' }, 'If the file is on a network share, check that it is still there and was not changed while it was read, then try again.')));
-    this.owner.announce(`${this.name}: could not be verified.`);
+    const kind = e && e.name === 'ForeignFormat' && e.foreign ? 'foreign'
+      : e && e.name === 'SetupError' ? 'setup'
+        : e && e.name === 'InternalError' ? 'internal' : 'read';
+    this.el.setAttribute('data-error', kind);
+    if (kind === 'foreign') {
+      // Not a WIM: nothing to try again.
+      this.el.setAttribute('data-format', e.foreign.format);
+      this.button.hidden = true;
+      fill(this.body, renderForeign(this.name, e.foreign));
+      this.owner.announce(`${this.name}: not a WIM file; it looks like ${e.foreign.what}.`);
+    } else if (kind === 'setup') {
+      // The server's fault, said once above the results; here, that
+      // nothing was checked.
+      this.el.setAttribute('data-fault', e.fault);
+      this.owner.showSetupFault(e);
+      fill(this.body, h('div', { class: 'wp-error', role: 'alert' },
+        h('strong', null, 'Not verified: the web server is not set up for this page'),
+        h('span', null, 'See above for what to change on the server. This says nothing about the file itself.')));
+      this.owner.announce(`${this.name}: not verified, the web server is not set up for this page.`);
+    } else {
+      const internal = kind === 'internal';
+      fill(this.body, h('div', { class: 'wp-error', role: 'alert' },
+        h('strong', null, internal ? 'wimproof failed on this file (a bug: please report it)' : 'This file could not be read to the end, so there is no verdict'),
+        h('span', null, e && e.message ? e.message : String(e)),
+        internal ? null : h('p', { class: 'wp-summary' }, 'If the file is on a network share, check that it is still there and was not changed while it was read, then try again.')));
+      this.owner.announce(`${this.name}: could not be verified.`);
+    }
     this.owner.dispatchEvent(new CustomEvent('wim-verify-error', {
       bubbles: true, composed: true,
-      detail: { file: this.name, name: e && e.name, message: e && e.message },
+      detail: {
+        file: this.name, name: e && e.name, message: e && e.message, kind,
+        format: kind === 'foreign' ? e.foreign.format : undefined,
+        fault: kind === 'setup' ? e.fault : undefined,
+      },
     }));
   }
 
@@ -251,6 +293,7 @@ class ResultCard {
     const r = this.report;
     this.el.removeAttribute('data-phase');
     this.button.hidden = true;
+    this.owner.clearSetupFault();
     this.render();
     this.setState('done');
     this.owner.announce(`${this.name}: ${this.headlineText()}`);
@@ -289,6 +332,8 @@ class ResultCard {
       referenceNote(r) ? h('p', { class: 'wp-summary', 'data-wp-references': '' }, rich(referenceNote(r))) : null,
       h('h4', { class: 'wp-section-title' }, 'Deployment targets'),
       renderMatrix(r, target),
+      h('h4', { class: 'wp-section-title' }, 'Editions'),
+      renderEditions(editionRows(r)),
       h('h4', { class: 'wp-section-title' }, 'Digests'),
       this.digestBox,
       renderDetails(r),
@@ -381,9 +426,11 @@ export class WimVerifier extends HTMLElement {
         this.targetList = await targets();
         this.defaultTarget = await defaultTarget();
       } catch (e) {
-        this.replaceChildren(h('div', { class: 'wp-error', role: 'alert' },
-          h('strong', null, 'The verifier cannot run in this browser'),
-          h('span', null, e && e.message ? e.message : String(e))));
+        this.replaceChildren(e && e.name === 'SetupError'
+          ? renderSetupFault(e, 'load')
+          : h('div', { class: 'wp-error', role: 'alert' },
+            h('strong', null, 'The verifier cannot run in this browser'),
+            h('span', null, e && e.message ? e.message : String(e))));
         throw e;
       }
       this.build();
@@ -494,8 +541,49 @@ export class WimVerifier extends HTMLElement {
     });
 
     this.live = h('div', { class: 'wp-sr', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    this.setupBox = h('div', { hidden: true });
     this.list = h('ol', { class: 'wp-results', 'aria-label': 'Results' });
-    this.replaceChildren(toolbar, this.drop, this.live, this.list);
+    this.replaceChildren(toolbar, this.drop, this.live, this.setupBox, this.list);
+  }
+
+  /** Shows a fault of the server's set-up once, above the results. */
+  showSetupFault(e) {
+    fill(this.setupBox, renderSetupFault(e, 'verify'));
+    this.setupBox.hidden = false;
+  }
+
+  /** Hides it once a verification got through (the server was fixed). */
+  clearSetupFault() {
+    if (!this.setupBox || this.setupBox.hidden) return;
+    this.setupBox.hidden = true;
+    this.setupBox.replaceChildren();
+  }
+
+  /**
+   * Once every card of files given together is settled: the findings
+   * over them as one medium (a boot.wim of another architecture than the
+   * install images beside it), in a card before theirs; none if nothing is
+   * wrong together.
+   */
+  updateMedium(batch) {
+    if (!batch || batch.cards.some((c) => c.el.getAttribute('data-state') === 'running' || !c.el.isConnected)) return;
+    const reports = batch.cards.filter((c) => c.report && c.el.getAttribute('data-state') === 'done').map((c) => c.report);
+    const findings = reports.length > 1 ? mediumFindings(reports) : [];
+    if (!findings.length) {
+      if (batch.medium) batch.medium.remove();
+      batch.medium = null;
+      return;
+    }
+    const names = batch.cards.filter((c) => c.report).map((c) => c.name);
+    const card = h('li', {
+      class: 'wp-card wp-medium', 'data-wim-medium': '', 'aria-label': 'Files dropped together',
+      'data-codes': [...new Set(findings.map((f) => f.code))].join(' '),
+    }, renderMedium(names, findings));
+    // Before the files' cards: each of those may say safe on its own.
+    if (batch.medium) batch.medium.replaceWith(card);
+    else batch.cards[0].el.before(card);
+    batch.medium = card;
+    this.announce(`The files dropped together: ${findings.length} ${findings.length === 1 ? 'finding' : 'findings'} about them as one medium.`);
   }
 
   announce(text) {
@@ -548,10 +636,19 @@ export class WimVerifier extends HTMLElement {
    * with its base is verified with it (verify.js verifySet).
    */
   async addFiles(files) {
-    await this.whenBuilt;
+    try {
+      await this.whenBuilt;
+    } catch {
+      // The element says why it cannot run (in its own place).
+      return;
+    }
     const sets = await groupSets(files);
+    // Files given together: each other's bases, and one medium.
+    const batch = { cards: [], medium: null };
     for (const [i, set] of sets.entries()) {
       const card = new ResultCard(this, set, sets.filter((_, j) => j !== i).flat());
+      card.batch = batch;
+      batch.cards.push(card);
       this.cards.push(card);
       this.list.appendChild(card.el);
       this.enqueue(card, false);
@@ -575,6 +672,7 @@ export class WimVerifier extends HTMLElement {
       while (this.queue.length) {
         const card = this.queue.shift();
         await card.run();
+        this.updateMedium(card.batch);
       }
     } finally {
       this.busy = false;

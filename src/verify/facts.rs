@@ -10,6 +10,10 @@ use crate::codec::Codec;
 pub struct Facts {
     pub total_size: u64,
     pub largest_part: u64,
+    /// The largest resource of the image's own parts as stored, in bytes:
+    /// a split puts each resource whole into one part, so no part can be
+    /// smaller than it.
+    pub largest_resource: u64,
     pub parts: u16,
     pub pipable: bool,
     /// Reference WIMs the image's trees take blobs from (`--ref`: a delta

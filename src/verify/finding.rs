@@ -210,6 +210,5 @@ pub mod remedies {
     /// A tree names blobs the WIM does not hold: a copy that lost data, or
     /// a delta captured against a base (`--delta-from`) verified alone.
     pub const MISSING_BLOBS: &str = "Copy the image again from a known-good source, or recapture it. If it is a delta WIM (captured with `--delta-from`) or its data lives in other WIMs, verify it with them: `wimproof --ref BASE.wim DELTA.wim` (in the page, drop them together), as `wimlib-imagex verify --ref` does.";
-    pub const SPLIT: &str = "Split it for FAT32 media with `DISM /Split-Image /ImageFile:install.wim /SWMFile:install.swm /FileSize:3800`, or use NTFS media.";
     pub const KB971413: &str = "Install KB 971413 (or ConfigMgr 2007 SP2) on the parent site server of the multicast distribution points, or deploy this image by unicast.";
 }

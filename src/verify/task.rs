@@ -286,19 +286,26 @@ impl IntegrityRunner {
     /// File range `[start, end)` of chunk `rel` (counted from the task's
     /// first chunk).
     pub fn chunk_range(&self, rel: usize) -> (u64, u64) {
-        let start = HEADER_SIZE as u64 + (self.first + rel as u64) * self.chunk_size;
-        (start, self.end.min(start + self.chunk_size))
+        // The planner's layout checks keep these in the file; saturating
+        // arithmetic keeps a hostile table from wrapping if they did not.
+        let start = self
+            .first
+            .saturating_add(rel as u64)
+            .saturating_mul(self.chunk_size)
+            .saturating_add(HEADER_SIZE as u64);
+        (start, self.end.min(start.saturating_add(self.chunk_size)))
     }
 
     fn chunk_len(&self, rel: usize) -> u64 {
         let (start, end) = self.chunk_range(rel);
-        end - start
+        end.saturating_sub(start)
     }
 
     fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() && self.current < self.expected.len() {
             let len = self.chunk_len(self.current);
-            let n = ((len - self.in_chunk) as usize).min(data.len());
+            let left = len.saturating_sub(self.in_chunk);
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
             self.hasher.update(&data[..n]);
             self.in_chunk += n as u64;
             data = &data[n..];

@@ -9,9 +9,11 @@
 //! - [`WebLane`], in each lane worker: runs its tasks over the slices the
 //!   reader posts, in file order.
 //!
-//! The page's main thread uses the functions of [`input`]: the core's
+//! The page's main thread uses the functions of [`input`] (the core's
 //! split-set grouping, checksum lists, digest choice, target titles and
-//! verdict order.
+//! verdict order) and of [`report_view`] (the editions table, the findings
+//! over files dropped together). The reader worker also asks
+//! [`foreign_format`] what a file that is not a WIM is, before opening it.
 //!
 //! Everything crosses the boundary as JSON strings of the core's serde types
 //! (`Options`, `TaskSpec`, `TaskResult`, `Report`), so the page has no second
@@ -22,6 +24,7 @@ mod blob;
 mod codec_bench;
 mod digest;
 pub mod input;
+pub mod report_view;
 #[cfg(test)]
 mod tests;
 
@@ -122,9 +125,10 @@ fn now_iso() -> String {
 
 /// What a file that is not a WIM looks like, for the page's error card:
 /// `null` for a WIM (even a damaged one) or an unknown file, else the JSON
-/// `{"format": id, "what": ..., "message": ..., "remedy": ...}` of
-/// [`crate::format::foreign::Foreign`] (`format` is `vhd`, `vhdx`, `zip`,
-/// `cab`, `7z`, `ffu` or `iso`). Reads a few hundred bytes through
+/// `{"format": id, "what": ..., "evidence": ..., "message": ...,
+/// "remedy": ...}` of [`crate::format::foreign::Foreign`] (`format` is
+/// `vhd`, `vhdx`, `zip`, `cab`, `7z`, `ffu` or `iso`; `evidence` names the
+/// bytes that say so; `message` is the CLI's, evidence and remedy in it). Reads a few hundred bytes through
 /// `FileReaderSync`, so only in a worker. Throws `ReadError`.
 #[wasm_bindgen(js_name = foreignFormat)]
 pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
@@ -134,20 +138,12 @@ pub fn foreign_format(blob: Blob) -> Result<Option<String>, JsValue> {
         serde_json::json!({
             "format": f.id(),
             "what": f.what(),
+            "evidence": f.evidence(),
             "message": f.message(),
             "remedy": f.remedy(),
         })
         .to_string()
     }))
-}
-
-/// The editions table of a report (the JSON of [`crate::report::Report`]):
-/// the JSON array of [`crate::editions::EditionRow`], one per image.
-#[wasm_bindgen]
-pub fn editions(report: &str) -> Result<String, JsValue> {
-    let r: crate::report::Report = serde_json::from_str(report)
-        .map_err(|e| error("TypeError", format!("not a report: {e}")))?;
-    serde_json::to_string(&crate::editions::editions(&r)).map_err(|e| error("Error", e.to_string()))
 }
 
 /// One read of the main pass, as [`Session::plan`] gives it to the reader

@@ -204,3 +204,119 @@ fn a_session_reads_its_references_after_its_files() {
         .collect();
     assert_eq!(parts.first(), Some(&0));
 }
+
+#[wasm_bindgen_test]
+fn foreign_files_are_named_and_wims_are_not() {
+    let named = |bytes: &[u8]| -> Option<String> {
+        foreign_format(blob_of(bytes)).expect("read").map(|j| {
+            serde_json::from_str::<serde_json::Value>(&j).expect("json")["format"].to_string()
+        })
+    };
+    let mut vhdx = b"vhdxfile".to_vec();
+    vhdx.resize(4096, 0);
+    assert_eq!(named(&vhdx).as_deref(), Some("\"vhdx\""));
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.resize(100, 7);
+    assert_eq!(named(&zip).as_deref(), Some("\"zip\""));
+    // Sector 16 of a disc image: install media.
+    let mut iso = vec![0u8; 40_000];
+    iso[32_769..32_774].copy_from_slice(b"CD001");
+    let j: serde_json::Value =
+        serde_json::from_str(&foreign_format(blob_of(&iso)).unwrap().unwrap()).unwrap();
+    assert_eq!(j["format"], "iso");
+    assert!(
+        j["message"].as_str().unwrap().contains("install media"),
+        "{j}"
+    );
+    assert!(j["remedy"].as_str().unwrap().contains("install.wim"), "{j}");
+    // A WIM, and a WIM whose magic was damaged, are not foreign.
+    let mut wim = crate::format::header::MAGIC.to_vec();
+    wim.resize(1024, 0);
+    assert_eq!(named(&wim), None);
+    wim[4] = b'X';
+    assert_eq!(named(&wim), None);
+    assert_eq!(named(&[0u8; 2048]), None);
+}
+
+/// A report (the zeros image's, from a real session) with `images` as
+/// the XML's.
+fn report_with_images(name: &str, images: serde_json::Value) -> String {
+    let data = vec![0u8; 4096];
+    let blobs = js_sys::Array::new();
+    blobs.push(&blob_of(&data));
+    let opts = r#"{"sha256":false,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
+    let mut s = Session::open(
+        blobs,
+        vec![name.into()],
+        js_sys::Array::new(),
+        Vec::new(),
+        opts,
+        None,
+    )
+    .expect("open");
+    s.plan(1, 300_000.0, false).expect("plan");
+    let mut lane = WebLane::new(&s.lane_tasks(0), s.part_names()).expect("lane");
+    lane.feed(0, 0.0, &data).expect("feed");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&s.finish(vec![lane.finish().unwrap()]).unwrap()).unwrap();
+    r["images"] = images;
+    r.to_string()
+}
+
+#[wasm_bindgen_test]
+fn the_editions_and_the_medium_findings_are_the_cores() {
+    use serde_json::json;
+    let image = |index: u32, arch: &str, kind: &str| {
+        json!({"index": index, "name": format!("{kind} {arch}"), "architecture": arch,
+               "installation_type": kind, "languages": ["en-US", "de-DE"], "default_language": "de-DE",
+               "version": "10.0.19041.1288", "file_count": 12})
+    };
+    let boot = report_with_images("boot.wim", json!([image(1, "x86", "WindowsPE")]));
+    let install = report_with_images(
+        "install.wim",
+        json!([image(2, "amd64", "Client"), image(1, "amd64", "Client")]),
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&report_view::editions(&install).unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0]["index"].as_u64(), rows[1]["index"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(rows[0]["architecture"], "x64", "DISM's name");
+    assert_eq!(rows[0]["default_language"], "de-DE");
+    assert!(report_view::editions("{}").is_err());
+    assert_eq!(
+        report_view::reason_summary("metadata.windows_name").as_deref(),
+        Some(
+            crate::verify::code::Code::parse("metadata.windows_name")
+                .unwrap()
+                .explanation()
+        )
+    );
+    assert_eq!(
+        report_view::reason_summary("integrity.absent").as_deref(),
+        Some("no integrity table")
+    );
+    assert_eq!(report_view::reason_summary("no.such_code"), None);
+
+    for pair in [
+        vec![boot.clone(), install.clone()],
+        vec![install.clone(), boot.clone()],
+    ] {
+        let f: Vec<serde_json::Value> =
+            serde_json::from_str(&report_view::medium_findings(pair).unwrap()).unwrap();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["code"], "medium.boot_architecture");
+        assert_eq!(f[0]["severity"], "warning");
+        let m = f[0]["message"].as_str().unwrap();
+        assert!(m.contains("boot.wim") && m.contains("install.wim"), "{m}");
+    }
+    let x64 = report_with_images("boot64.wim", json!([image(1, "amd64", "WindowsPE")]));
+    assert_eq!(
+        report_view::medium_findings(vec![x64, install]).unwrap(),
+        "[]"
+    );
+    assert_eq!(report_view::medium_findings(vec![boot]).unwrap(), "[]");
+    assert!(report_view::medium_findings(vec!["[]".into()]).is_err());
+}

@@ -26,8 +26,14 @@ const TYPES = {
   '.wim': 'application/octet-stream',
 };
 
-/** Serves `dir` on 127.0.0.1 (a free port); records every request path. */
-export async function serve(dir = DIST) {
+/**
+ * Serves `dir` on 127.0.0.1 (a free port); records every request path.
+ * `answer(path)`, if given, may stand in for a misconfigured server: it
+ * returns null (serve the file), `{status, headers, body}` (sent instead
+ * of the file) or `{headers}` (the file, with these headers replacing the
+ * usual ones).
+ */
+export async function serve(dir = DIST, { answer } = {}) {
   const requests = [];
   const server = createServer((req, res) => {
     requests.push(req.url);
@@ -36,6 +42,11 @@ export async function serve(dir = DIST) {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
       res.writeHead(400).end();
+      return;
+    }
+    const instead = answer ? answer(path) : null;
+    if (instead && instead.status) {
+      res.writeHead(instead.status, { 'cache-control': 'no-store', ...(instead.headers || {}) }).end(instead.body || '');
       return;
     }
     let file = resolve(dir, '.' + path);
@@ -51,6 +62,7 @@ export async function serve(dir = DIST) {
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] || 'application/octet-stream',
       'cache-control': 'no-store',
+      ...((instead && instead.headers) || {}),
     });
     createReadStream(file).pipe(res);
   });

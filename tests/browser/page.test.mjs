@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import {
-  DIST, CLI, GENERATED, WIMLIB_FIXTURES, serve, launch, cliReport, intactAttr, fixtureSets,
+  ROOT, DIST, CLI, GENERATED, WIMLIB_FIXTURES, serve, launch, cliReport, intactAttr, fixtureSets,
   xssFixture, largeFixture, XSS_NAME, XSS_DESCRIPTION, basename, SCRATCH,
 } from './lib.mjs';
 
@@ -429,6 +430,166 @@ test('verifyFiles API, wim-verified event, samples and the target selector', { t
   await page.selectOption('select[name="target"]', 'usb-fat32');
   await page.reload();
   assert.equal(await page.locator('select[name="target"]').inputValue(), 'usb-fat32');
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+// Files that are not WIMs, each made by the real tool for its format
+// (tests/fixtures/foreign.sh), and an FFU's start from its documented
+// layout (no tool on Linux writes one; as tests/foreign.rs builds it).
+function foreignFixtures() {
+  const r = spawnSync('bash', [join(ROOT, 'tests', 'fixtures', 'foreign.sh')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `foreign.sh: ${r.stderr}`);
+  const dir = join(GENERATED, 'foreign');
+  const ffu = join(SCRATCH, 'flash.ffu');
+  mkdirSync(SCRATCH, { recursive: true });
+  const b = Buffer.alloc(128 * 1024 + 64);
+  b.writeUInt32LE(32, 0);
+  b.write('SignedImage ', 4, 'latin1');
+  b.writeUInt32LE(128, 16);
+  b.writeUInt32LE(0x800c, 20);
+  b.writeUInt32LE(32, 28);
+  b.writeUInt32LE(24, 128 * 1024);
+  b.write('ImageFlash  ', 128 * 1024 + 4, 'latin1');
+  writeFileSync(ffu, b);
+  return [
+    ['vhd-dynamic.vhd', 'vhd'], ['vhd-fixed.vhd', 'vhd'], ['disk.vhdx', 'vhdx'], ['archive.zip', 'zip'],
+    ['archive.7z', '7z'], ['archive.cab', 'cab'], ['iso9660.iso', 'iso'], ['udf.iso', 'iso'],
+  ].map(([n, f]) => ({ file: join(dir, n), format: f })).concat([{ file: ffu, format: 'ffu' }]);
+}
+
+for (const mode of ['served', 'file']) {
+  test(`a file that is not a WIM gets an error card naming its format, never a verdict; a WIM with a damaged magic stays corrupt (${mode})`, { timeout: 90000 }, async () => {
+    const foreign = foreignFixtures();
+    const damaged = join(GENERATED, 'none--bad-magic.wim');
+    const url = mode === 'served' ? server.url : pathToFileURL(join(DIST, 'wimproof.html')).href;
+    const { page, context, problems } = await open(url, mode === 'served' ? served : fromFile);
+    await page.evaluate(() => {
+      window.__errors = [];
+      document.querySelector('wim-verifier').addEventListener('wim-verify-error', (e) => window.__errors.push(e.detail));
+    });
+    const sets = foreign.map((f) => ({ name: basename(f.file), files: [f.file] })).concat([{ name: 'damaged', files: [damaged] }]);
+    const results = await verifyOnPage(page, sets);
+    for (const f of foreign) {
+      const name = basename(f.file);
+      // The CLI names the same format (exit status 2, `"error": "foreign"`).
+      const cli = cliReport([f.file]);
+      assert.equal(cli.error, 'foreign', `${name}: the CLI says ${JSON.stringify(cli)}`);
+      const card = page.locator(`[data-wim-result][data-file-name="${name}"]`);
+      const a = await card.evaluate((c) => ({ ...c.dataset }));
+      assert.equal(a.state, 'error', name);
+      assert.equal(a.error, 'foreign', name);
+      assert.equal(a.format, f.format, name);
+      assert.equal(a.verdict, undefined, `${name} has no verdict`);
+      assert.equal(a.intact, undefined, `${name} is not judged`);
+      const text = results.find((r) => r.name === name).text;
+      assert.doesNotMatch(text, /corrupt/i, name);
+      assert.match(text, /There is no verdict/, name);
+      if (f.format === 'iso') {
+        assert.match(text, /Install media \(an ISO disc image\), not a WIM file/);
+        assert.match(text, /does not verify the WIMs inside install media yet; it will/);
+        assert.match(text, /sources\\install\.wim/);
+      } else {
+        assert.match(text, /Not a WIM file: it looks like/);
+        // The core's words for it, as the CLI's message has them.
+        const what = /it looks like (.*?) \(/.exec(cli.message)[1];
+        assert.ok(text.includes(what), `${name}: "${what}" in ${text}`);
+      }
+    }
+    const errors = await page.evaluate(() => window.__errors);
+    assert.deepEqual(errors.map((e) => e.format).sort(), foreign.map((f) => f.format).sort());
+    // The damaged WIM is a WIM: corrupt, as the CLI and wimlib say.
+    assert.deepEqual(compareWithCli(results, [{ name: 'damaged', files: [damaged] }]), []);
+    assert.equal(results.find((r) => r.name === basename(damaged)).verdict, 'corrupt');
+    assertClean(problems, await page.evaluate(() => window.__csp));
+    await context.close();
+  });
+}
+
+test('the editions table shows each image as the XML has it, the boot image marked, and stacks in a narrow window', { timeout: 60000 }, async () => {
+  const names = ['setup-editions.wim', 'setup-boot-install.wim', 'setup-missing-props.wim', 'multi.wim'];
+  const { page, context, problems } = await open(server.url, served);
+  const sets = names.map((n) => ({ name: n, files: [join(GENERATED, n)] }));
+  assert.deepEqual(compareWithCli(await verifyOnPage(page, sets), sets), []);
+  for (const n of names) {
+    const want = cliReport([join(GENERATED, n)]);
+    const rows = await page.locator(`[data-wim-result][data-file-name="${n}"] [data-wp-editions] tbody tr`).evaluateAll((trs) => trs.map((tr) => ({
+      index: Number(tr.dataset.index),
+      boot: tr.dataset.boot === 'true',
+      // What is seen (a blank's "not set" is for screen readers).
+      cells: Object.fromEntries([...tr.children].map((c) => {
+        const seen = c.cloneNode(true);
+        seen.querySelectorAll('.wp-sr').forEach((x) => x.remove());
+        return [c.dataset.label, seen.textContent.replace(/\s+/g, ' ').trim()];
+      })),
+      blanks: [...tr.querySelectorAll('.wp-blank .wp-sr')].map((x) => x.textContent),
+    })));
+    const images = want.images.slice().sort((a, b) => a.index - b.index);
+    assert.equal(rows.length, images.length, n);
+    rows.forEach((row, i) => {
+      const im = images[i];
+      const blank = (v) => (v === null || v === undefined || v === '' ? '\u2014' : v);
+      assert.equal(row.index, im.index, n);
+      assert.equal(row.boot, want.wim.boot_index === im.index, `${n} ${im.index}: boot`);
+      assert.match(row.cells.Index, new RegExp(`^${im.index}${row.boot ? '\\s*boot' : ''}$`), `${n} ${im.index}: ${row.cells.Index}`);
+      assert.ok(row.cells.Name.startsWith(blank(im.name)), `${n} ${im.index}: ${row.cells.Name}`);
+      assert.equal(row.cells['Edition ID'], blank(im.edition), `${n} ${im.index}`);
+      assert.equal(row.cells.Architecture, blank(im.architecture === 'amd64' ? 'x64' : im.architecture), `${n} ${im.index}`);
+      assert.equal(row.cells.Version, blank(im.version), `${n} ${im.index}`);
+      assert.equal(row.cells['Installation type'], blank(im.installation_type), `${n} ${im.index}`);
+      assert.equal(row.cells['Files / folders'].replace(/,/g, ''), `${im.file_count} / ${im.dir_count}`, `${n} ${im.index}`);
+      const langs = im.languages.length ? im.languages : [];
+      for (const l of langs) assert.ok(row.cells.Languages.includes(l), `${n} ${im.index}: ${row.cells.Languages}`);
+      if (langs.length > 1) assert.ok(row.cells.Languages.includes(`${im.default_language} (default)`), row.cells.Languages);
+      if (!langs.length) assert.equal(row.cells.Languages, '\u2014');
+      // Each blank says so to a screen reader.
+      const dashes = Object.values(row.cells).filter((v) => v === '\u2014').length;
+      assert.deepEqual(row.blanks, Array(dashes).fill('not set'), `${n} ${im.index}`);
+    });
+  }
+  // The boot image of setup-boot-install.wim is image 2 (append --boot).
+  const boot = page.locator('[data-wim-result][data-file-name="setup-boot-install.wim"] [data-wp-editions] tr[data-boot="true"]');
+  assert.equal(await boot.getAttribute('data-index'), '2');
+  assert.match(await boot.innerText(), /boot/);
+  // Table markup: column headers, a row header per image.
+  const headers = await page.locator('[data-wim-result][data-file-name="setup-editions.wim"] [data-wp-editions] thead th[scope=col]').allInnerTexts();
+  assert.deepEqual(headers, ['Index', 'Name', 'Edition ID', 'Architecture', 'Version', 'Languages', 'Installation type', 'Files / folders', 'Size']);
+  assert.equal(await page.locator('[data-wim-result][data-file-name="setup-editions.wim"] [data-wp-editions] tbody th[scope=row]').count(), 2);
+  // At 390 px the table stacks: nothing wider than the card.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => [...document.querySelectorAll('[data-wim-result]')].map((c) => {
+    const t = c.querySelector('[data-wp-editions]');
+    return t ? Math.ceil(t.getBoundingClientRect().width) - Math.ceil(c.getBoundingClientRect().width) : -1;
+  }));
+  assert.ok(overflow.every((d) => d <= 0), `editions wider than their card: ${overflow}`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page scrolls sideways at 390 px');
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
+test('a boot.wim of another architecture than the install images dropped with it: the medium\'s finding, in a card of its own', { timeout: 60000 }, async () => {
+  const { page, context, problems } = await open(server.url, served);
+  const x86 = join(GENERATED, 'setup-boot-x86.wim');
+  const x64 = join(GENERATED, 'setup-boot-x64.wim');
+  const install = join(GENERATED, 'setup-editions.wim');
+  const sets = [{ name: 'x86', files: [x86] }, { name: 'install', files: [install] }];
+  assert.deepEqual(compareWithCli(await verifyOnPage(page, sets), sets), []);
+  const medium = page.locator('[data-wim-medium]');
+  assert.equal(await medium.count(), 1);
+  assert.equal(await medium.getAttribute('data-codes'), 'medium.boot_architecture');
+  const text = await medium.innerText();
+  assert.match(text, /Dropped together, as one medium/);
+  assert.match(text, /setup-boot-x86\.wim boots Windows PE for x86, but setup-editions\.wim holds install images for amd64/);
+  assert.match(text, /Remedy: Use the boot\.wim of the same architecture/);
+  assert.match(text, /Warning/);
+  // Before the cards of its files (each is safe alone).
+  assert.equal(await page.evaluate(() => document.querySelector('[data-wim-medium]').nextElementSibling.dataset.fileName), 'setup-boot-x86.wim');
+  // The same architecture together, or the pair dropped one at a time: none.
+  const again = [{ name: 'x64', files: [x64] }, { name: 'install', files: [install] }];
+  await verifyOnPage(page, again);
+  await verifyOnPage(page, [{ name: 'x86', files: [x86] }]);
+  await verifyOnPage(page, [{ name: 'install', files: [install] }]);
+  assert.equal(await page.locator('[data-wim-medium]').count(), 1);
   assertClean(problems, await page.evaluate(() => window.__csp));
   await context.close();
 });

@@ -20,13 +20,18 @@
 // The parts read are the image's files, then its references': the plan's
 // part numbers count them in that order.
 //
-// Messages to the page: 'opening' (phase 1's progress), 'opened' ({total}:
+// First it asks the core what the file is when it is not a WIM (a VHD, a
+// ZIP, install media...: foreignFormat) and, if so, says only that.
+//
+// Messages to the page: 'foreign' ({foreign: {format, what, evidence,
+// message, remedy}}: not a WIM, nothing else follows), 'opening' (phase
+// 1's progress), 'opened' ({total}:
 // the bytes of every part read),
 // 'progress' ({done, total}: bytes every lane is done with), then 'done'
 // ({report, stats}) or 'error' ({error: {name, message}}, thrown and
 // posted by worker.js).
 
-import { Session } from '../../pkg/wimproof.js';
+import { Session, foreignFormat } from '../../pkg/wimproof.js';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkDigests } from './digests.js';
 import { LaneQueues } from './lane-queues.js';
@@ -48,6 +53,12 @@ const READ_AHEAD = 2;
 /** Verifies msg.files with the lanes on msg.ports; posts the report to the page. */
 export async function runReader(msg) {
   const { options, ports, sliceBytes, webcrypto, readMethod } = msg;
+  // A split set's first part says what the set is.
+  const foreign = foreignFormat(msg.files[0]);
+  if (foreign) {
+    self.postMessage({ type: 'foreign', foreign: JSON.parse(foreign) });
+    return;
+  }
   const { session, files, names } = openWithBases(msg.files, msg.names, msg.bases || [], msg.baseNames || [], options);
   const laneCount = ports.length;
   const subtle = webcrypto !== false && self.crypto && self.crypto.subtle ? self.crypto.subtle : null;

@@ -276,6 +276,7 @@ pub fn open_observed(
             size,
             plan: &mut o.plan,
             counts,
+            largest_resource: &mut facts.largest_resource,
             blobs: &mut o.blobs,
             metadata,
         }

@@ -87,6 +87,8 @@ pub(super) struct Planner<'a> {
     pub size: u64,
     pub plan: &'a mut Plan,
     pub counts: &'a mut ResourceCounts,
+    /// The largest resource of the part as stored (metadata included).
+    pub largest_resource: &'a mut u64,
     pub blobs: &'a mut BlobIndex,
     /// Metadata entries, with their part, in table order.
     pub metadata: &'a mut Vec<(usize, BlobEntry)>,
@@ -298,6 +300,8 @@ impl Planner<'_> {
         }
         plan_solid_run(pi, r_at, size, &mut solid_res, &mut solid_blobs, ctx, tasks)?;
         check_overlaps(&mut ranges, table_at, ctx);
+        let largest = ranges.iter().map(|r| r.1.saturating_sub(r.0)).max();
+        *self.largest_resource = (*self.largest_resource).max(largest.unwrap_or(0));
         progress(Opening::BlobTable, n, n);
         Ok(())
     }
