@@ -78,6 +78,12 @@ pub const MAX_EXTENTS_PER_FILE: usize = 1 << 16;
 /// Most extents over all files of a medium (16 MiB of extent lists).
 pub const MAX_EXTENTS_TOTAL: usize = 1 << 20;
 
+/// Most WIM files (`.wim`, `.esd`, `.swm`) of one medium that are
+/// verified. Windows media hold two to five; every one is opened (phase 1)
+/// before the one read of the medium, so a forged medium of 2^18 tiny
+/// `.wim` files must not become 2^18 open verifications.
+pub const MAX_WIMS: usize = 1024;
+
 /// Extents asked of the reader at once while listing a file.
 const EXTENT_BATCH: usize = 64;
 
@@ -181,6 +187,13 @@ pub fn wim_sets(m: &Medium, medium: &dyn ReadAt) -> Result<Vec<Vec<usize>>, Medi
     let wims: Vec<usize> = (0..m.files.len())
         .filter(|&i| is_wim_name(&m.files[i].path))
         .collect();
+    if let Some(&past) = wims.get(MAX_WIMS) {
+        return Err(MediumError::Limit {
+            what: "WIM files (.wim, .esd, .swm)",
+            limit: MAX_WIMS as u64,
+            path: m.files[past].path.clone(),
+        });
+    }
     let mut headers = Vec::with_capacity(wims.len());
     for &i in &wims {
         let f = &m.files[i];
@@ -793,6 +806,17 @@ mod tests {
         assert!(matches!(
             wim_sets(&m, &medium),
             Err(MediumError::BadExtents { .. })
+        ));
+        // More WIMs than MAX_WIMS: refused before any is read.
+        let many = Medium {
+            kind: FileSystemKind::Iso9660,
+            files: (0..=MAX_WIMS)
+                .map(|i| file_named(&format!("w/{i}.wim"), &[(0, 0)], 0))
+                .collect(),
+        };
+        assert!(matches!(
+            wim_sets(&many, &Vec::new()),
+            Err(MediumError::Limit { limit, .. }) if limit == MAX_WIMS as u64
         ));
     }
 
