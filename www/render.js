@@ -585,7 +585,8 @@ export function renderDetails(report) {
  * A file that is not a WIM (verify.js: an error named ForeignFormat, its
  * `foreign` the core's {format, what, evidence, message, remedy}): what it
  * looks like, by which bytes, and what to do. Install media get their own
- * words: the page will verify the WIMs inside once wimproof reads ISOs.
+ * words: the command-line tool verifies the WIMs inside in place; the page
+ * does not yet.
  */
 export function renderForeign(name, foreign) {
   const iso = foreign.format === 'iso';
@@ -595,7 +596,7 @@ export function renderForeign(name, foreign) {
   return h('div', { class: 'wp-error wp-foreign', role: 'alert', 'data-wp-foreign': foreign.format },
     h('strong', null, title),
     h('p', null, `Recognised by ${foreign.evidence}. There is no verdict: wimproof verifies WIM images (.wim, .swm, .esd) and judged nothing about ${name}.`),
-    iso ? h('p', null, 'This page does not verify the WIMs inside install media yet; it will once wimproof reads ISO files. Until then:') : null,
+    iso ? h('p', null, 'This page does not verify the WIMs inside install media yet; the command-line tool does, reading the ISO in place: ', h('code', null, `wimproof ${name.replace(/`/g, '')}`), '. Or:') : null,
     h('p', { class: 'wp-remedy' }, h('b', null, 'What to do: '),
       rich(capital(iso ? foreign.remedy.replace('FILE.iso', name.replace(/`/g, '')) : foreign.remedy)), iso ? ', dropping them here.' : '.'));
 }
