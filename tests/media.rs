@@ -1140,15 +1140,14 @@ fn big_wim_on_a_medium_gives_the_bare_files_verdict() {
         targets: TargetId::ALL.to_vec(),
         ..Request::default()
     };
-    // CPU seconds of this process (user + system, all threads) so far.
+    // CPU seconds of this process (user + system, all its threads) so far:
+    // fields 14 and 15 of /proc/self/stat (utime, stime, in 1/100 s), the
+    // 12th and 13th after the command name (the state is the 1st).
     let cpu = || {
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-        let f: Vec<u64> = stat[stat.rfind(')').unwrap() + 2..]
-            .split(' ')
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        // Fields 14 and 15 (utime, stime) are the 12th and 13th after the state.
-        (f[10] + f[11]) as f64 / 100.0
+        let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        let ticks = |i: usize| f[i].parse::<u64>().unwrap();
+        (ticks(11) + ticks(12)) as f64 / 100.0
     };
     let t0 = cpu();
     let bare = common::verify_with(std::slice::from_ref(&wim), all.clone());
