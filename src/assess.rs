@@ -4,6 +4,7 @@
 //! the verdict, and the [`Report`] the CLI, the wasm API and the page share
 //! is assembled.
 
+use crate::editions::dism_architecture;
 use crate::policy::{self, TargetId, Verdict};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{Container, FileInfo, Report, Tool, SCHEMA};
@@ -275,7 +276,12 @@ pub fn medium_findings_of(reports: &[Report]) -> Vec<(usize, Finding)> {
             if other.is_empty() {
                 continue;
             }
-            let list = |v: &[&String]| v.iter().map(|s| short(s)).collect::<Vec<_>>().join(", ");
+            let list = |v: &[&String]| {
+                v.iter()
+                    .map(|s| dism_architecture(&short(s)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let boot_list: Vec<&String> = boot_arch.iter().collect();
             out.push((
                 bi,

@@ -41,8 +41,8 @@ fn value(s: &Option<String>) -> Option<String> {
 }
 
 /// DISM's architecture names; the XML module names the numbers after
-/// wimlib (amd64 for 9).
-fn dism_architecture(a: &str) -> String {
+/// wimlib (amd64 for 9). Every text an admin reads uses DISM's.
+pub(crate) fn dism_architecture(a: &str) -> String {
     match a {
         "amd64" => "x64".into(),
         other => other.into(),

@@ -356,7 +356,8 @@ fn boot_and_install_images_of_other_architectures_on_one_medium() {
             f[0].message.contains(&x86.file.name) && f[0].message.contains(&editions.file.name)
         );
         assert!(
-            f[0].message.contains("for x86") && f[0].message.contains("for amd64"),
+            // DISM's names, as in the editions table (the XML's 9 is x64).
+            f[0].message.contains("for x86") && f[0].message.contains("for x64"),
             "{}",
             f[0].message
         );

@@ -4,8 +4,8 @@
 //! same bytes again as payload for the entries to point into.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wimproof::format::blob_table::{parse_table, BLOB_ENTRY_SIZE};
 use wimproof::assess::verify_bytes;
+use wimproof::format::blob_table::{parse_table, BLOB_ENTRY_SIZE};
 use wimproof::verify::Options;
 
 fuzz_target!(|data: &[u8]| {

@@ -587,7 +587,7 @@ test('a boot.wim of another architecture than the install images dropped with it
   assert.equal(await medium.getAttribute('data-codes'), 'medium.boot_architecture');
   const text = await medium.innerText();
   assert.match(text, /Dropped together, as one medium/);
-  assert.match(text, /setup-boot-x86\.wim boots Windows PE for x86, but setup-editions\.wim holds install images for amd64/);
+  assert.match(text, /setup-boot-x86\.wim boots Windows PE for x86, but setup-editions\.wim holds install images for x64/);
   assert.match(text, /Remedy: Use the boot\.wim of the same architecture/);
   assert.match(text, /Warning/);
   // Before the cards of its files (each is safe alone).
