@@ -12,33 +12,11 @@ use wimproof::policy::{TargetId, Verdict};
 
 const G4: u64 = 1 << 32;
 
-fn big_dir() -> std::path::PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join("tests/fixtures/big.sh"))
-        .output()
-        .expect("run big.sh");
-    assert!(
-        out.status.success(),
-        "big.sh failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    root().join("tests/fixtures/generated/big")
-}
-
 #[test]
 fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
-    let dir = big_dir();
+    let (dir, flipped) = common::big_fixture();
     let good = dir.join("big.wim");
     let bad = dir.join("big-corrupt.wim");
-    let flipped: u64 = std::fs::read_to_string(dir.join("corrupt_offset.txt"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
     assert!(flipped > G4);
 
     let all = Request {
@@ -140,16 +118,7 @@ fn a_wim_above_4_gib_verifies_and_its_corruption_is_found_above_4_gib() {
 /// over 4 GiB, so its chunk table has 8-byte entries.
 #[test]
 fn a_blob_over_4_gib_uses_8_byte_chunk_entries_and_verifies() {
-    let out = Command::new("bash")
-        .arg(root().join("tests/fixtures/big-blob.sh"))
-        .output()
-        .expect("run big-blob.sh");
-    assert!(
-        out.status.success(),
-        "big-blob.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let path = root().join("tests/fixtures/generated/big/zeros-lzx.wim");
+    let path = fixture_script("big-blob.sh", "big").join("zeros-lzx.wim");
     let r = verify(std::slice::from_ref(&path));
     assert_eq!(r.intact, Some(true), "{:?}", codes(&r));
     assert_eq!(r.resources.uncompressed_over_4gib, 1);

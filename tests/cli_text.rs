@@ -448,15 +448,7 @@ fn the_readme_samples_are_what_the_cli_prints() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     if readme.contains("<!-- sample: media/") {
         // Install media samples: made by media.sh into generated/media/.
-        let out = Command::new("bash")
-            .arg(root().join("tests/fixtures/media.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        fixture_script("media.sh", "media");
     }
     let mut samples = 0;
     for (at, _) in readme.match_indices("<!-- sample: ") {

@@ -6,23 +6,12 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use wimproof::format::foreign::{detect, Foreign};
 use wimproof::native::{verify_paths, DriverError, FileReader};
 use wimproof::verify::Options;
 
 fn foreign_dir() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(root().join("tests/fixtures/foreign.sh"))
-        .output()
-        .expect("run foreign.sh");
-    assert!(
-        out.status.success(),
-        "foreign.sh failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    root().join("tests/fixtures/generated/foreign")
+    fixture_script("foreign.sh", "foreign")
 }
 
 /// Each file of foreign.sh with what it must be recognised as.
@@ -79,18 +68,6 @@ fn detect_path(p: &Path) -> Option<Foreign> {
     detect(&r).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
-        .args(args)
-        .output()
-        .expect("run wimproof");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn each_foreign_format_is_named_and_gives_exit_status_2() {
     let mut files = made_by_tools();
@@ -117,26 +94,26 @@ fn each_foreign_format_is_named_and_gives_exit_status_2() {
         if let Foreign::Iso { udf } = want {
             // The CLI reads install media in place: the WIM inside is
             // verified (tests/media.rs checks the reports).
-            let (rc, out, err) = cli(&[path]);
+            let (rc, out, err) = wimproof(&[path]);
             let fs = if *udf { "(UDF)" } else { "(ISO 9660)" };
             if rc != 0 || !out.contains(&format!("install media {fs}")) {
                 wrong.push(format!(
                     "{name}: CLI exit {rc}, stdout {out:?}, stderr {err:?}"
                 ));
             }
-            let (rc, out, _) = cli(&["--json", path]);
+            let (rc, out, _) = wimproof(&["--json", path]);
             let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
             if rc != 0 || v[0]["container"]["path"] != "sources/install.wim" {
                 wrong.push(format!("{name}: CLI --json exit {rc}, output {out}"));
             }
             continue;
         }
-        let (rc, _, err) = cli(&[path]);
+        let (rc, _, err) = wimproof(&[path]);
         let said = "not a WIM file: it looks like";
         if rc != 2 || !err.contains(want.what()) || !err.contains(said) {
             wrong.push(format!("{name}: CLI exit {rc}, stderr {err:?}"));
         }
-        let (rc, out, _) = cli(&["--json", path]);
+        let (rc, out, _) = wimproof(&["--json", path]);
         let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
         if rc != 2 || v["error"] != "foreign" || v.get("verdict").is_some() {
             wrong.push(format!("{name}: CLI --json exit {rc}, output {out}"));
@@ -200,7 +177,7 @@ fn wims_and_damaged_wims_are_not_foreign() {
         "{:?}",
         codes(&r)
     );
-    let (rc, _, _) = cli(&[root()
+    let (rc, _, _) = wimproof(&[root()
         .join("../shared/fixtures/peer/DecryptESD__Error-InvalidMagic.wim")
         .to_str()
         .unwrap()]);

@@ -10,6 +10,7 @@
 //! deleted one at a time (about 4.6 GiB of disk each).
 
 mod common;
+use common::wimproof;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,17 +28,7 @@ fn media() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
     DONE.get_or_init(|| {
         common::generated();
-        let out = Command::new("bash")
-            .arg(common::root().join("tests/fixtures/media.sh"))
-            .output()
-            .expect("run media.sh");
-        assert!(
-            out.status.success(),
-            "media.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        common::generated().join("media")
+        common::fixture_script("media.sh", "media")
     })
     .clone()
 }
@@ -351,18 +342,6 @@ fn big_file_over_4_gib_in_both_forms() {
 }
 
 // ---- the CLI on install media ------------------------------------------------
-
-fn wimproof(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
-        .args(args)
-        .output()
-        .expect("run wimproof");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn json_array(out: &str) -> Vec<serde_json::Value> {
     match serde_json::from_str(out) {
@@ -1116,25 +1095,8 @@ fn big_wim_on_a_medium_gives_the_bare_files_verdict() {
     use wimproof::assess::Request;
     use wimproof::native::medium::verify_medium;
     use wimproof::policy::{TargetId, Verdict};
-    let out = Command::new("bash")
-        .arg(common::root().join("tests/fixtures/big.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let big = common::root().join("tests/fixtures/generated/big");
+    let (big, flipped) = common::big_fixture();
     let wim = big.join("big.wim");
-    let flipped: u64 = std::fs::read_to_string(big.join("corrupt_offset.txt"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
     assert!(flipped > 1 << 32);
     let all = Request {
         targets: TargetId::ALL.to_vec(),

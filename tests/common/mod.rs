@@ -19,21 +19,53 @@ pub fn root() -> PathBuf {
 /// binary (it is idempotent and locks itself, so parallel binaries are fine).
 pub fn generated() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let script = root().join("tests/fixtures/generate.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run generate.sh");
-        assert!(
-            out.status.success(),
-            "generate.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        root().join("tests/fixtures/generated")
-    })
-    .clone()
+    DONE.get_or_init(|| fixture_script("generate.sh", ""))
+        .clone()
+}
+
+/// Runs the fixture script `tests/fixtures/SCRIPT` (each is idempotent and
+/// locks itself, so parallel test binaries are fine), failing the test
+/// with its output if it fails; returns `generated/SUBDIR`.
+pub fn fixture_script(script: &str, subdir: &str) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(root().join("tests/fixtures").join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root().join("tests/fixtures/generated").join(subdir)
+}
+
+/// The 4.6 GiB uncompressed WIM of `tests/fixtures/big.sh` (made once,
+/// kept) and its corrupted copy's flipped offset (above 4 GiB), from the
+/// script's `corrupt_offset.txt`.
+pub fn big_fixture() -> (PathBuf, u64) {
+    let dir = fixture_script("big.sh", "big");
+    let text = std::fs::read_to_string(dir.join("corrupt_offset.txt"))
+        .expect("big.sh writes corrupt_offset.txt");
+    let flipped = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("corrupt_offset.txt: {text:?}"));
+    (dir, flipped)
+}
+
+/// Runs the CLI binary: (exit status, stdout, stderr).
+pub fn wimproof(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
+        .args(args)
+        .output()
+        .expect("run wimproof");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The NTFS fixtures directory (`generated/ntfs/`, Windows semantics:
@@ -42,21 +74,8 @@ pub fn generated() -> PathBuf {
 /// ntfs-3g and fails (never skips) without them.
 pub fn ntfs_generated() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let script = root().join("tests/fixtures/ntfs.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run ntfs.sh");
-        assert!(
-            out.status.success(),
-            "ntfs.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        root().join("tests/fixtures/generated/ntfs")
-    })
-    .clone()
+    DONE.get_or_init(|| fixture_script("ntfs.sh", "ntfs"))
+        .clone()
 }
 
 /// The NTFS fixtures' manifest (files relative to `generated/ntfs/`).
