@@ -20,6 +20,7 @@
 //! Pure: no I/O, no hashing.
 
 use super::map::Feed;
+use serde::Serialize;
 use crate::verify::schedule::Span;
 
 /// A chunk hashed outside the lanes: chunk `chunk` of outside task `task`
@@ -37,7 +38,7 @@ pub struct OutsideChunk {
 
 /// Bytes of a slice that belong to an outside chunk: slice bytes
 /// `[from, to)` are the chunk's bytes from `at`; the chunk is `size` bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ChunkPiece {
     pub task: u32,
     pub chunk: u32,
