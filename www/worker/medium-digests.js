@@ -18,6 +18,8 @@ export class PieceDigests {
     this.error = null;
     // Chunks being put together: "task:chunk" -> {buf, filled}.
     this.partial = new Map();
+    // Chunks hashed from a copy of their pieces (for the stats).
+    this.assembled = 0;
   }
 
   digest(task, chunk, view) {
@@ -48,6 +50,7 @@ export class PieceDigests {
       part.filled += len;
       if (part.filled >= c.size) {
         this.partial.delete(key);
+        this.assembled += 1;
         this.digest(c.task, c.chunk, part.buf);
       }
     }

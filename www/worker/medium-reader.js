@@ -79,6 +79,7 @@ export async function runMediumReader(msg) {
     throw new Described(readError(name, 0, Math.min(1, file.size), e));
   }
   stats.readMethod = readSlice.method();
+  stats.assembledChunks = digests ? digests.assembled : 0;
   stats.newBuffers = pool.made;
   const perLane = await lanes.finish();
   stats.passMs = performance.now() - passStart;
