@@ -32,7 +32,10 @@ export function becomeMedium(card, info) {
   card.overview = h('div', { class: 'wp-iso-overview' });
   card.innerList = h('ol', { class: 'wp-results wp-iso-wims', 'aria-label': `The WIMs on ${info.name}` },
     card.inner.map((c) => c.el));
-  el.append(card.overview, card.innerList);
+  // The overview (which WIM is safe where) first, then the medium's digest
+  // (the body), then the WIMs' cards.
+  card.body.before(card.overview);
+  el.append(card.innerList);
   card.owner.announce(`${info.name}: install media with ${info.wims.length} ${info.wims.length === 1 ? 'WIM' : 'WIMs'}; verifying them in one pass.`);
 }
 
@@ -90,19 +93,22 @@ function renderOverview(reports, target, info) {
     targets.map((t) => h('th', { scope: 'col', class: t.id === target ? 'wp-selected' : null }, t.title)));
   const rows = reports.map((r) => h('tr', { 'data-wim-path': r.file.name },
     h('th', { scope: 'row' }, h('span', { class: 'wp-iso-path' }, r.file.name),
-      h('span', { class: 'wp-card-meta' }, r.intact === false ? ' corrupt' : r.intact === true ? ' intact' : ' not fully verifiable')),
-    targets.map((t) => h('td', { class: t.id === target ? 'wp-selected' : null },
+      h('span', { class: 'wp-card-meta' }, `${formatBytes(r.file.size)} \u00b7 ${r.images.length} ${r.images.length === 1 ? 'image' : 'images'} \u00b7 ${r.intact === false ? 'corrupt' : r.intact === true ? 'intact' : 'not fully verifiable'}`)),
+    targets.map((t) => h('td', { class: t.id === target ? 'wp-selected' : null, 'data-label': t.title, 'data-target': t.id },
       verdictBadge(verdictFor(r, t.id))))));
-  const worst = reports.map((r) => verdictFor(r, target));
-  const bad = worst.filter((v) => v === 'corrupt' || v === 'unsafe').length;
-  const summary = bad
-    ? `${bad} of ${reports.length} ${reports.length === 1 ? 'WIM is' : 'WIMs are'} not safe for the selected target; the others may be.`
-    : `Every WIM on it: see each one's verdict for the selected target below.`;
+  const title = (targets.find((t) => t.id === target) || { title: target }).title;
+  const count = (pred) => reports.filter((r) => pred(verdictFor(r, target))).length;
+  const corrupt = reports.filter((r) => r.intact === false).length;
+  const safe = count((v) => v === 'safe' || v === 'warning');
+  const bits = [`${safe} of ${reports.length} ${reports.length === 1 ? 'WIM' : 'WIMs'} can be used for ${title}`];
+  if (corrupt) bits.push(`${corrupt} ${corrupt === 1 ? 'is' : 'are'} corrupt: do not deploy ${corrupt === 1 ? 'it' : 'them'}`);
+  const summary = `${bits.join('; ')}. Each WIM's card below says why.`;
   return [
-    h('p', { class: 'wp-summary' }, summary),
+    h('p', { class: 'wp-iso-summary' }, summary),
     h('div', { class: 'wp-scroll' }, h('table', { class: 'wp-matrix wp-iso-matrix' },
       h('caption', { class: 'wp-sr' }, 'Verdict of each WIM on the medium per deployment target'),
       h('thead', null, head), h('tbody', null, rows))),
+    h('p', { class: 'wp-iso-narrow' }, 'The selected target only; each WIM\u2019s card below has every target.'),
   ];
 }
 
