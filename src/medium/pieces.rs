@@ -20,8 +20,8 @@
 //! Pure: no I/O, no hashing.
 
 use super::map::Feed;
-use serde::Serialize;
 use crate::verify::schedule::Span;
+use serde::Serialize;
 
 /// A chunk hashed outside the lanes: chunk `chunk` of outside task `task`
 /// (the driver's numbering), file bytes `[start, end)` of part `part` of
@@ -220,7 +220,10 @@ mod tests {
             .collect();
         // Chunk 2 (6208..9208) straddles the extents' boundary at 8192.
         let whole = assemble(&m, &f, &chunks, 1 << 20);
-        assert_eq!(whole, 4, "all but the straddling chunk are whole in one slice");
+        assert_eq!(
+            whole, 4,
+            "all but the straddling chunk are whole in one slice"
+        );
         // Slices smaller than a chunk: every chunk in pieces.
         assert_eq!(assemble(&m, &f, &chunks, 1000), 0);
     }

@@ -19,8 +19,10 @@
 //! pieces ([`crate::medium::pieces`]); the reader copies a chunk's pieces
 //! together (a piece that is a whole chunk it hashes in place).
 
-use super::{error, f64_to_offset, now_iso, read_error, BlobReader, MAX_LANES, MAX_SLICE, MIN_SLICE};
 use super::WEBCRYPTO_CHUNKS;
+use super::{
+    error, f64_to_offset, now_iso, read_error, BlobReader, MAX_LANES, MAX_SLICE, MIN_SLICE,
+};
 use crate::assess::{self, MediumInfo, Request};
 use crate::medium::map::{Inner, MediumSchedule, Source};
 use crate::medium::pieces::{ChunkIndex, OutsideChunk};
@@ -136,7 +138,10 @@ impl MediumSession {
                 .map(|(&i, r)| (m.files[i].path.as_str(), r as &dyn ReadAt))
                 .collect();
             let mut v = Verifier::open(&files, opts.clone()).map_err(|e| {
-                error("ReadError", format!("{name}: {}: {e}", m.files[set[0]].path))
+                error(
+                    "ReadError",
+                    format!("{name}: {}: {e}", m.files[set[0]].path),
+                )
             })?;
             v.count_zero_blocks();
             wims.push(Wim {
@@ -183,7 +188,12 @@ impl MediumSession {
     /// Returns JSON: `{"slices": [{"at", "len", "lanes", "feeds",
     /// "chunks": [{"task", "chunk", "from", "to", "at", "size"}]}],
     /// "total": bytes, "webcrypto": bool, "second_pass_files": n}`.
-    pub fn plan(&mut self, lanes: u32, slice_bytes: f64, webcrypto: bool) -> Result<String, JsValue> {
+    pub fn plan(
+        &mut self,
+        lanes: u32,
+        slice_bytes: f64,
+        webcrypto: bool,
+    ) -> Result<String, JsValue> {
         if self.schedule.is_some() {
             return Err(error("Error", "already planned"));
         }
@@ -259,7 +269,10 @@ impl MediumSession {
         let schedule = MediumSchedule::new(self.size, &inners, digest, slice)
             .map_err(|e| medium_error(&self.name, e))?;
         let digest_unit = digest_lane.map(|lane| {
-            let unit = self.wims.last().map_or(0, |w| w.unit + w.paths.len() as u32);
+            let unit = self
+                .wims
+                .last()
+                .map_or(0, |w| w.unit + w.paths.len() as u32);
             let task = TaskSpec {
                 id: 0,
                 part: 0,
@@ -403,8 +416,12 @@ impl MediumSession {
         }
         for (w, spec, runner) in self.external.drain(..) {
             let wim = &self.wims[w as usize];
-            let part = wim.paths.get(spec.part as usize).filter(|_| wim.paths.len() > 1);
-            by_wim[w as usize].push(Runner::Integrity(runner).finish(&spec, part.map(String::as_str)));
+            let part = wim
+                .paths
+                .get(spec.part as usize)
+                .filter(|_| wim.paths.len() > 1);
+            by_wim[w as usize]
+                .push(Runner::Integrity(runner).finish(&spec, part.map(String::as_str)));
         }
         let mut outcomes = Vec::with_capacity(self.wims.len());
         for (w, (wim, results)) in self.wims.iter_mut().zip(by_wim).enumerate() {
