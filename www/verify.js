@@ -255,10 +255,14 @@ export function coreOptions(opts = {}) {
   // The default target if none; a TypeError naming an unknown one.
   const targets = core.parseTargets(specs);
   const d = digestFlags(opts.digests);
+  // Install media: the WIMs' own whole-file digests (default none).
+  const inner = opts.innerDigests === undefined || opts.innerDigests === null ? { sha256: false, sha1: false } : digestFlags(opts.innerDigests);
   const expect = opts.expect || {};
   return {
     sha256: d.sha256,
     sha1: d.sha1,
+    inner_sha256: inner.sha256,
+    inner_sha1: inner.sha1,
     expect_sha256: hexOrNull(expect.sha256, 64, 'expect.sha256'),
     expect_sha1: hexOrNull(expect.sha1, 40, 'expect.sha1'),
     targets,
@@ -338,7 +342,9 @@ async function looksLikeMedium(file) {
  * is called when the medium is listed (`fileSystem` 'UDF' or 'ISO 9660',
  * `wims` the paths of its WIMs in the reports' order). The digests asked
  * for and the expected digests are then the medium's; the WIMs' own
- * whole-file digests are not computed (as the CLI's default). A medium
+ * whole-file digests are not computed (as the CLI's default) unless
+ * `opts.innerDigests` asks for them (as `digests`: the CLI's
+ * `--inner-digest`). A medium
  * with no WIM on it, or that cannot be read, rejects with an error named
  * `MediumError` (the CLI's error kind `medium`), never a verdict.
  * Otherwise it rejects with the read error (an error

@@ -53,6 +53,15 @@ struct PlanSlice {
     chunks: Vec<crate::medium::pieces::ChunkPiece>,
 }
 
+/// The WIMs' own whole-file digests, beside the request in its JSON.
+#[derive(Debug, Default, serde::Deserialize)]
+struct InnerDigests {
+    #[serde(default)]
+    inner_sha256: bool,
+    #[serde(default)]
+    inner_sha1: bool,
+}
+
 /// A WIM (or split set) on the medium.
 struct Wim {
     verifier: Option<Verifier>,
@@ -99,7 +108,8 @@ impl MediumSession {
     /// it (phase 1, through their extents). `options` is the JSON of an
     /// [`assess::Request`]: its digests and expected digests are the
     /// medium's; the WIMs' own whole-file digests are off (as the CLI's
-    /// default `--inner-digest none`). Throws `MediumError` if the file
+    /// default `--inner-digest none`) unless `inner_sha256`/`inner_sha1`
+    /// beside them are true (`--inner-digest`). Throws `MediumError` if the file
     /// system cannot be read or holds no WIM (the CLI's exit 2, error
     /// kind `medium`), `ReadError` if the file cannot be read.
     pub fn open(blob: Blob, name: String, options: &str) -> Result<MediumSession, JsValue> {
@@ -118,9 +128,11 @@ impl MediumSession {
                 ),
             ));
         }
+        let inner: InnerDigests = serde_json::from_str(options)
+            .map_err(|e| error("TypeError", format!("bad options: {e}")))?;
         let opts = Options {
-            sha256: false,
-            sha1: false,
+            sha256: inner.inner_sha256,
+            sha1: inner.inner_sha1,
             expect_sha256: None,
             expect_sha1: None,
         };

@@ -332,7 +332,8 @@ fn media_are_told_by_their_first_bytes_and_an_unreadable_one_is_a_medium_error()
     assert!(!looks_like_medium(&iso[..1000]));
     // A volume descriptor's identifier and nothing else: no file system to
     // list, so an error of kind medium (the CLI's exit 2), not a verdict.
-    let e = match MediumSession::open(blob_of(&iso), "x.iso".into(), "{}") {
+    let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
+    let e = match MediumSession::open(blob_of(&iso), "x.iso".into(), opts) {
         Ok(_) => panic!("a medium with no file system opened"),
         Err(e) => e.dyn_into::<js_sys::Error>().expect("an Error"),
     };

@@ -218,7 +218,7 @@ test('a byte flipped in the second extent of the WIM with an integrity table: th
   }
 });
 
-test('the ISO\'s expected digest: pasted, and a wrong one given to the API makes every WIM corrupt as the CLI\'s --expect', { timeout: 120000 }, async () => {
+test('the ISO\'s expected digest: pasted, and a wrong one given to the API makes every WIM corrupt as the CLI\'s --expect; the WIMs\' own digests on request', { timeout: 120000 }, async () => {
   const { page, context, problems } = await open(server.url);
   const iso = join(MEDIA, 'mixed.iso');
   const [g] = await dropped(page, [iso]);
@@ -241,6 +241,13 @@ test('the ISO\'s expected digest: pasted, and a wrong one given to the API makes
   const want = cli(iso, ['--expect-sha256', wrong]);
   assert.deepEqual(reports.map(masked), want.map(masked));
   assert.ok(reports.every((r) => r.intact === false));
+  // The WIMs' own digests on request: the CLI's --inner-digest both.
+  const inner = await page.evaluate(async () => {
+    const { verifyFiles } = await import('./verify.js');
+    return verifyFiles(Array.from(document.getElementById('api-input').files), { innerDigests: 'both' });
+  });
+  assert.deepEqual(inner.map(masked), cli(iso, ['--inner-digest', 'both']).map(masked));
+  assert.ok(inner.every((r) => /^[0-9a-f]{64}$/.test(r.digests.sha256) && /^[0-9a-f]{40}$/.test(r.digests.sha1)));
   assert.deepEqual(problems, []);
   await context.close();
 });
