@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, truncate
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { ROOT, DIST, CLI, GENERATED, SCRATCH, serve, launch, basename } from './lib.mjs';
+import { ROOT, DIST, CLI, GENERATED, SCRATCH, serve, launch, basename, largeFixture } from './lib.mjs';
 
 const INPUT = 'wim-verifier input[type=file][multiple]';
 const MEDIA = join(GENERATED, 'media');
@@ -279,4 +279,46 @@ test('a medium with no WIM, and one cut short, are error cards as the CLI\'s err
     assert.deepEqual(problems, []);
     await context.close();
   }
+});
+
+test('cancelling a medium mid-way stops every worker and leaves one cancelled card; verifying again gives the CLI\'s reports', { timeout: 180000 }, async () => {
+  // The 384 MiB fixture as sources/install.wim of a UDF medium (cached).
+  const iso = join(SCRATCH, 'large-medium.iso');
+  if (!existsSync(iso)) {
+    const tree = join(SCRATCH, 'large-medium-tree');
+    mkdirSync(join(tree, 'sources'), { recursive: true });
+    copyFileSync(largeFixture(), join(tree, 'sources', 'install.wim'));
+    const r = spawnSync('genisoimage', ['-quiet', '-udf', '-allow-limited-size', '-iso-level', '3', '-J', '-o', iso, tree]);
+    assert.equal(r.status, 0, r.stderr && r.stderr.toString());
+    spawnSync('rm', ['-rf', tree]);
+  }
+  const { page, context, problems } = await open(server.url);
+  await page.setInputFiles(INPUT, [iso]);
+  await page.waitForFunction(() => {
+    const b = document.querySelector('[data-wim-iso] [role=progressbar]');
+    return b && Number(b.getAttribute('aria-valuenow')) >= 5;
+  }, null, { timeout: 60000, polling: 20 });
+  assert.equal(await page.locator('[data-wim-iso] [data-wim-result]').count(), 1, 'the WIM\'s card while it runs');
+  await page.locator('[data-wim-iso]').getByRole('button', { name: /Cancel/ }).first().click();
+  const card = page.locator('wim-verifier .wp-results > li').first();
+  assert.equal(await card.getAttribute('data-state'), 'cancelled');
+  assert.equal(await card.getAttribute('data-wim-result'), '');
+  assert.equal(await page.locator('[data-wim-iso]').count(), 0);
+  const deadline = Date.now() + 5000;
+  while (page.workers().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(page.workers().length, 0, 'every worker was terminated');
+  await card.getByRole('button', { name: /Verify .* again/ }).click();
+  await page.waitForFunction(() => {
+    const m = document.querySelector('[data-wim-iso]');
+    return m && m.dataset.state === 'done';
+  }, null, { timeout: 120000, polling: 100 });
+  const [got] = await page.evaluate(() => [...document.querySelectorAll('wim-verifier .wp-results:not(.wp-iso-wims) > li')].map((t) => ({
+    sha256: t.dataset.sha256, wims: Number(t.dataset.wims),
+    reports: document.querySelector('wim-verifier').reports,
+  })));
+  const want = cli(iso);
+  assert.deepEqual(got.reports.map(masked), want.map(masked));
+  assert.equal(got.sha256, spawnSync('sha256sum', [iso]).stdout.toString().split(' ')[0]);
+  assert.deepEqual(problems, []);
+  await context.close();
 });
