@@ -6,7 +6,12 @@
 #
 # Usage: scripts/bench.sh [KIND...]    KIND: none (5 GiB uncompressed, the default
 #        set has both), lzx (>= 4.5 GiB LZX capture of real trees + random data),
-#        none-1g none-2g none-4g none-8g (scaling series)
+#        none-1g none-2g none-4g none-8g (scaling series),
+#        iso (the lzx image wrapped in a UDF ISO by genisoimage -udf
+#        -allow-limited-size -iso-level 3 -J, as sources/install.wim: the bare
+#        WIM and the ISO measured side by side, CLI and page served, with the
+#        ISO/bare ratio; BENCH_ISO_WIM=FILE wraps that WIM instead, e.g. a
+#        small one to check the lines print; it is never deleted)
 # After the CLI lines of each image, tests/browser/bench.mjs adds the page's
 # lines (headless Chromium: served on http://127.0.0.1, the single file from
 # file://, digests off, and the floor: a worker reading and hashing with wasm
@@ -79,8 +84,50 @@ measure() { # measure LABEL CMD...: prints "wall rss_kib"
     tail -1 "$t"; rm -f "$t"
 }
 
+make_iso() { # make_iso WIM -> path of a UDF ISO holding it as sources/install.wim
+    local wim=$1 iso="$dir/iso.iso" tree="$dir/iso-tree"
+    rm -rf "$tree"; mkdir -p "$tree/sources"
+    # A hard link where the file system allows (no copy), else a copy.
+    ln "$wim" "$tree/sources/install.wim" 2>/dev/null || cp "$wim" "$tree/sources/install.wim"
+    printf 'This disc contains a "UDF" file system.\r\n' >"$tree/README.TXT"
+    genisoimage -quiet -udf -allow-limited-size -iso-level 3 -J -V WIMPROOF_BENCH -o "$iso" "$tree" >&2
+    rm -rf "$tree"
+    echo "$iso"
+}
+
+# The iso kind: the bare WIM and the ISO wrapping it, side by side.
+iso_kind() {
+    local wim iso
+    if [[ -n "${BENCH_ISO_WIM:-}" ]]; then wim=$BENCH_ISO_WIM; else wim=$(make_image lzx); fi
+    iso=$(make_iso "$wim")
+    local size mib
+    size=$(stat -c %s "$wim")
+    mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
+    cat "$wim" "$iso" >/dev/null
+    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
+    line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" \
+        'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", l, t, w, m / w, w / ww, r / 1024 }'; }
+    line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
+    read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
+    line iso "wimproof bare WIM" "$b_wall" "$b_rss"
+    read -r i_wall i_rss < <(measure wimproof "$wimproof" --no-progress "$iso")
+    line iso "wimproof ISO" "$i_wall" "$i_rss"
+    awk -v i="$i_wall" -v b="$b_wall" -v ir="$i_rss" -v br="$b_rss" \
+        'BEGIN { printf "# iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f (target: wall <= 1.10, memory flat)\n", i / b, ir / br }'
+    if ((browser)); then
+        BENCH_BROWSER="${BENCH_BROWSER:-http}" BENCH_MEDIUM="$iso" node tests/browser/bench.mjs iso "$wim" "$w_wall" ||
+            echo "# iso: tests/browser/bench.mjs failed"
+    fi
+    rm -f "$iso"
+    [[ -n "${BENCH_ISO_WIM:-}" || "${BENCH_KEEP:-}" == 1 ]] || rm -f "$wim"
+}
+
 printf '%-10s %-22s %9s %9s %8s %10s\n' image tool wall_s MiB/s ratio peak_MiB
 for kind in "${kinds[@]}"; do
+    if [[ $kind == iso ]]; then
+        iso_kind
+        continue
+    fi
     img=$(make_image "$kind")
     size=$(stat -c %s "$img")
     mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')

@@ -39,6 +39,7 @@
 //! stores identical files once and points both entries at the same data.
 
 pub mod map;
+pub mod pieces;
 
 use std::fmt;
 

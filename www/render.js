@@ -584,21 +584,14 @@ export function renderDetails(report) {
 /**
  * A file that is not a WIM (verify.js: an error named ForeignFormat, its
  * `foreign` the core's {format, what, evidence, message, remedy}): what it
- * looks like, by which bytes, and what to do. Install media get their own
- * words: the command-line tool verifies the WIMs inside in place; the page
- * does not yet.
+ * looks like, by which bytes, and what to do. (Install media are read in
+ * place: medium-card.js.)
  */
 export function renderForeign(name, foreign) {
-  const iso = foreign.format === 'iso';
-  const title = iso
-    ? 'Install media (an ISO disc image), not a WIM file'
-    : `Not a WIM file: it looks like ${foreign.what}`;
   return h('div', { class: 'wp-error wp-foreign', role: 'alert', 'data-wp-foreign': foreign.format },
-    h('strong', null, title),
-    h('p', null, `Recognised by ${foreign.evidence}. There is no verdict: wimproof verifies WIM images (.wim, .swm, .esd) and judged nothing about ${name}.`),
-    iso ? h('p', null, 'This page does not verify the WIMs inside install media yet; the command-line tool does, reading the ISO in place: ', h('code', null, `wimproof ${name.replace(/`/g, '')}`), '. Or:') : null,
-    h('p', { class: 'wp-remedy' }, h('b', null, 'What to do: '),
-      rich(capital(iso ? foreign.remedy.replace('FILE.iso', name.replace(/`/g, '')) : foreign.remedy)), iso ? ', dropping them here.' : '.'));
+    h('strong', null, `Not a WIM file: it looks like ${foreign.what}`),
+    h('p', null, `Recognised by ${foreign.evidence}. There is no verdict: wimproof verifies WIM images (.wim, .swm, .esd) and the WIMs on install media (.iso), and judged nothing about ${name}.`),
+    h('p', { class: 'wp-remedy' }, h('b', null, 'What to do: '), rich(capital(foreign.remedy)), '.'));
 }
 
 // What the server did, in a sentence: "The server answered 404 (not found) for /x/pkg/wimproof_bg.wasm."

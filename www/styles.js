@@ -221,6 +221,22 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
 .wp-more summary { cursor: pointer; color: var(--wp-accent); font-size: .92em; padding: .1rem 0; font-weight: 500; }
 .wp-see { color: var(--wp-muted); font-size: .92em; }
 .wp-medium { border-color: var(--wp-warning); }
+.wp-iso { border-left: 4px solid var(--wp-accent); }
+.wp-iso-overview:empty { display: none; }
+.wp-iso-overview { margin-top: .75rem; }
+.wp-iso-summary { margin: 0 0 .4rem; font-weight: 600; }
+.wp-iso-narrow { display: none; margin: .3rem 0 0; color: var(--wp-muted); font-size: .9em; }
+.wp-iso-wims { margin-top: 1rem; padding-left: .9rem; border-left: 2px solid var(--wp-border); }
+.wp-scroll { overflow-x: auto; }
+.wp-iso-matrix { width: 100%; border-collapse: collapse; font-size: .93em; }
+.wp-iso-matrix th, .wp-iso-matrix td { text-align: left; vertical-align: middle; padding: .45rem .6rem; border-top: 1px solid var(--wp-border); }
+.wp-iso-matrix thead th { border-top: 0; color: var(--wp-muted); font-size: .85em; font-weight: 600; }
+.wp-iso-matrix tbody th { font-weight: 600; }
+.wp-iso-matrix .wp-selected { background: var(--wp-surface-2); }
+.wp-iso-matrix thead th.wp-selected { color: var(--wp-text); }
+.wp-iso-path { font-family: var(--wp-mono); font-size: .92em; overflow-wrap: anywhere; }
+.wp-iso-matrix tbody th .wp-card-meta { display: block; font-weight: 400; font-size: .85em; }
+.wp-iso-matrix a { color: inherit; }
 .wp-actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin-top: .9rem; }
 .wp-actions .wp-card-meta { margin-left: auto; }
 
@@ -257,6 +273,16 @@ wim-verifier code { font-family: var(--wp-mono); font-size: .88em; background: v
   .wp-matrix tr { border-top: 1px solid var(--wp-border); padding: .4rem 0; display: grid; grid-template-columns: 1fr auto; align-items: start; }
   .wp-matrix th, .wp-matrix td { border: 0; padding: .2rem .3rem; }
   .wp-matrix td:last-child { grid-column: 1 / -1; }
+  .wp-iso-wims { padding-left: .5rem; }
+  .wp-iso-matrix thead { display: none; }
+  .wp-iso-matrix, .wp-iso-matrix tbody, .wp-iso-matrix tr, .wp-iso-matrix th, .wp-iso-matrix td { display: block; }
+  .wp-iso-matrix tr { border-top: 1px solid var(--wp-border); padding: .35rem 0; }
+  .wp-iso-matrix th, .wp-iso-matrix td { border: 0; padding: .15rem .3rem; }
+  .wp-iso-matrix td { display: flex; justify-content: space-between; gap: .5rem; align-items: center; }
+  .wp-iso-matrix td::before { content: attr(data-label); color: var(--wp-muted); font-size: .9em; }
+  .wp-iso-matrix td.wp-selected::before { color: var(--wp-text); font-weight: 600; }
+  .wp-iso-matrix td:not(.wp-selected) { display: none; }
+  .wp-iso-narrow { display: block; }
   .wp-digest { grid-template-columns: 1fr auto; }
   .wp-digest dt { grid-column: 1 / -1; }
   .wp-finding { grid-template-columns: 1fr; gap: .1rem; }

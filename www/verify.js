@@ -255,10 +255,14 @@ export function coreOptions(opts = {}) {
   // The default target if none; a TypeError naming an unknown one.
   const targets = core.parseTargets(specs);
   const d = digestFlags(opts.digests);
+  // Install media: the WIMs' own whole-file digests (default none).
+  const inner = opts.innerDigests === undefined || opts.innerDigests === null ? { sha256: false, sha1: false } : digestFlags(opts.innerDigests);
   const expect = opts.expect || {};
   return {
     sha256: d.sha256,
     sha1: d.sha1,
+    inner_sha256: inner.sha256,
+    inner_sha1: inner.sha1,
     expect_sha256: hexOrNull(expect.sha256, 64, 'expect.sha256'),
     expect_sha1: hexOrNull(expect.sha1, 40, 'expect.sha1'),
     targets,
@@ -319,9 +323,31 @@ function abortError() {
   return new DOMException('The verification was cancelled.', 'AbortError');
 }
 
+// Whether a file's first bytes look like install media (the core's rule).
+async function looksLikeMedium(file) {
+  try {
+    return loadedCore().looksLikeMedium(new Uint8Array(await file.slice(0, 65536).arrayBuffer()));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Verifies one image (a File, or the parts of a split set, first part
- * first). Resolves to the report; rejects with the read error (an error
+ * first), or the WIMs on install media (an ISO: one File). Resolves to the
+ * report, or for install media to an array of reports, one per WIM on it
+ * (a split set being one), each with its `container` ({name, size, sha256,
+ * sha1, path}: the medium's name, size and digests, `path` the WIM's path
+ * on it, as `file.name`); `opts.onMedium({name, size, fileSystem, wims})`
+ * is called when the medium is listed (`fileSystem` 'UDF' or 'ISO 9660',
+ * `wims` the paths of its WIMs in the reports' order). The digests asked
+ * for and the expected digests are then the medium's; the WIMs' own
+ * whole-file digests are not computed (as the CLI's default) unless
+ * `opts.innerDigests` asks for them (as `digests`: the CLI's
+ * `--inner-digest`). A medium
+ * with no WIM on it, or that cannot be read, rejects with an error named
+ * `MediumError` (the CLI's error kind `medium`), never a verdict.
+ * Otherwise it rejects with the read error (an error
  * state, never a verdict), an error named `ForeignFormat` when the file is
  * not a WIM but a recognised other format (its `foreign`: the core's
  * `{format, what, evidence, message, remedy}`, `format` one of vhd, vhdx,
@@ -347,7 +373,10 @@ export async function verifySet(files, opts = {}) {
 
   // The bytes read: the image's, and its references' once they are known.
   let total = parts.reduce((a, f) => a + f.size, 0);
-  const lanes = Math.max(1, (opts.workers || workerCount()) - 1);
+  // Install media get one lane worker more, for the medium's digest (the
+  // core's hint from the first bytes; the reader decides on the file).
+  const medium = parts.length === 1 && await looksLikeMedium(parts[0]);
+  const lanes = Math.max(1, (opts.workers || workerCount()) - 1) + (medium ? 1 : 0);
   const workers = [];
   let finished = false;
   const stop = () => {
@@ -445,10 +474,17 @@ export async function verifySet(files, opts = {}) {
         progress('opening', m.done, m.total, m.step);
       } else if (m.type === 'progress') {
         progress('reading', m.done);
+      } else if (m.type === 'medium') {
+        // Install media, listed: its WIMs follow as one report each.
+        try {
+          if (opts.onMedium) opts.onMedium(m.medium);
+        } catch (e) {
+          console.error(e);
+        }
       } else if (m.type === 'done') {
         let report;
         try {
-          report = JSON.parse(m.report);
+          report = JSON.parse(m.reports !== undefined ? m.reports : m.report);
         } catch (e) {
           failWith(e);
           return;
@@ -523,7 +559,10 @@ export async function verifyFiles(files, opts = {}) {
       ? (p) => opts.onProgress({ ...p, index: i, count: sets.length })
       : undefined;
     const bases = sets.filter((_, j) => j !== i).flat();
-    reports.push(await verifySet(sets[i], { ...opts, bases, onProgress }));
+    const r = await verifySet(sets[i], { ...opts, bases, onProgress });
+    // Install media: one report per WIM on it.
+    if (Array.isArray(r)) reports.push(...r);
+    else reports.push(r);
   }
   return reports;
 }

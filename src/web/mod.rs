@@ -24,12 +24,14 @@ mod blob;
 mod codec_bench;
 mod digest;
 pub mod input;
+mod medium;
 pub mod report_view;
 #[cfg(test)]
 mod tests;
 
 pub use blob::{f64_to_offset, js_error_text, BlobReader, MAX_SAFE_OFFSET};
 pub use digest::Sha256;
+pub use medium::{looks_like_medium, MediumSession};
 
 use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};

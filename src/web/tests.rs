@@ -320,3 +320,27 @@ fn the_editions_and_the_medium_findings_are_the_cores() {
     assert_eq!(report_view::medium_findings(vec![boot]).unwrap(), "[]");
     assert!(report_view::medium_findings(vec!["[]".into()]).is_err());
 }
+
+#[wasm_bindgen_test]
+fn media_are_told_by_their_first_bytes_and_an_unreadable_one_is_a_medium_error() {
+    let mut iso = vec![0u8; 40_000];
+    iso[32_769..32_774].copy_from_slice(b"CD001");
+    assert!(looks_like_medium(&iso));
+    let mut wim = crate::format::header::MAGIC.to_vec();
+    wim.resize(40_000, 0);
+    assert!(!looks_like_medium(&wim));
+    assert!(!looks_like_medium(&iso[..1000]));
+    // A volume descriptor's identifier and nothing else: no file system to
+    // list, so an error of kind medium (the CLI's exit 2), not a verdict.
+    let opts = r#"{"sha256":true,"sha1":false,"expect_sha256":null,"expect_sha1":null,"targets":["configmgr"]}"#;
+    let e = match MediumSession::open(blob_of(&iso), "x.iso".into(), opts) {
+        Ok(_) => panic!("a medium with no file system opened"),
+        Err(e) => e.dyn_into::<js_sys::Error>().expect("an Error"),
+    };
+    assert_eq!(String::from(e.name()), "MediumError");
+    assert!(
+        String::from(e.message()).starts_with("x.iso: install media that cannot be read"),
+        "{}",
+        String::from(e.message())
+    );
+}

@@ -31,6 +31,8 @@
 // progress text updates per second and the longest gap between them.
 //
 // Usage: node tests/browser/bench.mjs KIND IMAGE WIMLIB_WALL_S
+//   BENCH_MEDIUM=ISO (bench.sh's iso kind): the served page also verifies
+//   ISO, install media wrapping IMAGE, with a '#' line of the ISO/bare ratios;
 //   BENCH_BROWSER=http,file,nodigest,plain,floor (default: all) picks the runs;
 //   BENCH_DIST=DIR measures another build of dist/;
 //   BENCH_READ=slice|stream|stream-default makes the page's reader read
@@ -55,6 +57,11 @@ const wimlibWall = Number(wimlibWallArg) || NaN;
 const mib = statSync(image).size / 1048576;
 const runs = (process.env.BENCH_BROWSER || 'http,file,nodigest,plain,floor').split(',');
 const TIMEOUT_MS = 60 * 60 * 1000;
+// BENCH_MEDIUM: install media wrapping IMAGE (bench.sh's iso kind): each
+// page run is also made on it, with a line of the ISO/bare ratios.
+const MEDIUM = process.env.BENCH_MEDIUM || null;
+// The last page run's wall time and peak memory.
+let last = null;
 const INPUT = 'wim-verifier input[type=file][multiple]';
 
 function line(tool, wall, peakMiB) {
@@ -146,7 +153,8 @@ function instrument() {
     const now = performance.now();
     for (const r of records) {
       const t = r.target;
-      if (r.type === 'attributes' && t.hasAttribute && t.hasAttribute('data-wim-result')) {
+      // A WIM's card, or install media's section (done before its WIMs' cards).
+      if (r.type === 'attributes' && t.hasAttribute && (t.hasAttribute('data-wim-result') || t.hasAttribute('data-wim-iso'))) {
         const s = t.getAttribute('data-state');
         if (s !== 'running' && b.t1 === null) {
           b.t1 = now;
@@ -164,7 +172,7 @@ function instrument() {
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
 }
 
-async function pageRun(tool, url, digests) {
+async function pageRun(tool, url, digests, file = image) {
   const browser = await launch();
   try {
     const context = await browser.newContext();
@@ -181,12 +189,13 @@ async function pageRun(tool, url, digests) {
     if (digests) await page.evaluate((d) => document.querySelector('wim-verifier').setAttribute('digests', d), digests);
     const idle = sampleKiB() / 1024;
     const mem = sampler();
-    await page.setInputFiles(INPUT, image);
+    await page.setInputFiles(INPUT, file);
     await page.waitForFunction(() => window.__bench.t1 !== null, null, { timeout: TIMEOUT_MS, polling: 200 });
     const peak = mem.stop();
     const b = await page.evaluate(() => window.__bench);
     const wall = (b.t1 - b.t0) / 1000;
     line(tool, b.state === 'done' ? wall : NaN, peak);
+    last = { wall: b.state === 'done' ? wall : NaN, peak };
     const lt = b.longtasks === null ? null : b.longtasks.filter(([s]) => s >= b.t0 && s <= b.t1);
     const p = b.progress.filter((t) => t >= b.t0 && t <= b.t1);
     const first = b.progress.indexOf(p[0]);
@@ -292,7 +301,14 @@ if (!existsSync(join(DIST, 'index.html'))) {
 const server = await serve(DIST);
 const digests = {};
 try {
-  if (runs.includes('http')) digests.http = await pageRun('page http', server.url, null);
+  if (runs.includes('http')) {
+    digests.http = await pageRun('page http', server.url, null);
+    if (MEDIUM) {
+      const bare = last;
+      await pageRun('page http ISO', server.url, null, MEDIUM);
+      console.log(`# ${kind}: page http ISO/bare wall ${(last.wall / bare.wall).toFixed(2)}, peak memory ISO/bare ${(last.peak / bare.peak).toFixed(2)} (target: wall <= 1.10, memory flat)`);
+    }
+  }
   if (runs.includes('file')) digests.file = await pageRun('page file://', pathToFileURL(join(DIST, 'wimproof.html')).href, null);
   if (runs.includes('nodigest')) await pageRun('page http no digest', server.url, 'none');
   if (runs.includes('plain')) digests.plain = await pageRun('page plain http', `http://wimproof.test:${new URL(server.url).port}/`, null);

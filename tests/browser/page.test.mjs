@@ -437,6 +437,7 @@ test('verifyFiles API, wim-verified event, samples and the target selector', { t
 // Files that are not WIMs, each made by the real tool for its format
 // (tests/fixtures/foreign.sh), and an FFU's start from its documented
 // layout (no tool on Linux writes one; as tests/foreign.rs builds it).
+// Install media (foreign.sh's ISOs too) are verified in place: media.test.mjs.
 function foreignFixtures() {
   const r = spawnSync('bash', [join(ROOT, 'tests', 'fixtures', 'foreign.sh')], { encoding: 'utf8' });
   assert.equal(r.status, 0, `foreign.sh: ${r.stderr}`);
@@ -454,7 +455,7 @@ function foreignFixtures() {
   writeFileSync(ffu, b);
   return [
     ['vhd-dynamic.vhd', 'vhd'], ['vhd-fixed.vhd', 'vhd'], ['disk.vhdx', 'vhdx'], ['archive.zip', 'zip'],
-    ['archive.7z', '7z'], ['archive.cab', 'cab'], ['iso9660.iso', 'iso'], ['udf.iso', 'iso'],
+    ['archive.7z', '7z'], ['archive.cab', 'cab'],
   ].map(([n, f]) => ({ file: join(dir, n), format: f })).concat([{ file: ffu, format: 'ffu' }]);
 }
 
@@ -476,13 +477,7 @@ for (const mode of ['served', 'file']) {
       // install media it reads in place: one report per WIM on the medium,
       // each with its container, or an error of kind `medium` (no WIM on it).
       const cli = cliReport([f.file]);
-      if (f.format === 'iso') {
-        // (cliReport gives the first report of the array.)
-        const ok = cli.error === 'medium' || (cli.container && cli.container.path === cli.file.name);
-        assert.ok(ok, `${name}: the CLI says ${JSON.stringify(cli).slice(0, 400)}`);
-      } else {
-        assert.equal(cli.error, 'foreign', `${name}: the CLI says ${JSON.stringify(cli)}`);
-      }
+      assert.equal(cli.error, 'foreign', `${name}: the CLI says ${JSON.stringify(cli)}`);
       const card = page.locator(`[data-wim-result][data-file-name="${name}"]`);
       const a = await card.evaluate((c) => ({ ...c.dataset }));
       assert.equal(a.state, 'error', name);
@@ -493,16 +488,10 @@ for (const mode of ['served', 'file']) {
       const text = results.find((r) => r.name === name).text;
       assert.doesNotMatch(text, /corrupt/i, name);
       assert.match(text, /There is no verdict/, name);
-      if (f.format === 'iso') {
-        assert.match(text, /Install media \(an ISO disc image\), not a WIM file/);
-        assert.match(text, /does not verify the WIMs inside install media yet; the command-line tool does, reading the ISO in place: wimproof /);
-        assert.match(text, /sources\\install\.wim/);
-      } else {
-        assert.match(text, /Not a WIM file: it looks like/);
-        // The core's words for it, as the CLI's message has them.
-        const what = /it looks like (.*?) \(/.exec(cli.message)[1];
-        assert.ok(text.includes(what), `${name}: "${what}" in ${text}`);
-      }
+      assert.match(text, /Not a WIM file: it looks like/);
+      // The core's words for it, as the CLI's message has them.
+      const what = /it looks like (.*?) \(/.exec(cli.message)[1];
+      assert.ok(text.includes(what), `${name}: "${what}" in ${text}`);
     }
     const errors = await page.evaluate(() => window.__errors);
     assert.deepEqual(errors.map((e) => e.format).sort(), foreign.map((f) => f.format).sort());

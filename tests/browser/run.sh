@@ -25,4 +25,4 @@ fi
 "$ROOT/scripts/build-web.sh" >&2
 
 cd "$HERE"
-exec node --test --test-concurrency=1 --test-reporter=spec "$@" page.test.mjs server-setup.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec "$@" page.test.mjs media.test.mjs server-setup.test.mjs

@@ -4,12 +4,13 @@
 // together). The cases, each light and dark, 1280 and 390 px wide: an
 // install image with several editions, the noisy image (many findings),
 // an ESD, a boot image dropped with an install image of another
-// architecture, files that are not WIMs (install media, a virtual disk),
+// architecture, files that are not WIMs (a ZIP, a virtual disk), install
+// media with several WIMs on them and install media with none,
 // and the page on a server without the wasm.
 // Writes them to OUT_DIR (default screenshots/ at the repository root; not
 // committed).
 //
-// Usage: node tests/browser/screenshots.mjs [OUT_DIR] [--tour | --cases]
+// Usage: node tests/browser/screenshots.mjs [OUT_DIR] [--tour | --cases] [--only=iso,esd]
 
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,8 @@ const args = process.argv.slice(2);
 const OUT = resolve(args.find((a) => !a.startsWith('--')) || join(ROOT, 'screenshots'));
 const tour = !args.includes('--cases');
 const cases = !args.includes('--tour');
+// --only=a,b: only these cases.
+const only = (args.find((a) => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
 mkdirSync(OUT, { recursive: true });
 
 const server = await serve();
@@ -127,15 +130,20 @@ async function caseShots() {
   const { wim, esd } = editionsFixtures();
   const foreign = join(GENERATED, 'foreign');
   run('bash', [join(ROOT, 'tests', 'fixtures', 'foreign.sh')]);
+  run('bash', [join(ROOT, 'tests', 'fixtures', 'media.sh')]);
   const list = [
     ['editions', [wim]],
     ['noisy', [join(GENERATED, 'noisy.wim')]],
     ['esd', [esd]],
     ['boot', [join(GENERATED, 'setup-boot-x86.wim'), join(GENERATED, 'setup-editions.wim')]],
-    ['foreign', [join(foreign, 'udf.iso'), join(foreign, 'disk.vhdx')]],
+    ['foreign', [join(foreign, 'archive.zip'), join(foreign, 'disk.vhdx')]],
+    // Install media with several WIMs (one corrupt, a split set), read in place.
+    ['iso', [join(GENERATED, 'media', 'udf.iso')]],
+    ['iso-no-wim', [join(GENERATED, 'media', 'no-wim.iso')]],
     ['no-wasm', null],
   ];
   for (const [name, files] of list) {
+    if (only && !only.includes(name)) continue;
     for (const scheme of ['light', 'dark']) {
       for (const width of [1280, 390]) {
         const height = width === 390 ? 844 : 860;
@@ -144,6 +152,11 @@ async function caseShots() {
           : await fresh(width, height, scheme, brokenServer.url, '[data-wim-setup-error]');
         if (files) await verify(page, files);
         await shot(page, `${name}-${scheme}-${width}`);
+        // What an admin sees first of a medium with several WIMs.
+        if (name === 'iso') {
+          await page.evaluate(() => document.querySelector('[data-wim-iso]').scrollIntoView());
+          await shot(page, `${name}-${scheme}-${width}-top`, false);
+        }
         await page.context().close();
       }
     }

@@ -91,6 +91,27 @@ export class LaneQueues {
     if (!s.lanes.length) this.pool.give(buffer);
   }
 
+  /**
+   * Posts slice `s` of a medium's plan (its bytes: the first `length` of
+   * `buffer`; `at`: its start in the plan's bytes) to each lane its feeds
+   * name, with that lane's feeds ([unit, part, skip, len, offset] each);
+   * copied and transferred as post() does.
+   */
+  postFeeds(s, buffer, length, at) {
+    const mine = new Map(s.lanes.map((k) => [k, []]));
+    for (const [k, unit, part, skip, len, offset] of s.feeds) mine.get(k).push([unit, part, skip, len, offset]);
+    s.lanes.forEach((k, i) => {
+      let data = buffer;
+      if (i < s.lanes.length - 1) {
+        data = this.pool.take();
+        new Uint8Array(data, 0, length).set(new Uint8Array(buffer, 0, length));
+      }
+      this.ports[k].postMessage({ type: 'slice', feeds: mine.get(k), buffer: data, length }, [data]);
+      this.posted[k].push(at);
+    });
+    if (!s.lanes.length) this.pool.give(buffer);
+  }
+
   /** Bytes every lane is done with. */
   done() {
     let d = this.dispatched;

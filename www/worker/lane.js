@@ -3,6 +3,12 @@
 // a slice takes long (one 8 MiB slice of LZX can take a second);
 // acknowledges each slice, handing its buffer back to the reader's pool;
 // and returns its results when told to finish.
+//
+// For install media the lane runs several units, one WebLane each (a WIM
+// part, or the medium's digest: worker/medium-reader.js), and each slice
+// comes with its feeds, [unit, part, skip, len, offset]: its bytes
+// [skip, skip + len) go to that unit's WebLane as bytes of `part` from file
+// offset `offset`. Its results are then [[unit, results]...].
 
 import { WebLane } from '../../pkg/wimproof.js';
 import { PROGRESS_EVERY_MS, fail } from './shared.js';
@@ -14,16 +20,17 @@ const LANE_PIECE = 1 << 20;
 /** Serves the reader on `port` (a MessagePort) until it says finish. */
 export function runLane(port) {
   let lane = null;
+  // Install media: unit -> WebLane.
+  let units = null;
   // Milliseconds in WebLane.feed, and from the first slice to finish.
   let feedMs = 0;
   let firstAt = null;
   let lastSaid = 0;
 
-  const feed = (m) => {
-    const t = performance.now();
-    if (firstAt === null) firstAt = t;
-    const bytes = new Uint8Array(m.buffer, 0, m.length);
-    for (let o = 0; o < bytes.length; o += LANE_PIECE) {
+  // Feeds bytes[from, to) to `into` as bytes of `part` from `offset`, in
+  // pieces, saying how far into the slice it is now and then.
+  const feedRange = (into, part, offset, bytes, from, to) => {
+    for (let o = from; o < to; o += LANE_PIECE) {
       if (o > 0) {
         const now = performance.now();
         if (now - lastSaid >= PROGRESS_EVERY_MS) {
@@ -31,7 +38,22 @@ export function runLane(port) {
           port.postMessage({ type: 'fed', bytes: o });
         }
       }
-      lane.feed(m.part, m.offset + o, bytes.subarray(o, Math.min(o + LANE_PIECE, bytes.length)));
+      into.feed(part, offset + (o - from), bytes.subarray(o, Math.min(o + LANE_PIECE, to)));
+    }
+  };
+
+  const feed = (m) => {
+    const t = performance.now();
+    if (firstAt === null) firstAt = t;
+    const bytes = new Uint8Array(m.buffer, 0, m.length);
+    if (m.feeds) {
+      for (const [unit, part, skip, len, offset] of m.feeds) {
+        const into = units.get(unit);
+        if (!into) throw new Error(`no unit ${unit} in this lane`);
+        feedRange(into, part, offset, bytes, skip, skip + len);
+      }
+    } else {
+      feedRange(lane, m.part, m.offset, bytes, 0, bytes.length);
     }
     feedMs += performance.now() - t;
     // The buffer goes back to the reader's pool.
@@ -39,9 +61,19 @@ export function runLane(port) {
   };
 
   const finish = () => {
-    const results = lane.finish();
-    lane.free();
-    lane = null;
+    let results;
+    if (units) {
+      results = [];
+      for (const [unit, l] of units) {
+        results.push([unit, l.finish()]);
+        l.free();
+      }
+      units = null;
+    } else {
+      results = lane.finish();
+      lane.free();
+      lane = null;
+    }
     const stats = { feedMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
     port.postMessage({ type: 'results', results, stats });
   };
@@ -51,6 +83,8 @@ export function runLane(port) {
     try {
       if (m.type === 'tasks') {
         lane = new WebLane(m.tasks, m.names);
+      } else if (m.type === 'units') {
+        units = new Map(m.units.map((u) => [u.unit, new WebLane(u.tasks, u.names)]));
       } else if (m.type === 'slice') {
         feed(m);
       } else if (m.type === 'finish') {

@@ -21,7 +21,8 @@
 // part numbers count them in that order.
 //
 // First it asks the core what the file is when it is not a WIM (a VHD, a
-// ZIP, install media...: foreignFormat) and, if so, says only that.
+// ZIP...: foreignFormat) and, if so, says only that. Install media (an
+// ISO) it verifies in place: medium-reader.js.
 //
 // Messages to the page: 'foreign' ({foreign: {format, what, evidence,
 // message, remedy}}: not a WIM, nothing else follows), 'opening' (phase
@@ -35,6 +36,7 @@ import { Session, foreignFormat } from '../../pkg/wimproof.js';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkDigests } from './digests.js';
 import { LaneQueues } from './lane-queues.js';
+import { runMediumReader } from './medium-reader.js';
 import { PROGRESS_EVERY_MS, Described, describeError } from './shared.js';
 import { sliceReader } from './slice-reader.js';
 
@@ -55,6 +57,10 @@ export async function runReader(msg) {
   const { options, ports, sliceBytes, webcrypto, readMethod } = msg;
   // A split set's first part says what the set is.
   const foreign = foreignFormat(msg.files[0]);
+  if (foreign && msg.files.length === 1 && JSON.parse(foreign).format === 'iso') {
+    await runMediumReader(msg);
+    return;
+  }
   if (foreign) {
     self.postMessage({ type: 'foreign', foreign: JSON.parse(foreign) });
     return;
