@@ -95,7 +95,7 @@ impl Foreign {
     /// What to do instead, one line.
     pub fn remedy(self) -> &'static str {
         match self {
-            Foreign::Iso { .. } => "extract `sources\\install.wim` (or `install.esd`) and `sources\\boot.wim` from it (e.g. `7zz x FILE.iso sources`) and verify those",
+            Foreign::Iso { .. } => "give the ISO on its own (`wimproof FILE.iso`): every WIM on it is then verified in place",
             Foreign::Vhd | Foreign::Vhdx => "a virtual disk is not a WIM: capture the volume into a WIM (`dism /Capture-Image` or `wimlib-imagex capture`) and verify that",
             Foreign::Ffu => "an FFU is applied with `dism /Apply-FFU`, not as a WIM; give wimproof the WIM it was made from, if any",
             Foreign::Zip | Foreign::Cab | Foreign::SevenZip => "extract the archive and verify the WIM inside it",
@@ -103,12 +103,13 @@ impl Foreign {
     }
 
     /// The whole message: what the file looks like, by which bytes, and
-    /// what to do. Install media are named as such: the WIMs inside an ISO
-    /// are not yet verified in place.
+    /// what to do. Install media are named as such: the drivers verify an
+    /// ISO given on its own in place (`crate::medium`), so this is said only
+    /// of an ISO among the parts of a split set or given as a reference.
     pub fn message(self) -> String {
         match self {
             Foreign::Iso { udf } => format!(
-                "install media (ISO): not yet verified in place ({} file system, {}); {}",
+                "install media (ISO; {} file system, {}), not a part of a WIM set or a reference WIM; {}",
                 if udf { "UDF and ISO 9660" } else { "ISO 9660" },
                 self.evidence(),
                 self.remedy()
