@@ -124,11 +124,20 @@ fn each_foreign_format_is_named_and_gives_exit_status_2() {
         "{} foreign files named, each with exit status 2",
         files.len()
     );
-    // The WIM driver names ISOs as install media (the CLI gives them to
-    // the medium driver; the page does not read them in place yet).
-    assert!(Foreign::Iso { udf: true }
-        .message()
-        .contains("install media (ISO)"));
+    // An ISO given as a reference (or among a set's parts) is not read in
+    // place: exit 2, named as install media, with the way to verify it.
+    let iso = files
+        .iter()
+        .find(|(_, f)| matches!(f, Foreign::Iso { udf: true }))
+        .map(|(p, _)| p.to_str().unwrap().to_string())
+        .expect("foreign.sh makes a UDF ISO");
+    let wim = generated().join("lzx-check.wim");
+    let (rc, _, err) = wimproof(&["--ref", &iso, wim.to_str().unwrap()]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(
+        err.contains("install media (ISO;") && err.contains("give the ISO on its own"),
+        "{err}"
+    );
 }
 
 #[test]
