@@ -66,24 +66,21 @@ impl<'a> WordBits<'a> {
             self.pos += 6 - ((c >> 3) & 6) as usize;
             self.count = c | 48;
         } else {
-            self.refill_tail();
+            // The last few bytes, word by word, then zero words. Inline, like
+            // the rest: a call taking `&mut self` would keep the reader out
+            // of registers in the caller's loop.
+            let mut c = c;
+            while c < 48 {
+                let w = match self.data.get(self.pos..).and_then(|r| r.first_chunk::<2>()) {
+                    Some(w) => u16::from_le_bytes(*w),
+                    None => 0,
+                };
+                self.buf |= (w as u64) << (48 - c);
+                c += 16;
+                self.pos += 2;
+            }
+            self.count = c;
         }
-    }
-
-    /// The last few bytes, word by word, then zero words.
-    #[inline(never)]
-    fn refill_tail(&mut self) {
-        let mut c = self.count & 63;
-        while c < 48 {
-            let w = match self.data.get(self.pos..).and_then(|r| r.first_chunk::<2>()) {
-                Some(w) => u16::from_le_bytes(*w),
-                None => 0,
-            };
-            self.buf |= (w as u64) << (48 - c);
-            c += 16;
-            self.pos += 2;
-        }
-        self.count = c;
     }
 
     /// [`refill`](Self::refill) for data whose words were byte-swapped by
