@@ -3,11 +3,11 @@
 //! Owns the two ways the WIM codecs lay bits out:
 //!
 //! * [`WordBits`]: 16-bit little-endian words read forwards, each from its
-//!   most significant bit down. XPRESS ([MS-XCA] §2.2) and LZX ([MS-PATCH]
-//!   §2.1.3) both use it. XPRESS reads the chunk as it is, since it puts
-//!   whole bytes between the words ([`WordBits::refill`]); LZX first copies
-//!   the chunk with each word's bytes swapped ([`swap_words`]), so one
-//!   big-endian load gives the next 64 bits ([`WordBits::refill_swapped`]).
+//!   most significant bit down, from the chunk as stored, with whole bytes
+//!   allowed between words (XPRESS, [MS-XCA] §2.2). LZX ([MS-PATCH] §2.1.3)
+//!   lays its bits out the same way but keeps its own reader over a
+//!   byte-swapped copy of the chunk: moved here, it measured slower in wasm
+//!   (see the README's decoder benchmark).
 //! * [`BackwardBits`]: the same words read from the end of the chunk
 //!   towards its start, as LZMS's Huffman and verbatim stream is.
 //!
@@ -83,29 +83,6 @@ impl<'a> WordBits<'a> {
         }
     }
 
-    /// [`refill`](Self::refill) for data whose words were byte-swapped by
-    /// [`swap_words`] and which ends in at least eight zero bytes: one load,
-    /// no branch on the data.
-    #[inline(always)]
-    pub fn refill_swapped(&mut self) {
-        let w = if self.pos < self.fast_end {
-            // SAFETY: pos < fast_end = len - 7, so pos + 8 <= len.
-            u64::from_be_bytes(unsafe {
-                self.data
-                    .as_ptr()
-                    .add(self.pos)
-                    .cast::<[u8; 8]>()
-                    .read_unaligned()
-            })
-        } else {
-            0
-        };
-        let c = self.count & 63;
-        self.buf |= w >> c;
-        self.pos += 6 - ((c >> 3) & 6) as usize;
-        self.count = c | 48;
-    }
-
     /// Bits buffered.
     #[inline(always)]
     pub fn avail(&self) -> u32 {
@@ -116,12 +93,6 @@ impl<'a> WordBits<'a> {
     #[inline(always)]
     pub fn buf(&self) -> u64 {
         self.buf
-    }
-
-    /// The next `n` bits (1..=16) as a table index.
-    #[inline(always)]
-    pub fn index(&self, n: u32) -> usize {
-        (self.buf >> (64 - n)) as usize
     }
 
     /// The next `n` bits (0..=32) without consuming them.
@@ -164,18 +135,6 @@ impl<'a> WordBits<'a> {
         self.pos
     }
 
-    /// Bits consumed since byte 0 of the data.
-    pub fn bit_position(&self) -> usize {
-        self.pos * 8 - (self.count & 63) as usize
-    }
-
-    /// Drops the buffer and reads on from byte `pos`.
-    pub fn restart_at(&mut self, pos: usize) {
-        self.pos = pos;
-        self.buf = 0;
-        self.count = 0;
-    }
-
     /// Gives back buffered whole words until at most `max_bits` bits are
     /// held, so that `pos` is where a reader holding no more would be, and
     /// returns the bytes from there on. XPRESS needs this for the bytes it
@@ -198,33 +157,6 @@ impl<'a> WordBits<'a> {
     #[inline(always)]
     pub fn skip_bytes(&mut self, n: usize) {
         self.pos += n;
-    }
-}
-
-/// Copies the whole 16-bit words of `src` into `dst` with the two bytes of
-/// each word swapped (a trailing odd byte is not part of a word stream).
-/// `dst` must be at least as long as `src`'s words; bytes after them are
-/// left alone.
-pub fn swap_words(src: &[u8], dst: &mut [u8]) {
-    let n = (src.len() & !1).min(dst.len() & !1);
-    let (src, dst) = (&src[..n], &mut dst[..n]);
-    const LO: u64 = 0x00FF_00FF_00FF_00FF;
-    let mut d8 = dst.chunks_exact_mut(8);
-    let mut s8 = src.chunks_exact(8);
-    for (d, s) in (&mut d8).zip(&mut s8) {
-        let Some(&w) = s.first_chunk::<8>() else {
-            break;
-        };
-        let x = u64::from_le_bytes(w);
-        d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
-    }
-    for (d, s) in d8
-        .into_remainder()
-        .chunks_exact_mut(2)
-        .zip(s8.remainder().chunks_exact(2))
-    {
-        d[0] = s[1];
-        d[1] = s[0];
     }
 }
 
@@ -336,7 +268,7 @@ mod tests {
     use crate::codec::test_util::{Rng, WordWriter};
 
     /// Random fields written MSB-first in 16-bit words read back the same,
-    /// through both forward refills and across the end of the data.
+    /// up to and across the end of the data.
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn forward_words_round_trip() {
@@ -353,23 +285,16 @@ mod tests {
                 w.put(v, n);
             }
             let raw = w.finish();
-            let mut swapped = vec![0u8; raw.len() + 8];
-            swap_words(&raw, &mut swapped);
             let mut a = WordBits::new(&raw, 0);
-            let mut b = WordBits::new(&swapped, 0);
             for &(v, n) in &fields {
                 a.refill();
-                b.refill_swapped();
                 assert_eq!(a.read(n), v);
-                assert_eq!(b.read(n), v);
             }
             // Past the end: zeros.
             a.refill();
-            b.refill_swapped();
             let tail = 16 - (fields.iter().map(|f| f.1).sum::<u32>() % 16);
             a.consume(tail % 16);
-            b.consume(tail % 16);
-            assert_eq!((a.read(32), b.read(32)), (0, 0));
+            assert_eq!(a.read(32), 0);
             assert!(a.pos() >= raw.len());
         }
     }

@@ -1,11 +1,8 @@
 //! LZX chunk decoder, WIM variant.
 //!
-//! This module owns the decoding of one LZX-compressed WIM chunk: the block
-//! headers, the pretree-coded code lengths, the verbatim / aligned /
-//! uncompressed block decoders and the x86 CALL (E8) post-translation. The
-//! bit reader (`bits::WordBits`, swapped-word refill), the decode-table
-//! builder (`huffman`) and the match copy (`lz`) are shared with the other
-//! codecs. It
+//! This module owns the decoding of one LZX-compressed WIM chunk: bitstream
+//! reading, the canonical-Huffman decode tables, the verbatim / aligned /
+//! uncompressed block decoders and the x86 CALL (E8) post-translation. It
 //! knows nothing of resources or chunk tables; the caller hands it one chunk
 //! and the exact size that chunk must expand to (and handles chunks stored
 //! raw, whose compressed size equals their uncompressed size).
@@ -50,20 +47,15 @@
 //! - the E8 pass tests 32 bytes per step (SSE2 on x86-64) and is skipped
 //!   when no E8 byte can occur in the chunk.
 //!
-//! `unsafe` here is limited to the SSE2 loads, with their bounds argument
-//! (the shared reader's 8-byte load and the match copy have theirs).
+//! `unsafe` is limited to three spots, each with its bounds argument: the
+//! 8-byte input load, the word copies of a match, and the SSE2 loads.
 //!
 //! The tests include a small encoder, so every block type, window size and
 //! error path is exercised without external files; decoding real
 //! wimlib-made WIMs (every chunk size) and comparing with libwim on mutated
 //! chunks was done outside the test suite.
 
-use super::bits::{swap_words, WordBits};
-use super::huffman::{self, SUBTABLE};
-use super::lz::copy_match;
 use super::{DecompressError, Decompressor};
-
-type Bits<'a> = WordBits<'a>;
 
 // ---- Format constants ([MS-PATCH] section 2) -------------------------------
 
@@ -135,11 +127,16 @@ const SLOT_EXTRA_BITS: [u8; MAX_SLOTS] = {
     t
 };
 
-// ---- Decode tables (layout: `huffman`) --------------------------------------
+// ---- Decode-table layout --------------------------------------------------
 //
-// Pointer entries compare above every symbol entry, so "entry <
-// LITERAL_LIMIT" alone identifies a literal in the main table.
+// An entry is a u32. For a symbol: bits 16..31 = symbol, bits 0..4 = number
+// of bits to consume, the rest zero. For a pointer to a second-level table
+// (codewords longer than the first-level index): bit 31 set, bits 16..30 =
+// start of the subtable, bits 8..12 = its index width. Pointers thus compare
+// above every symbol entry, so "entry < LITERAL_LIMIT" alone identifies a
+// literal in the main table.
 
+const SUBTABLE: u32 = 1 << 31;
 const LITERAL_LIMIT: u32 = (NUM_CHARS as u32) << 16;
 
 /// First-level index widths. Main and length codes: 11 and 10 bits cover
@@ -151,9 +148,17 @@ const PRE_TB: u32 = 6;
 /// Aligned codewords are at most 7 bits, so one level always suffices.
 const ALIGNED_TB: u32 = 7;
 
-const MAIN_TABLE_SIZE: usize = huffman::table_size(MAIN_TB, MAX_MAIN_SYMS, MAX_CODEWORD_LEN);
-const LEN_TABLE_SIZE: usize = huffman::table_size(LEN_TB, LEN_SYMS, MAX_CODEWORD_LEN);
-const PRE_TABLE_SIZE: usize = huffman::table_size(PRE_TB, PRE_SYMS, MAX_CODEWORD_LEN);
+/// Entries a table needs: the first level, plus second levels. A subtable
+/// of `b` bits only exists when at least `b + 1` codewords share its prefix,
+/// and is never wider than `16 - tb` bits, so `n` symbols can need at most
+/// `ceil(n / (17 - tb))` full-width subtables.
+const fn table_size(tb: u32, n: usize) -> usize {
+    let per = (MAX_CODEWORD_LEN + 1 - tb) as usize;
+    (1 << tb) + n.div_ceil(per) * (1 << (MAX_CODEWORD_LEN - tb))
+}
+const MAIN_TABLE_SIZE: usize = table_size(MAIN_TB, MAX_MAIN_SYMS);
+const LEN_TABLE_SIZE: usize = table_size(LEN_TB, LEN_SYMS);
+const PRE_TABLE_SIZE: usize = table_size(PRE_TB, PRE_SYMS);
 const ALIGNED_TABLE_SIZE: usize = 1 << ALIGNED_TB;
 
 /// Why a chunk failed; the phrases end up in the verifier's report.
@@ -238,21 +243,281 @@ impl LzxDecompressor {
     }
 }
 
-/// Decodes one symbol; the caller has made sure 16 bits are buffered.
-#[inline(always)]
-fn decode<const TB: u32, const N: usize>(bits: &mut Bits, table: &[u32; N]) -> usize {
-    bits.take(huffman::lookup::<TB, N>(table, bits.buf()))
+// ---- Bit reader -------------------------------------------------------------
+
+/// MSB-first bit reader. It reads a copy of the chunk in which the bytes of
+/// every 16-bit word are swapped (see `swap_words`), so that eight bytes
+/// loaded big-endian are the next 64 bits of the stream in order.
+///
+/// `buf` holds the next `count & 63` bits left-aligned; the bits below them
+/// may already hold the start of the next word (the same bits a later refill
+/// ORs in, so refills need no masking). Only the low six bits of `count` are
+/// meaningful: decoding subtracts whole table entries from it, whose higher
+/// bits never borrow into the low six. The struct is `Copy` so that the hot
+/// loop can keep a local copy in registers.
+#[derive(Clone, Copy)]
+struct Bits<'a> {
+    /// The swapped words, then at least eight zero bytes.
+    data: &'a [u8],
+    /// Positions below this have eight readable bytes; at or beyond it, the
+    /// stream has ended and reads as zeros (as wimlib reads it).
+    fast_end: usize,
+    /// Bytes of whole words loaded so far; may pass the end of the data.
+    pos: usize,
+    buf: u64,
+    count: u32,
 }
 
-/// Builds a decode table; any code but a complete or an empty one is
-/// invalid (see `huffman::build`).
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Bits {
+            data,
+            fast_end: data.len().saturating_sub(7),
+            pos: 0,
+            buf: 0,
+            count: 0,
+        }
+    }
+
+    /// Tops the buffer up, in whole words, to at least 48 bits (at most 63):
+    /// enough for a main symbol, a length symbol and 16 offset bits.
+    #[inline(always)]
+    fn refill(&mut self) {
+        let w = if self.pos < self.fast_end {
+            // SAFETY: pos < fast_end = len - 7, so pos + 8 <= len.
+            u64::from_be_bytes(unsafe {
+                self.data
+                    .as_ptr()
+                    .add(self.pos)
+                    .cast::<[u8; 8]>()
+                    .read_unaligned()
+            })
+        } else {
+            0
+        };
+        let c = self.count & 63;
+        self.buf |= w >> c;
+        // Whole words that fit: 3 - c / 16. Afterwards 48 + c % 16 bits.
+        self.pos += 6 - ((c >> 3) & 6) as usize;
+        self.count = c | 48;
+    }
+
+    /// Next `n` bits (0..=32) without consuming them.
+    #[inline(always)]
+    fn peek(&self, n: u32) -> u32 {
+        ((self.buf >> 1) >> (63 - n)) as u32
+    }
+
+    /// The next `n` bits (1..=16) as a table index.
+    #[inline(always)]
+    fn index(&self, n: u32) -> usize {
+        (self.buf >> (64 - n)) as usize
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        debug_assert!(n <= self.count & 63);
+        self.buf <<= n;
+        self.count = self.count.wrapping_sub(n);
+    }
+
+    /// Reads `n` bits (0..=32); the caller has ensured they are buffered.
+    #[inline(always)]
+    fn read(&mut self, n: u32) -> u32 {
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// Decodes one symbol; the caller has ensured 16 bits are buffered.
+    #[inline(always)]
+    fn decode<const N: usize>(&mut self, table: &[u32; N], tb: u32) -> usize {
+        let mut e = table[self.index(tb)];
+        if e & SUBTABLE != 0 {
+            e = self.subtable_entry(table, tb, e);
+        }
+        self.take(e)
+    }
+
+    /// Second-level lookup for pointer entry `e`: consumes the first-level
+    /// `tb` bits and returns the entry for the rest of the codeword.
+    #[inline(always)]
+    fn subtable_entry(&mut self, table: &[u32], tb: u32, e: u32) -> u32 {
+        self.consume(tb);
+        subtable_lookup(table, self.buf, e)
+    }
+
+    /// Consumes the codeword of symbol entry `e` and returns the symbol.
+    #[inline(always)]
+    fn take(&mut self, e: u32) -> usize {
+        debug_assert!(e & 31 <= self.count & 63);
+        // The entry's low five bits are the codeword length and bits 5..15
+        // are clear, so the entry itself serves as shift and as subtrahend.
+        self.buf = self.buf.wrapping_shl(e);
+        self.count = self.count.wrapping_sub(e);
+        (e >> 16) as usize
+    }
+
+    /// Bits consumed from the start of the input.
+    fn bit_position(&self) -> usize {
+        self.pos * 8 - (self.count & 63) as usize
+    }
+
+    /// Continues reading at byte `pos`, which must be word-aligned.
+    fn restart_at(&mut self, pos: usize) {
+        self.pos = pos;
+        self.buf = 0;
+        self.count = 0;
+    }
+}
+
+/// The subtable entry that pointer `e` and the next bits of `buf` select.
+/// Out of line (and taking values, so the bit reader stays in registers):
+/// codewords longer than a first-level index are rare.
+#[inline(never)]
+fn subtable_lookup(table: &[u32], buf: u64, e: u32) -> u32 {
+    let sub_bits = (e >> 8) & 31;
+    let idx = ((e >> 16) & 0x7FFF) as usize + (buf >> (64 - sub_bits)) as usize;
+    table.get(idx).copied().unwrap_or(0)
+}
+
+/// Copies the whole 16-bit words of `src` into `dst` with the two bytes of
+/// each word swapped. A trailing odd byte is not part of the bitstream.
+fn swap_words(src: &[u8], dst: &mut [u8]) {
+    const LO: u64 = 0x00FF_00FF_00FF_00FF;
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        let Some(&w) = s.first_chunk::<8>() else {
+            break;
+        };
+        let x = u64::from_le_bytes(w);
+        d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
+    }
+    for (d, s) in d8
+        .into_remainder()
+        .chunks_exact_mut(2)
+        .zip(s8.remainder().chunks_exact(2))
+    {
+        d[0] = s[1];
+        d[1] = s[0];
+    }
+}
+
+// ---- Huffman tables -----------------------------------------------------------
+
+/// Builds the decode table for the canonical code with the given lengths
+/// (each at most 16). Fails unless the code is complete or entirely empty.
 fn build_table(
     table: &mut [u32],
     tb: u32,
     lens: &[u8],
     sorted: &mut [u16],
 ) -> Result<(), DecompressError> {
-    huffman::build(table, tb, lens, sorted).map_err(|_| err::BAD_CODE)
+    // 32 entries, indexed with `& 31`, so the per-symbol loops need no
+    // bounds checks (lengths never exceed 16).
+    let mut count = [0u16; 32];
+    for &l in lens {
+        count[(l & 31) as usize] += 1;
+    }
+    // Kraft sum, in units of 2^-16.
+    let mut left: i32 = 1;
+    for &c in &count[1..=MAX_CODEWORD_LEN as usize] {
+        left = (left << 1) - c as i32;
+        if left < 0 {
+            return Err(err::BAD_CODE);
+        }
+    }
+    if left != 0 {
+        if left == 1 << MAX_CODEWORD_LEN {
+            // No codewords at all. wimlib accepts this (an encoder may send
+            // an empty length or aligned code) and then decodes symbol 0
+            // from zero bits; entry 0 means exactly that.
+            table[..1 << tb].fill(0);
+            return Ok(());
+        }
+        return Err(err::BAD_CODE);
+    }
+
+    // Sort symbols by (length, symbol): canonical codeword order. Unused
+    // symbols (length 0) sort first and are skipped; sorting them too saves
+    // an unpredictable branch per symbol.
+    let mut offs = [0u16; 32];
+    for l in 1..=MAX_CODEWORD_LEN as usize {
+        offs[l] = offs[l - 1] + count[l - 1];
+    }
+    for (sym, &l) in lens.iter().enumerate() {
+        let o = &mut offs[(l & 31) as usize];
+        sorted[*o as usize] = sym as u16;
+        *o += 1;
+    }
+    let sorted = &sorted[count[0] as usize..lens.len()];
+
+    // Codewords no longer than `tb` fill the first level in order, each
+    // repeated over every index that starts with it.
+    let mut i = 0;
+    let mut fill = 0usize;
+    while i < sorted.len() {
+        let l = lens[sorted[i] as usize] as u32;
+        if l > tb {
+            break;
+        }
+        let n = 1usize << (tb - l);
+        let e = ((sorted[i] as u32) << 16) | l;
+        let run = &mut table[fill..fill + n];
+        if n >= 4 {
+            // Runs are powers of two: whole 16-byte stores.
+            for c in run.chunks_exact_mut(4) {
+                c.copy_from_slice(&[e; 4]);
+            }
+        } else {
+            run.fill(e);
+        }
+        fill += n;
+        i += 1;
+    }
+
+    // Longer codewords: the remaining first-level slots, in order, each point
+    // to a subtable just wide enough for the codewords sharing that prefix.
+    let mut remaining = count;
+    let mut next_free = 1usize << tb;
+    let mut sub_start = 0usize;
+    let mut sub_bits = 0u32;
+    let mut sub_fill = 0usize;
+    let mut sub_size = 0usize; // 0: no open subtable
+    while i < sorted.len() {
+        let sym = sorted[i] as u32;
+        let l = lens[sym as usize] as u32;
+        if sub_fill == sub_size {
+            // Open a subtable for the next prefix: grow it until the
+            // codewords still to place fill it exactly.
+            sub_bits = l - tb;
+            let mut space = 1i32 << sub_bits;
+            loop {
+                space -= remaining[(tb + sub_bits) as usize] as i32;
+                if space <= 0 {
+                    break;
+                }
+                sub_bits += 1;
+                space <<= 1;
+            }
+            sub_start = next_free;
+            sub_size = 1 << sub_bits;
+            sub_fill = 0;
+            next_free += sub_size;
+            if next_free > table.len() {
+                return Err(err::BAD_CODE); // cannot happen for a complete code
+            }
+            table[fill] = SUBTABLE | ((sub_start as u32) << 16) | (sub_bits << 8);
+            fill += 1;
+        }
+        let n = 1usize << (tb + sub_bits - l);
+        table[sub_start + sub_fill..sub_start + sub_fill + n].fill((sym << 16) | (l - tb));
+        sub_fill += n;
+        remaining[l as usize] -= 1;
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Reads a pretree and, with it, `num` code lengths into `lens` as
@@ -268,7 +533,7 @@ fn read_lens(
 ) -> Result<(), DecompressError> {
     for (k, l) in pre_lens.iter_mut().enumerate() {
         if k % 8 == 0 {
-            bits.refill_swapped();
+            bits.refill();
         }
         *l = bits.read(4) as u8;
     }
@@ -284,10 +549,10 @@ fn read_lens(
         // One step takes at most 31 bits: a pretree symbol and either 4, 5
         // or 1 + 15 bits after it. Refill only when fewer remain, since most
         // steps take far fewer.
-        if bits.avail() < 31 {
-            bits.refill_swapped();
+        if bits.count & 63 < 31 {
+            bits.refill();
         }
-        let presym = decode::<PRE_TB, PRE_TABLE_SIZE>(bits, pre_table);
+        let presym = bits.decode(pre_table, PRE_TB);
         let (run, value) = match presym {
             0..=16 => {
                 lens[i] = delta_len(lens[i], presym);
@@ -298,7 +563,7 @@ fn read_lens(
             18 => (20 + bits.read(5) as usize, 0),
             _ => {
                 let run = 4 + bits.read(1) as usize;
-                let d = decode::<PRE_TB, PRE_TABLE_SIZE>(bits, pre_table);
+                let d = bits.decode(pre_table, PRE_TB);
                 // wimlib also takes 17 here, as a difference of 17 (= 0).
                 if d > 17 {
                     return Err(err::BAD_PRETREE_SYMBOL);
@@ -325,7 +590,7 @@ impl Tables {
     ) -> Result<(), DecompressError> {
         let t = self;
         if aligned {
-            bits.refill_swapped();
+            bits.refill();
             for l in t.aligned_lens.iter_mut() {
                 *l = bits.read(3) as u8;
             }
@@ -385,16 +650,16 @@ impl Tables {
         };
         // Fast loop: while two bytes of the block remain, a literal pair can
         // be written without checking for the end in between.
-        bits.refill_swapped();
+        bits.refill();
         while pos + 1 < out.len() {
             // At least 16 bits are buffered here, so the first lookup need
             // not wait for the refill. After it there are at least 48 bits:
             // enough for two main symbols, or for one main symbol plus a
             // length symbol and 16 verbatim offset bits. Literals dominate,
             // so take two per refill.
-            debug_assert!(bits.avail() >= 16);
+            debug_assert!(bits.count & 63 >= 16);
             let first = bits.index(MAIN_TB);
-            bits.refill_swapped();
+            bits.refill();
             let mut e = t.main[first];
             if e < LITERAL_LIMIT {
                 out[pos] = bits.take(e) as u8;
@@ -405,10 +670,10 @@ impl Tables {
                     pos += 1;
                     continue;
                 }
-                bits.refill_swapped();
+                bits.refill();
             }
             if e & SUBTABLE != 0 {
-                e = huffman::second_level(&t.main, MAIN_TB, bits.buf(), e);
+                e = bits.subtable_entry(&t.main, MAIN_TB, e);
             }
             let sym = bits.take(e);
             if sym < NUM_CHARS {
@@ -420,7 +685,7 @@ impl Tables {
             let mut len = m % NUM_LEN_HEADERS;
             let slot = m / NUM_LEN_HEADERS;
             if len == NUM_PRIMARY_LENS {
-                len += decode::<LEN_TB, LEN_TABLE_SIZE>(bits, &t.len);
+                len += bits.decode(&t.len, LEN_TB);
             }
             len += MIN_MATCH;
 
@@ -444,13 +709,13 @@ impl Tables {
                 let o = if ALIGNED && extra >= 3 {
                     // Up to 14 verbatim bits and a 7-bit aligned codeword may
                     // not both be buffered after the main and length symbols.
-                    bits.refill_swapped();
+                    bits.refill();
                     let hi = bits.read(extra - 3) << 3;
-                    hi + decode::<ALIGNED_TB, ALIGNED_TABLE_SIZE>(bits, &t.aligned) as u32
+                    hi + bits.decode(&t.aligned, ALIGNED_TB) as u32
                 } else {
                     if extra > 16 {
                         // Only in windows of 256 KiB and up.
-                        bits.refill_swapped();
+                        bits.refill();
                     }
                     bits.read(extra)
                 };
@@ -460,7 +725,7 @@ impl Tables {
                 r0 = offset;
             }
             // Restore the 16 bits the loop head relies on.
-            bits.refill_swapped();
+            bits.refill();
 
             if len > end - pos {
                 return Err(err::MATCH_TOO_LONG);
@@ -474,8 +739,8 @@ impl Tables {
         }
         if pos < end {
             // One byte left: only a literal fits.
-            bits.refill_swapped();
-            let sym = decode::<MAIN_TB, MAIN_TABLE_SIZE>(bits, &t.main);
+            bits.refill();
+            let sym = bits.decode(&t.main, MAIN_TB);
             if sym >= NUM_CHARS {
                 return Err(err::MATCH_TOO_LONG);
             }
@@ -484,6 +749,93 @@ impl Tables {
         *reps = [r0, r1, r2];
         *bits_out = b;
         Ok(())
+    }
+}
+
+/// Copies `len` bytes from `offset` bytes back to `out[pos..]`; the regions
+/// overlap when offset < len, which repeats the last `offset` bytes.
+/// Requires `1 <= offset <= pos` and `pos + len <= out.len()`.
+#[inline(always)]
+fn copy_match(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    debug_assert!(offset >= 1 && offset <= pos && pos + len <= out.len());
+    // (`offset > pos` was rejected by the caller; testing it again keeps the
+    // unsafe block below sound on its own, and costs nothing measurable.)
+    if offset < 8 || offset > pos || pos + len + 16 > out.len() {
+        copy_match_slow(out, pos, offset, len);
+        return;
+    }
+    let p = out.as_mut_ptr();
+    // SAFETY: stores cover [pos, pos + max(len, 16) rounded up to 16) which
+    // ends before pos + len + 16 <= out.len(); loads start at pos - offset
+    // >= 0 and each ends at most at the start of its own store (offset >= 8),
+    // so it is in bounds and reads bytes already written. Bytes stored past
+    // the match are overwritten by later output.
+    unsafe {
+        let mut src = p.add(pos - offset);
+        let mut dst = p.add(pos);
+        // Most matches are at most 16 bytes: two words, no loop branch.
+        dst.cast::<u64>()
+            .write_unaligned(src.cast::<u64>().read_unaligned());
+        dst.add(8)
+            .cast::<u64>()
+            .write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+        if len > 16 {
+            let end = dst.add(len);
+            src = src.add(16);
+            dst = dst.add(16);
+            loop {
+                dst.cast::<u64>()
+                    .write_unaligned(src.cast::<u64>().read_unaligned());
+                dst.add(8)
+                    .cast::<u64>()
+                    .write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+                dst = dst.add(16);
+                src = src.add(16);
+                if dst >= end {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// `copy_match` for offsets under 8 (overlapping patterns) and for matches
+/// near the end of the block.
+#[inline(never)]
+fn copy_match_slow(out: &mut [u8], pos: usize, offset: usize, len: usize) {
+    if offset == 1 {
+        let b = out[pos - 1];
+        out[pos..pos + len].fill(b);
+        return;
+    }
+    if pos + len + 16 > out.len() {
+        for i in pos..pos + len {
+            out[i] = out[i - offset];
+        }
+        return;
+    }
+    // Offsets 2 to 7: copy the first eight bytes one at a time. From there
+    // on the output also repeats with any multiple of `offset`, so the rest
+    // goes by words from the smallest multiple that is at least 8 back.
+    for i in pos..pos + 8 {
+        out[i] = out[i - offset];
+    }
+    if len <= 8 {
+        return;
+    }
+    const STRIDE: [usize; 8] = [0, 0, 8, 9, 8, 10, 12, 14];
+    let stride = STRIDE[offset & 7];
+    let end = pos + len;
+    let mut dst = pos + 8;
+    // Room for whole words was checked above; `dst - stride` is at least
+    // `pos + 8 - 14 >= pos - 6 >= 1` because `pos >= offset`, and the
+    // longest stride (14) goes with offset 7.
+    while dst < end {
+        let Some(&w) = out.get(dst - stride..).and_then(|s| s.first_chunk::<8>()) else {
+            break;
+        };
+        out[dst..dst + 8].copy_from_slice(&w);
+        dst += 8;
     }
 }
 
@@ -616,14 +968,14 @@ impl Decompressor for LzxDecompressor {
         let words = input.len() & !1;
         swap_words(&input[..words], &mut self.stream[..words]);
         self.stream[words..words + STREAM_PAD].fill(0);
-        let mut bits = Bits::new(&self.stream[..words + STREAM_PAD], 0);
+        let mut bits = Bits::new(&self.stream[..words + STREAM_PAD]);
         // An E8 byte can only enter the output as a literal or inside an
         // uncompressed block; if neither happens the E8 pass can be skipped.
         let mut may_have_e8 = false;
         let mut pos = 0;
 
         while pos < output.len() {
-            bits.refill_swapped();
+            bits.refill();
             let block_type = bits.read(3);
             if !(BLOCK_VERBATIM..=BLOCK_UNCOMPRESSED).contains(&block_type) {
                 return Err(err::BAD_BLOCK_TYPE);
@@ -691,7 +1043,74 @@ mod tests {
     //! Huffman codes from symbol counts, every block type) so that they need
     //! no external files; real wimlib-made WIMs were checked separately.
     use super::*;
-    use crate::codec::test_util::{canonical_codes, Rng, WordWriter as BitWriter};
+
+    /// Fixed-seed xorshift, so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// MSB-first writer of 16-bit little-endian words, with raw bytes
+    /// allowed at word boundaries (for uncompressed blocks).
+    #[derive(Default)]
+    struct BitWriter {
+        out: Vec<u8>,
+        cur: u32,
+        n: u32,
+    }
+    impl BitWriter {
+        fn put(&mut self, v: u32, n: u32) {
+            for i in (0..n).rev() {
+                self.cur = (self.cur << 1) | ((v >> i) & 1);
+                self.n += 1;
+                if self.n == 16 {
+                    self.out.extend_from_slice(&(self.cur as u16).to_le_bytes());
+                    self.cur = 0;
+                    self.n = 0;
+                }
+            }
+        }
+        /// Pads to a word boundary with 1..=16 zero bits, as an
+        /// uncompressed block header requires.
+        fn align_1_to_16(&mut self) {
+            let pad = 16 - self.n;
+            self.put(0, pad);
+        }
+        fn finish(mut self) -> Vec<u8> {
+            if self.n > 0 {
+                self.put(0, 16 - self.n);
+            }
+            self.out
+        }
+    }
+
+    /// Canonical codewords for the given lengths.
+    fn canonical_codes(lens: &[u8]) -> Vec<u32> {
+        let mut count = [0u32; 17];
+        for &l in lens {
+            count[l as usize] += 1;
+        }
+        count[0] = 0;
+        let mut next = [0u32; 18];
+        for l in 1..=16 {
+            next[l] = (next[l - 1] + count[l - 1]) << 1;
+        }
+        lens.iter()
+            .map(|&l| {
+                let c = next[l as usize];
+                next[l as usize] += 1;
+                c
+            })
+            .collect()
+    }
 
     /// Huffman code lengths (at most `max`) for the given symbol counts; every
     /// symbol with a nonzero count gets a codeword. At least two symbols are

@@ -12,7 +12,8 @@
 //!
 //! What the codecs share lives beside them: `huffman` (canonical-Huffman
 //! decode tables), `bits` (the forward and backward word bit readers) and
-//! `lz` (the match copy); each codec file keeps what is its own format.
+//! `lz` (the match copy), used by XPRESS and LZMS; each codec file keeps
+//! what is its own format. LZX keeps its own (see `bits`).
 
 #[cfg(feature = "codec-bench")]
 pub mod bench;

@@ -1,6 +1,6 @@
 //! Test helpers shared by the codec tests: a seeded generator, canonical
 //! codewords for a set of lengths, and a writer of MSB-first 16-bit
-//! little-endian words (the bit layout XPRESS and LZX share).
+//! little-endian words (the bit layout of XPRESS and LZX).
 
 /// Fixed-seed xorshift64 (13, 7, 17), so failures reproduce. LZMS's
 /// wimlib-compressed sample was made from data this generator produced, so
@@ -65,13 +65,6 @@ impl WordWriter {
                 self.n = 0;
             }
         }
-    }
-
-    /// Pads to a word boundary with 1..=16 zero bits (an LZX uncompressed
-    /// block header wants a whole word when already aligned).
-    pub fn align_1_to_16(&mut self) {
-        let pad = 16 - self.n;
-        self.put(0, pad);
     }
 
     /// The words, the last one padded with zero bits.
