@@ -16,6 +16,13 @@
 #
 # Usage: scripts/bench-codecs.sh [xpress lzx lzms solid]   (default: all four)
 #   BENCH_ROUNDS=N (default 5)
+#   BENCH_BASE=REV  compare with the decoders of git revision REV instead of
+#                   wimlib: REV's tree (git archive) is built in
+#                   target/codec-bench/base-src with its own target dir, and
+#                   each round runs base and this tree's build alternately
+#                   (the order swapping every round), natively and in wasm,
+#                   on the same corpora; the lines print both medians and
+#                   new/base.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${BENCH_DIR:-tests/fixtures/generated/codec-bench}"
@@ -34,6 +41,27 @@ cargo build -q --release --lib --target wasm32-unknown-unknown --no-default-feat
 wasm-bindgen --target web --out-dir target/codec-bench/web \
     target/wasm32-unknown-unknown/release/wimproof.wasm
 bin=target/release/examples/codec_bench
+base=()
+if [[ -n ${BENCH_BASE:-} ]]; then
+    rev=$(git rev-parse --verify "$BENCH_BASE^{commit}")
+    bsrc=target/codec-bench/base-src
+    # Re-extract only for another revision, so cargo's cache stays valid.
+    if [[ "$(cat "$bsrc.rev" 2>/dev/null)" != "$rev" ]]; then
+        rm -rf "$bsrc"
+        mkdir -p "$bsrc"
+        git archive "$rev" | tar -x -C "$bsrc"
+        echo "$rev" > "$bsrc.rev"
+    fi
+    btarget=$PWD/target/codec-bench/base-target
+    (cd "$bsrc" &&
+        CARGO_TARGET_DIR=$btarget cargo build -q --release --example codec_bench --features codec-bench &&
+        CARGO_TARGET_DIR=$btarget cargo build -q --release --lib --target wasm32-unknown-unknown \
+            --no-default-features --features codec-bench)
+    wasm-bindgen --target web --out-dir target/codec-bench/base-web \
+        "$btarget/wasm32-unknown-unknown/release/wimproof.wasm"
+    base=(--base "$btarget/release/examples/codec_bench" target/codec-bench/base-web)
+    echo "bench-codecs.sh: base ${rev:0:12} ($BENCH_BASE) against this tree" >&2
+fi
 
 list="$dir/sources.txt"
 : > "$list.new"
@@ -46,7 +74,9 @@ mv "$list.new" "$list"
 sets=()
 for k in "${kinds[@]}"; do
     wim="$dir/$k.wim"
-    if [[ ! -f $wim ]]; then
+    corpus=target/codec-bench/$k.chunks
+    # Comparing builds needs only the corpus; the WIM is for wimlib's timing.
+    if [[ ! -f $wim && ! ( -n ${BENCH_BASE:-} && -f $corpus ) ]]; then
         case $k in
             solid) opts=(--solid) ;;
             xpress|lzx|lzms) opts=(--compress="$k") ;;
@@ -56,8 +86,7 @@ for k in "${kinds[@]}"; do
         wimlib-imagex capture --source-list "$list" "$wim.tmp" bench "${opts[@]}" --no-acls >/dev/null
         mv "$wim.tmp" "$wim"
     fi
-    corpus=target/codec-bench/$k.chunks
     [[ -f $corpus && $corpus -nt $wim ]] || "$bin" extract "$wim" "$corpus" >&2
     sets+=("$k=$corpus=$wim")
 done
-node tests/browser/codec-bench.mjs "$bin" target/codec-bench/web "${sets[@]}"
+node tests/browser/codec-bench.mjs "${base[@]}" "$bin" target/codec-bench/web "${sets[@]}"

@@ -2,9 +2,11 @@
 //!
 //! This module owns everything needed to turn one LZMS-compressed WIM chunk
 //! back into its bytes: the range decoder and its adaptive bit models, the
-//! adaptive Huffman codes and their table builder, the match decoding with
-//! its repeat-offset queues, and the x86 post-filter. Nothing is shared with
-//! the other codecs.
+//! adaptive Huffman codes (their lengths, rebuilt from symbol frequencies),
+//! the match decoding with its repeat-offset queues, the delta matches and
+//! the x86 post-filter. Shared with the other codecs: the decode-table
+//! builder (`huffman`), the backward bit reader (`bits::BackwardBits`) and
+//! the LZ match copy (`lz`).
 //!
 //! # The format, as this decoder reads it
 //!
@@ -72,7 +74,12 @@
 //! The code here is our own; the checks against real data are described in
 //! the tests at the end of this file.
 
+use super::bits::BackwardBits;
+use super::huffman;
+use super::lz::copy_match;
 use super::{DecompressError, Decompressor};
+
+type BitReader<'a> = BackwardBits<'a>;
 
 /// Largest chunk accepted: WIM allows LZMS chunks of up to 1 GiB (wimlib's
 /// limit). The x86 filter's positions are 32-bit signed numbers, which this
@@ -99,19 +106,14 @@ const LENGTH_TABLE_BITS: u32 = 8;
 /// second level.
 const POWER_TABLE_BITS: u32 = 7;
 
-/// Table sizes: the primary table plus room for second-level tables. A
-/// second-level table of `2^b` entries (`b` at most `15 - table_bits`)
-/// holds at least `b + 1` codewords, the fewest a complete subtree of depth
-/// `b` can have, so each symbol needs at most `2^b / (b + 1)` entries there.
-const fn table_size(table_bits: u32, num_syms: usize) -> usize {
-    let b = MAX_CODEWORD_LEN as u32 - table_bits;
-    let per_symbol = (1usize << b).div_ceil(b as usize + 1);
-    (1 << table_bits) + per_symbol * num_syms
-}
+/// Table sizes (see `huffman::table_size`).
 const LITERAL_TABLE_SIZE: usize = table_size(LITERAL_TABLE_BITS, NUM_LITERAL_SYMS);
 const OFFSET_TABLE_SIZE: usize = table_size(OFFSET_TABLE_BITS, MAX_OFFSET_SYMS);
 const LENGTH_TABLE_SIZE: usize = table_size(LENGTH_TABLE_BITS, NUM_LENGTH_SYMS);
 const POWER_TABLE_SIZE: usize = table_size(POWER_TABLE_BITS, NUM_POWER_SYMS);
+const fn table_size(table_bits: u32, num_syms: usize) -> usize {
+    huffman::table_size(table_bits, num_syms, MAX_CODEWORD_LEN as u32)
+}
 
 // ---------------------------------------------------------------------------
 // Slot tables
@@ -276,101 +278,7 @@ impl<const N: usize> BitModel<N> {
 }
 
 // ---------------------------------------------------------------------------
-// Backward stream: bits for Huffman symbols and verbatim extra bits
-
-/// Bit reader over the backward word stream. `buf` holds `avail` unread bits
-/// at its top; the bits below them are always zero.
-struct BitReader<'a> {
-    input: &'a [u8],
-    /// Byte index just past the next word to read (words are read downwards).
-    pos: usize,
-    buf: u64,
-    avail: u32,
-}
-
-impl<'a> BitReader<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        BitReader {
-            input,
-            pos: input.len(),
-            buf: 0,
-            avail: 0,
-        }
-    }
-
-    /// Makes at least `n` (at most 48) bits available.
-    #[inline(always)]
-    fn ensure(&mut self, n: u32) {
-        if self.avail < n {
-            self.refill();
-        }
-    }
-
-    /// Tops the buffer up to more than 48 bits. Requires `avail < 48`.
-    #[inline(always)]
-    fn refill(&mut self) {
-        if self.pos >= 8 {
-            // Eight bytes read as one little-endian u64 put the word nearest
-            // the end on top, which is exactly the order the bits are read in.
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&self.input[self.pos - 8..self.pos]);
-            let v = u64::from_le_bytes(b);
-            let words = (64 - self.avail) >> 4;
-            let bits = words * 16;
-            self.buf |= (v >> (64 - bits)) << (64 - self.avail - bits);
-            self.avail += bits;
-            self.pos -= 2 * words as usize;
-        } else {
-            self.refill_slow();
-        }
-    }
-
-    /// Near the start of the chunk: word by word, then zeros, as wimlib
-    /// reads past the start of the stream.
-    #[cold]
-    #[inline(never)]
-    fn refill_slow(&mut self) {
-        while self.avail <= 48 {
-            let w = if self.pos >= 2 {
-                self.pos -= 2;
-                u16::from_le_bytes([self.input[self.pos], self.input[self.pos + 1]])
-            } else {
-                0
-            };
-            self.buf |= (w as u64) << (48 - self.avail);
-            self.avail += 16;
-        }
-    }
-
-    /// The next `n` bits (0..=32) without consuming them.
-    #[inline(always)]
-    fn peek(&self, n: u32) -> u32 {
-        // Two shifts so that n = 0 gives 0 instead of a 64-bit shift.
-        ((self.buf >> 1) >> (63 - n)) as u32
-    }
-
-    #[inline(always)]
-    fn consume(&mut self, n: u32) {
-        self.buf <<= n;
-        self.avail -= n;
-    }
-
-    /// Reads `n` (0..=32) bits that `ensure` already made available.
-    #[inline(always)]
-    fn take(&mut self, n: u32) -> u32 {
-        let v = self.peek(n);
-        self.consume(n);
-        v
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Adaptive Huffman codes
-
-/// Decode-table entry layout: symbol (or second-level table start) in the
-/// high 16 bits, bit count to consume (or second-level index width) in the
-/// low 8 bits, and this flag for "go to a second-level table".
-const SUBTABLE: u32 = 1 << 8;
 
 /// Scratch space for rebuilding a code, shared by the five codes.
 struct CodeBuilder {
@@ -382,8 +290,11 @@ struct CodeBuilder {
     node_parent: [u16; MAX_SYMS],
     node_depth: [u8; MAX_SYMS],
     lens: [u8; MAX_SYMS],
-    /// Symbols ordered by (codeword length, symbol): canonical order.
+    /// Scratch for the table builder.
     by_len: [u16; MAX_SYMS],
+    /// Set if a table could not be built, which the construction above
+    /// rules out; checked once per chunk so that it cannot go unnoticed.
+    failed: bool,
 }
 
 const SYMBOL_BITS: u32 = 10;
@@ -397,6 +308,7 @@ impl CodeBuilder {
             node_depth: [0; MAX_SYMS],
             lens: [0; MAX_SYMS],
             by_len: [0; MAX_SYMS],
+            failed: false,
         }
     }
 
@@ -500,81 +412,20 @@ impl CodeBuilder {
         counts
     }
 
-    /// Builds the code for `freqs` and writes its decode table: a primary
-    /// table indexed by the next `table_bits` bits, with second-level tables
-    /// after it for the longer codewords, each just wide enough for the
-    /// codewords that share its prefix.
+    /// Builds the code for `freqs` and writes its decode table (layout:
+    /// `huffman`), with a first level of `table_bits`.
     fn build(&mut self, freqs: &[u32], table_bits: u32, table: &mut [u32]) {
         let n = freqs.len();
         let counts = self.compute_lengths(freqs);
-
-        // Canonical order: by length, then by symbol.
-        let mut start = [0usize; MAX_CODEWORD_LEN + 2];
-        for len in 1..=MAX_CODEWORD_LEN {
-            start[len + 1] = start[len] + counts[len] as usize;
+        let mut count = [0u16; 32];
+        for (c, &k) in count.iter_mut().zip(&counts) {
+            *c = k as u16;
         }
-        for sym in 0..n {
-            let len = self.lens[sym] as usize;
-            let slot = &mut start[len];
-            if let Some(dst) = self.by_len.get_mut(*slot) {
-                *dst = sym as u16;
-            }
-            *slot += 1;
-        }
-
-        // Codewords up to table_bits long each fill a run of primary
-        // entries; in canonical order the runs are consecutive.
-        let tb = table_bits as usize;
-        let primary = 1usize << tb;
-        let mut cursor = 0usize;
-        let mut next = 0usize; // index into by_len
-        for (len, &count) in counts.iter().enumerate().take(tb + 1).skip(1) {
-            let span = 1usize << (tb - len);
-            for _ in 0..count {
-                let sym = self.by_len[next] as u32;
-                next += 1;
-                let end = (cursor + span).min(primary);
-                table[cursor..end].fill((sym << 16) | len as u32);
-                cursor = end;
-            }
-        }
-
-        // The rest of the primary table points to second-level tables.
-        let mut remaining = counts;
-        let mut len = tb + 1;
-        let mut free = primary;
-        while cursor < primary && len <= MAX_CODEWORD_LEN {
-            while len < MAX_CODEWORD_LEN && remaining[len] == 0 {
-                len += 1;
-            }
-            // Smallest width whose codewords (all at least `len` long, taken
-            // in order) exactly cover this prefix.
-            let mut width = len - tb;
-            let mut covered = remaining[len] as usize;
-            while covered < (1 << width) && tb + width < MAX_CODEWORD_LEN {
-                width += 1;
-                covered = 2 * covered + remaining[tb + width] as usize;
-            }
-            let size = 1usize << width;
-            if free + size > table.len() {
-                break; // cannot happen for a complete code
-            }
-            table[cursor] = ((free as u32) << 16) | SUBTABLE | width as u32;
-            cursor += 1;
-            let mut fill = 0usize;
-            while fill < size && next < n {
-                while len < MAX_CODEWORD_LEN && remaining[len] == 0 {
-                    len += 1;
-                }
-                let sym = self.by_len[next] as u32;
-                next += 1;
-                remaining[len] = remaining[len].saturating_sub(1);
-                let span = 1usize << (tb + width).saturating_sub(len);
-                let end = (fill + span).min(size);
-                table[free + fill..free + end].fill((sym << 16) | (len - tb) as u32);
-                fill = end;
-            }
-            free += size;
+        count[0] = 0;
+        if huffman::build_counted(table, table_bits, &self.lens[..n], &count, &mut self.by_len)
+            .is_err()
+        {
+            self.failed = true;
         }
     }
 }
@@ -624,17 +475,8 @@ impl<const NSYM: usize, const TABLE_BITS: u32, const TSIZE: usize>
     /// Decodes one symbol; at least 15 bits must be available in `bits`.
     #[inline(always)]
     fn decode(&mut self, bits: &mut BitReader, builder: &mut CodeBuilder) -> usize {
-        let entry = self.table[(bits.buf >> (64 - TABLE_BITS)) as usize & ((1 << TABLE_BITS) - 1)];
-        let entry = if entry & SUBTABLE == 0 {
-            entry
-        } else {
-            bits.consume(TABLE_BITS);
-            let width = entry & 0xFF;
-            let index = (entry >> 16) as usize + bits.peek(width) as usize;
-            // Only a corrupted table could miss; treat it as symbol 0.
-            self.table.get(index).copied().unwrap_or(0)
-        };
-        bits.consume(entry & 0xFF);
+        let entry = huffman::lookup::<TABLE_BITS, TSIZE>(&self.table, bits.buf());
+        bits.consume(entry & 31);
         let sym = (entry >> 16) as usize;
         if let Some(f) = self.freqs.get_mut(sym) {
             *f += 1;
@@ -751,8 +593,14 @@ impl Decompressor for LzmsDecompressor {
             ));
         }
         let st = &mut *self.state;
+        st.builder.failed = false;
         st.reset(output.len());
         st.decode_items(input, output)?;
+        if st.builder.failed {
+            return Err(DecompressError::new(
+                "LZMS Huffman table could not be built",
+            ));
+        }
         undo_x86_filter(output, &mut st.x86);
         Ok(())
     }
@@ -905,32 +753,6 @@ impl State {
         bits.ensure(MAX_CODEWORD_LEN as u32 + 30);
         let slot = self.length.decode(bits, &mut self.builder);
         (LENGTH_BASE[slot] + bits.take(LENGTH_EXTRA[slot] as u32)) as usize
-    }
-}
-
-/// Copies an LZ match whose bounds were checked: `offset` in 1..=pos and
-/// `pos + length <= out.len()`. Overlap repeats the last `offset` bytes.
-#[inline(always)]
-fn copy_match(out: &mut [u8], pos: usize, offset: usize, length: usize) {
-    let src = pos - offset;
-    if offset >= 8 && out.len() - pos >= length + 8 {
-        // Eight bytes at a time, possibly writing up to 7 bytes past the
-        // match; later items overwrite them. Each load reads only bytes
-        // already final, since it ends at least 8 bytes behind its store.
-        let mut k = 0;
-        while k < length {
-            let mut v = [0u8; 8];
-            v.copy_from_slice(&out[src + k..src + k + 8]);
-            out[pos + k..pos + k + 8].copy_from_slice(&v);
-            k += 8;
-        }
-    } else if offset == 1 {
-        let b = out[src];
-        out[pos..pos + length].fill(b);
-    } else {
-        for i in pos..pos + length {
-            out[i] = out[i - offset];
-        }
     }
 }
 
@@ -1092,24 +914,9 @@ fn undo_x86_filter(data: &mut [u8], targets: &mut X86Targets) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::test_util::Rng;
 
     // ---- Test helpers
-
-    /// Small deterministic PRNG (xorshift64) so the tests need no crates.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
 
     /// The data behind `SAMPLE_LZMS`: text, x86-like code whose call and
     /// RIP-relative targets repeat (so the compressor's x86 filter rewrites
@@ -1295,21 +1102,13 @@ mod tests {
             for (sym, &l) in lens.iter().enumerate() {
                 let code = next_code[l as usize];
                 next_code[l as usize] += 1;
-                let mut bits = BitReader {
-                    input: &[],
-                    pos: 0,
-                    buf: (code as u64) << (64 - l),
-                    avail: 64,
-                };
+                let buf = (code as u64) << (64 - l);
                 let tb = table_bits;
-                let mut entry = table[(bits.buf >> (64 - tb)) as usize];
-                if entry & SUBTABLE != 0 {
-                    bits.consume(tb);
-                    entry = table[(entry >> 16) as usize + bits.peek(entry & 0xFF) as usize];
-                    assert_eq!(entry & 0xFF, l as u32 - tb);
-                } else {
-                    assert_eq!(entry & 0xFF, l as u32);
+                let mut entry = table[(buf >> (64 - tb)) as usize];
+                if entry & huffman::SUBTABLE != 0 {
+                    entry = huffman::second_level(&table, tb, buf, entry);
                 }
+                assert_eq!(entry & 31, l as u32);
                 assert_eq!((entry >> 16) as usize, sym);
             }
         }

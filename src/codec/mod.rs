@@ -9,11 +9,21 @@
 //! A decoder returns an error only for data that is not a valid encoding of
 //! exactly `output.len()` bytes; it never panics, never writes outside
 //! `output`, and never reads outside `input`, whatever the bytes.
+//!
+//! What the codecs share lives beside them: `huffman` (canonical-Huffman
+//! decode tables), `bits` (the forward and backward word bit readers) and
+//! `lz` (the match copy), used by XPRESS and LZMS; each codec file keeps
+//! what is its own format. LZX keeps its own (see `bits`).
 
 #[cfg(feature = "codec-bench")]
 pub mod bench;
+pub(crate) mod bits;
+pub(crate) mod huffman;
+pub(crate) mod lz;
 pub mod lzms;
 pub mod lzx;
+#[cfg(test)]
+mod test_util;
 pub mod xpress;
 
 use std::fmt;

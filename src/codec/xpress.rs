@@ -1,10 +1,13 @@
 //! XPRESS-Huffman chunk decoder: one WIM chunk of XPRESS data in, the exact
 //! uncompressed bytes out.
 //!
-//! Owns: turning the 256-byte code-length header into a decode table,
-//! reading the interleaved bit/byte stream, and replaying literals and
-//! matches into the caller's buffer. Chunk boundaries, the raw-chunk case
-//! (compressed size == uncompressed size) and hashing belong to the caller.
+//! Owns: unpacking the 256-byte code-length header, reading the length
+//! escape bytes that sit between the stream's words, and turning symbols
+//! into literals and matches in the caller's buffer. The decode table
+//! (`huffman`), the word reader (`bits::WordBits`, reading the chunk as
+//! stored) and the match copy (`lz`) are shared with the other codecs.
+//! Chunk boundaries, the raw-chunk case (compressed size == uncompressed
+//! size) and hashing belong to the caller.
 //!
 //! Format: [MS-XCA] "Xpress Compression Algorithm", the LZ77+Huffman
 //! variant (§2.1 compression, §2.2 decompression). In short:
@@ -38,6 +41,9 @@
 //! * Where wimlib silently reads missing input as zero bits, we reject a
 //!   chunk that needs bits or escape bytes beyond its end; a well-formed
 //!   chunk never does. Zero bits are only used as look-ahead padding.
+use super::bits::WordBits;
+use super::huffman::{self, CodeError};
+use super::lz::copy_match;
 use super::{DecompressError, Decompressor};
 
 /// Symbols in the alphabet: 256 literals, then 256 match headers.
@@ -51,30 +57,12 @@ const MAX_CHUNK: usize = 65536;
 const HEADER_LEN: usize = NUM_SYMBOLS / 2;
 
 /// Codewords of up to this many bits resolve with one table look-up;
-/// longer ones take a second look-up in a small per-prefix subtable.
+/// longer ones take a second look-up (layout: `huffman`).
 const TABLE_BITS: u32 = 12;
-/// Bits a subtable is indexed by: enough to reach the longest codeword.
-const SUB_BITS: u32 = MAX_CODE_LEN - TABLE_BITS;
-/// Each primary slot that needs a subtable has at least one long codeword,
-/// so there are at most min(512, 2^TABLE_BITS) subtables.
-const TABLE_LEN: usize =
-    (1 << TABLE_BITS) + min_usize(NUM_SYMBOLS, 1 << TABLE_BITS) * (1 << SUB_BITS);
-
-/// Table entries are u16. A leaf holds the full codeword length in bits
-/// 0..4 and the symbol in bits 4..13, so a literal leaf is below
-/// `LITERAL_LIMIT`. An entry with `SUBTABLE` set instead holds the index at
-/// which that prefix's subtable starts.
-const SUBTABLE: u16 = 0x8000;
-const SYM_SHIFT: u32 = 4;
-const LITERAL_LIMIT: u16 = 256 << SYM_SHIFT;
-
-const fn min_usize(a: usize, b: usize) -> usize {
-    if a < b {
-        a
-    } else {
-        b
-    }
-}
+const TABLE_LEN: usize = huffman::table_size(TABLE_BITS, NUM_SYMBOLS, MAX_CODE_LEN);
+/// Leaf entries below this are literals; match headers and pointers to
+/// second-level tables are above.
+const LITERAL_LIMIT: u32 = 256 << 16;
 
 const ERR_SHORT_HEADER: DecompressError =
     DecompressError::new("XPRESS chunk shorter than its 256-byte code-length table");
@@ -91,8 +79,10 @@ const ERR_EXHAUSTED: DecompressError =
 /// Reusable XPRESS decoder. Holds only the decode table and scratch space
 /// for building it, so decoding a chunk never allocates.
 pub struct XpressDecompressor {
-    table: [u16; TABLE_LEN],
-    /// Symbols sorted by (code length, symbol): the canonical code order.
+    table: [u32; TABLE_LEN],
+    /// The header's 512 code lengths, one a byte.
+    lens: [u8; NUM_SYMBOLS],
+    /// Scratch for the table builder.
     sorted: [u16; NUM_SYMBOLS],
 }
 
@@ -101,98 +91,26 @@ impl XpressDecompressor {
     pub fn new() -> Self {
         XpressDecompressor {
             table: [0; TABLE_LEN],
+            lens: [0; NUM_SYMBOLS],
             sorted: [0; NUM_SYMBOLS],
         }
     }
 
     /// Builds the decode table from the 256-byte header. Fails if the
     /// lengths over-fill the code space, or leave part of it unused while
-    /// defining at least one codeword.
+    /// defining at least one codeword (the empty code is accepted: see the
+    /// module docs).
     fn build_table(&mut self, header: &[u8; HEADER_LEN]) -> Result<(), DecompressError> {
-        let mut count = [0u16; MAX_CODE_LEN as usize + 1];
-        for &b in header {
-            count[(b & 15) as usize] += 1;
-            count[(b >> 4) as usize] += 1;
+        for (pair, &b) in self.lens.chunks_exact_mut(2).zip(header) {
+            pair[0] = b & 15;
+            pair[1] = b >> 4;
         }
-
-        // Kraft sum, in units of 2^-len: `left` is the unused share of the
-        // code space after all codewords of up to `len` bits.
-        let mut left: i32 = 1;
-        for &n in &count[1..] {
-            left = (left << 1) - n as i32;
-            if left < 0 {
-                return Err(ERR_OVERSUBSCRIBED);
+        huffman::build(&mut self.table, TABLE_BITS, &self.lens, &mut self.sorted).map_err(|e| {
+            match e {
+                CodeError::Oversubscribed => ERR_OVERSUBSCRIBED,
+                CodeError::Incomplete | CodeError::TableTooSmall => ERR_INCOMPLETE,
             }
-        }
-        if left != 0 {
-            if count[0] as usize == NUM_SYMBOLS {
-                // Empty code (see module docs): every look-up yields literal
-                // 0 with a length of 0 bits.
-                self.table[..1 << TABLE_BITS].fill(0);
-                return Ok(());
-            }
-            return Err(ERR_INCOMPLETE);
-        }
-
-        // Counting sort into canonical order. Unused symbols (length 0) are
-        // sorted too, after all the others, which keeps the loop free of
-        // branches; nothing reads them.
-        let mut next = [0u16; MAX_CODE_LEN as usize + 1];
-        for len in 1..MAX_CODE_LEN as usize {
-            next[len + 1] = next[len] + count[len];
-        }
-        next[0] = NUM_SYMBOLS as u16 - count[0];
-        for (i, &b) in header.iter().enumerate() {
-            let lo = &mut next[(b & 15) as usize];
-            self.sorted[*lo as usize & (NUM_SYMBOLS - 1)] = 2 * i as u16;
-            *lo += 1;
-            let hi = &mut next[(b >> 4) as usize];
-            self.sorted[*hi as usize & (NUM_SYMBOLS - 1)] = 2 * i as u16 + 1;
-            *hi += 1;
-        }
-
-        // Short codewords: in canonical order each one owns the next
-        // 2^(TABLE_BITS - len) primary slots, so the fill is one sweep.
-        let mut pos = 0usize;
-        let mut si = 0usize;
-        for len in 1..=TABLE_BITS {
-            let span = 1usize << (TABLE_BITS - len);
-            for _ in 0..count[len as usize] {
-                let entry = (self.sorted[si] << SYM_SHIFT) | len as u16;
-                si += 1;
-                self.table[pos..pos + span].fill(entry);
-                pos += span;
-            }
-        }
-
-        // Long codewords: the primary slots left are their TABLE_BITS-bit
-        // prefixes, in increasing order. Give each prefix a subtable of
-        // 2^SUB_BITS entries as it first appears. Because the code is
-        // complete, every subtable ends up fully covered.
-        let mut code = pos as u32; // next canonical codeword, `len` bits wide
-        let mut sub_next = 1usize << TABLE_BITS;
-        let mut cur_prefix = usize::MAX;
-        let mut cur_base = 0usize;
-        for len in TABLE_BITS + 1..=MAX_CODE_LEN {
-            code <<= 1;
-            let span = 1usize << (MAX_CODE_LEN - len);
-            for _ in 0..count[len as usize] {
-                let entry = (self.sorted[si] << SYM_SHIFT) | len as u16;
-                si += 1;
-                let prefix = (code >> (len - TABLE_BITS)) as usize;
-                if prefix != cur_prefix {
-                    cur_prefix = prefix;
-                    cur_base = sub_next;
-                    sub_next += 1 << SUB_BITS;
-                    self.table[prefix] = SUBTABLE | cur_base as u16;
-                }
-                let suffix = (code & ((1 << (len - TABLE_BITS)) - 1)) as usize;
-                let start = cur_base + (suffix << (MAX_CODE_LEN - len));
-                self.table[start..start + span].fill(entry);
-                code += 1;
-            }
-        }
-        Ok(())
+        })
     }
 }
 
@@ -202,11 +120,16 @@ impl Default for XpressDecompressor {
     }
 }
 
+/// The table entry for the codeword at the top of `buf` (at least 15 bits
+/// must be buffered), with the full codeword length.
+#[inline(always)]
+fn lookup(table: &[u32; TABLE_LEN], buf: u64) -> u32 {
+    huffman::lookup::<TABLE_BITS, TABLE_LEN>(table, buf)
+}
+
 impl Decompressor for XpressDecompressor {
-    /// Bit reading. `bits` holds the next `nbits` unread bits of the stream,
-    /// left-aligned; `pos` is where the next 16-bit word starts. Each step
-    /// tops `nbits` up to 48..=63 with whole words, enough for one symbol
-    /// (15 bits) plus one offset (15 bits).
+    /// Bit reading: `bits` tops up to 48..=63 bits with whole words at each
+    /// step, enough for one symbol (15 bits) plus one offset (15 bits).
     ///
     /// Escape bytes: [MS-XCA]'s reader keeps between 16 and 31 bits buffered
     /// once it has decoded a symbol (it loads a word whenever it drops below
@@ -216,8 +139,9 @@ impl Decompressor for XpressDecompressor {
     /// that reader would hold; they are re-read after the escape bytes.
     ///
     /// Past the end of the input, words read as zero so that look-ahead
-    /// never fails; `pos` keeps counting as if they were there. At the end we
-    /// check that no bit of such a padding word was actually consumed.
+    /// never fails; the reader's position keeps counting as if they were
+    /// there. At the end we check that no bit of such a padding word was
+    /// actually consumed.
     ///
     /// Each symbol is looked up before the refill that follows it: a refill
     /// only adds bits below those already held, and at least 18 are held at
@@ -234,40 +158,31 @@ impl Decompressor for XpressDecompressor {
         let table = &self.table;
 
         let in_len = input.len();
-        let fast_limit = in_len - 8; // in_len >= HEADER_LEN
         let out_len = output.len();
-        let mut bits: u64 = 0;
-        let mut nbits: u32 = 0;
-        let mut pos = HEADER_LEN;
+        let mut bits = WordBits::new(input, HEADER_LEN);
         let mut op = 0usize;
 
-        refill(input, fast_limit, &mut bits, &mut nbits, &mut pos);
+        bits.refill();
         while op < out_len {
             // >= 18 bits held: refilled to >= 48 last time, minus at most 15
             // for a symbol and 15 for an offset.
-            let entry = lookup(table, bits);
-            refill(input, fast_limit, &mut bits, &mut nbits, &mut pos);
-            let code_len = (entry & 15) as u32;
-            bits <<= code_len;
-            nbits -= code_len;
+            let entry = lookup(table, bits.buf());
+            bits.refill();
 
             if entry < LITERAL_LIMIT {
-                output[op] = (entry >> SYM_SHIFT) as u8;
+                output[op] = bits.take(entry) as u8;
                 op += 1;
                 // Literals tend to come in runs, and at least 33 bits are
                 // left: try a second one before paying for another refill.
                 // Anything else is decoded again at the top of the loop.
-                let next = lookup(table, bits);
+                let next = lookup(table, bits.buf());
                 if next < LITERAL_LIMIT && op < out_len {
-                    let code_len = (next & 15) as u32;
-                    bits <<= code_len;
-                    nbits -= code_len;
-                    output[op] = (next >> SYM_SHIFT) as u8;
+                    output[op] = bits.take(next) as u8;
                     op += 1;
                 }
                 continue;
             }
-            let sym = (entry >> SYM_SHIFT) as usize;
+            let sym = bits.take(entry);
 
             // Match header: low nibble is the length code, next nibble the
             // bit length of the offset.
@@ -275,26 +190,21 @@ impl Decompressor for XpressDecompressor {
             let offset_bits = ((sym >> 4) & 15) as u32;
             let mut length = len_code + 3;
             if len_code == 15 {
-                // nbits >= 48 - 15 here, so at least one word goes back.
-                let give_back = (nbits >> 4) - 1;
-                pos -= 2 * give_back as usize;
-                nbits -= 16 * give_back;
-                bits &= !(u64::MAX >> nbits);
-                let b = *input.get(pos).ok_or(ERR_EXHAUSTED)?;
-                pos += 1;
+                // At least 33 bits are held here, so a word or two go back.
+                let rest = bits.hold_at_most(31);
+                let b = *rest.first().ok_or(ERR_EXHAUSTED)?;
                 if b != 255 {
                     length = 15 + b as usize + 3;
+                    bits.skip_bytes(1);
                 } else {
-                    let w = input.get(pos..pos + 2).ok_or(ERR_EXHAUSTED)?;
-                    pos += 2;
+                    let w = rest.get(1..3).ok_or(ERR_EXHAUSTED)?;
                     length = u16::from_le_bytes([w[0], w[1]]) as usize + 3;
+                    bits.skip_bytes(3);
                 }
-                refill(input, fast_limit, &mut bits, &mut nbits, &mut pos);
+                bits.refill();
             }
-            // nbits >= 33 here; the double shift keeps offset_bits == 0 legal.
-            let offset = (1usize << offset_bits) | ((bits >> 1) >> (63 - offset_bits)) as usize;
-            bits <<= offset_bits;
-            nbits -= offset_bits;
+            // At least 33 bits are held here.
+            let offset = (1usize << offset_bits) | bits.read(offset_bits) as usize;
 
             if offset > op {
                 return Err(ERR_OFFSET);
@@ -307,135 +217,25 @@ impl Decompressor for XpressDecompressor {
         }
 
         // Words that started at or after in_len - 1 were padding; they are
-        // the last ones loaded, so they sit at the bottom of `bits`.
-        let padding_words = (pos + 1).saturating_sub(in_len) / 2;
-        if (nbits as usize) < 16 * padding_words {
+        // the last ones loaded, so they sit at the bottom of the buffer.
+        let padding_words = (bits.pos() + 1).saturating_sub(in_len) / 2;
+        if (bits.avail() as usize) < 16 * padding_words {
             return Err(ERR_EXHAUSTED);
         }
         Ok(())
     }
 }
 
-/// The table entry for the codeword at the top of `bits` (at least 15 bits
-/// must be buffered).
-#[inline(always)]
-fn lookup(table: &[u16; TABLE_LEN], bits: u64) -> u16 {
-    let entry = table[(bits >> (64 - TABLE_BITS)) as usize];
-    if entry & SUBTABLE == 0 {
-        return entry;
-    }
-    let sub = ((bits << TABLE_BITS) >> (64 - SUB_BITS)) as usize;
-    table[(entry & !SUBTABLE) as usize + sub]
-}
-
-/// Tops the bit buffer up to 48..=63 bits, counting whole 16-bit words only.
-/// `fast_limit` is `input.len() - 8`: up to there, 8 bytes can be loaded at
-/// once.
-///
-/// Below the `nbits` counted bits, `bits` may hold a few more: the leading
-/// bits of the next word. They are real stream bits at their real place (or
-/// zeros), so OR-ing that word in again later changes nothing; this saves
-/// masking them off on the hot path.
-#[inline(always)]
-fn refill(input: &[u8], fast_limit: usize, bits: &mut u64, nbits: &mut u32, pos: &mut usize) {
-    if *pos <= fast_limit {
-        let b = &input[*pos..*pos + 8];
-        // Four little-endian words w0..w3, wanted as w0:w1:w2:w3 from the
-        // top bit down; rotating each 32-bit pair swaps its two words.
-        let hi = u32::from_le_bytes([b[0], b[1], b[2], b[3]]).rotate_left(16);
-        let lo = u32::from_le_bytes([b[4], b[5], b[6], b[7]]).rotate_left(16);
-        // Adding 16-bit words until 48..=63 bits are held leaves the count
-        // at 48 + (nbits mod 16), which is nbits | 48.
-        let after = *nbits | 48;
-        *bits |= (((hi as u64) << 32) | lo as u64) >> *nbits;
-        *pos += ((after - *nbits) >> 3) as usize;
-        *nbits = after;
-    } else {
-        while *nbits < 48 {
-            let w = match input.get(*pos..).and_then(|rest| rest.first_chunk::<2>()) {
-                Some(w) => u16::from_le_bytes(*w),
-                None => 0,
-            };
-            *bits |= (w as u64) << (48 - *nbits);
-            *nbits += 16;
-            *pos += 2;
-        }
-    }
-}
-
-/// Copies `length` bytes from `op - offset` to `op`, LZ77 style: when the
-/// ranges overlap, bytes written earlier in the copy are read again, which
-/// repeats the last `offset` bytes. Caller guarantees `1 <= offset <= op`
-/// and `op + length <= out.len()`.
-#[inline(always)]
-fn copy_match(out: &mut [u8], op: usize, offset: usize, length: usize) {
-    let src = op - offset;
-    let end = op + length;
-    if offset >= 8 && out.len() - end >= 24 {
-        // Whole 8-byte words: with offset >= 8, every word read was fully
-        // written before. The first three go unconditionally (most matches
-        // are no longer), so the usual match takes no loop branch. Up to 23
-        // bytes past `end` may be written; they are inside `out`, and the
-        // symbols that follow overwrite them.
-        let w = &mut out[src..end + 24];
-        w.copy_within(0..8, offset);
-        w.copy_within(8..16, offset + 8);
-        w.copy_within(16..24, offset + 16);
-        let mut i = 24;
-        while i < length {
-            w.copy_within(i..i + 8, i + offset);
-            i += 8;
-        }
-    } else if offset == 1 {
-        // A run of one byte.
-        let b = out[src];
-        out[op..end].fill(b);
-    } else {
-        let w = &mut out[src..end];
-        for i in offset..w.len() {
-            w[i] = w[i - offset];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Small fixed-seed generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::codec::test_util::{canonical_codes, Rng};
 
     /// Packs 512 code lengths into the 256-byte header.
     fn pack_lens(lens: &[u8; NUM_SYMBOLS]) -> Vec<u8> {
         (0..HEADER_LEN)
             .map(|i| lens[2 * i] | (lens[2 * i + 1] << 4))
             .collect()
-    }
-
-    /// Canonical codewords for `lens` (shorter first, then by symbol).
-    fn canonical_codes(lens: &[u8; NUM_SYMBOLS]) -> [u32; NUM_SYMBOLS] {
-        let mut order: Vec<usize> = (0..NUM_SYMBOLS).filter(|&s| lens[s] != 0).collect();
-        order.sort_by_key(|&s| (lens[s], s));
-        let mut codes = [0u32; NUM_SYMBOLS];
-        let (mut code, mut prev_len) = (0u32, 0u8);
-        for s in order {
-            code <<= lens[s] - prev_len;
-            prev_len = lens[s];
-            codes[s] = code;
-            code += 1;
-        }
-        codes
     }
 
     /// Writes a chunk the way an [MS-XCA] encoder lays it out: bits in
@@ -562,7 +362,7 @@ mod tests {
     }
 
     fn encode(data: &[u8], lens: &[u8; NUM_SYMBOLS], end_symbol: bool) -> Vec<u8> {
-        let codes = canonical_codes(lens);
+        let codes = canonical_codes(&lens[..]);
         let mut w = Writer::new();
         let put = |w: &mut Writer, sym: usize| {
             assert!(lens[sym] != 0);
