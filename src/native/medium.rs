@@ -10,6 +10,7 @@
 //! whatever order the parts have on the medium); the medium's digest has a
 //! thread of its own (on thread 0 with `--threads 1`).
 
+use super::stats::{Clock, Stats};
 use super::{
     now_iso, DriverError, FileReader, Progress, LANE_QUEUE_BYTES, LANE_QUEUE_STORED_BYTES, SLICE,
 };
@@ -39,6 +40,8 @@ pub struct MediumRun {
     pub main_bytes: u64,
     pub second_pass_bytes: u64,
     pub second_pass_files: usize,
+    /// What the run cost (phase 1: the file system and every WIM's tables).
+    pub stats: Stats,
 }
 
 /// Whether `path` is install media (an ISO 9660 or UDF disc image), by
@@ -66,6 +69,7 @@ pub fn verify_medium(
     threads: usize,
     progress: Progress,
 ) -> Result<MediumRun, DriverError> {
+    let phase1 = Clock::start();
     let iso = FileReader::open(path).map_err(|error| DriverError::Open {
         path: path.to_path_buf(),
         error,
@@ -142,6 +146,12 @@ pub fn verify_medium(
         end: iso.size(),
         kind: TaskKind::FileDigest { sha256, sha1 },
     });
+    let mut stats = Stats {
+        phase1: phase1.elapsed().0,
+        lanes,
+        ..Stats::default()
+    };
+    let phase2 = Clock::start();
     let (results, digest) = run(
         &iso,
         &schedule,
@@ -156,6 +166,7 @@ pub fn verify_medium(
         },
         progress,
     )?;
+    (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
     let now = std::fs::metadata(path).map(|x| x.len()).unwrap_or(u64::MAX);
     if now != iso.size() {
         return Err(DriverError::Changed { name });
@@ -195,6 +206,7 @@ pub fn verify_medium(
         main_bytes: schedule.main_bytes(),
         second_pass_bytes: schedule.second_pass_bytes(),
         second_pass_files: schedule.second_pass_files().len(),
+        stats,
     })
 }
 

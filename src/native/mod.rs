@@ -5,6 +5,7 @@
 //! have their own driver, [`medium`], on the same lanes.
 
 pub mod medium;
+pub mod stats;
 
 use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
@@ -13,6 +14,7 @@ use crate::verify::resource::Layout;
 use crate::verify::schedule::Schedule;
 use crate::verify::task::TaskKind;
 use crate::verify::{Lane, Verifier};
+use stats::{Clock, Stats};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -200,6 +202,18 @@ pub fn verify_outcome(
     threads: usize,
     progress: Progress,
 ) -> Result<crate::verify::outcome::Outcome, DriverError> {
+    verify_outcome_stats(paths, refs, request, threads, progress).map(|(o, _)| o)
+}
+
+/// [`verify_outcome`] with what the run cost ([`Stats`]).
+pub fn verify_outcome_stats(
+    paths: &[PathBuf],
+    refs: &[PathBuf],
+    request: Request,
+    threads: usize,
+    progress: Progress,
+) -> Result<(crate::verify::outcome::Outcome, Stats), DriverError> {
+    let phase1 = Clock::start();
     let mut readers = Vec::new();
     let all: Vec<&PathBuf> = paths.iter().chain(refs).collect();
     for &p in &all {
@@ -233,7 +247,14 @@ pub fn verify_outcome(
                 error,
             }
         })?;
+    let mut stats = Stats {
+        phase1: phase1.elapsed().0,
+        lanes: threads.max(1),
+        ..Stats::default()
+    };
+    let phase2 = Clock::start();
     let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
+    (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
     for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
@@ -242,7 +263,7 @@ pub fn verify_outcome(
             });
         }
     }
-    Ok(v.finish(results))
+    Ok((v.finish(results), stats))
 }
 
 fn run_lanes(
