@@ -265,7 +265,7 @@ enum Item {
     /// together, in order): judged with the others.
     Image { elapsed: f64 },
     /// Install media: its WIMs' reports, judged together already.
-    Medium { run: MediumRun, elapsed: f64 },
+    Medium { run: Box<MediumRun>, elapsed: f64 },
     /// Could not be verified (never a verdict).
     Failed,
 }
@@ -422,7 +422,7 @@ fn main() -> ExitCode {
                     eprintln!("wimproof: stats: {display}: {}", run.stats.line());
                 }
                 Item::Medium {
-                    run,
+                    run: Box::new(run),
                     elapsed: started.elapsed().as_secs_f64(),
                 }
             }),
