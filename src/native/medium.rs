@@ -10,6 +10,7 @@
 //! whatever order the parts have on the medium); the medium's digest has a
 //! thread of its own (on thread 0 with `--threads 1`).
 
+use super::board::{PoisonOnPanic, SharedBoard};
 use super::stats::{Clock, Stats};
 use super::{
     now_iso, DriverError, FileReader, Progress, LANE_QUEUE_BYTES, LANE_QUEUE_STORED_BYTES, SLICE,
@@ -20,7 +21,6 @@ use crate::medium::map::{Feed, Inner, MediumSchedule, Source};
 use crate::medium::{self, ExtentReader, FileSystemKind, MediumError};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{Digests, Report};
-use crate::verify::resource::Layout;
 use crate::verify::task::{TaskKind, TaskResult, TaskSpec};
 use crate::verify::{Lane, Options, Verifier};
 use std::collections::HashMap;
@@ -102,6 +102,7 @@ pub fn verify_medium(
         expect_sha1: None,
     };
     // Phase 1 of each WIM, through its extents.
+    let mut split = crate::verify::split::SplitCount::default();
     let mut verifiers = Vec::with_capacity(sets.len());
     let mut plans = Vec::with_capacity(sets.len());
     for set in &sets {
@@ -120,7 +121,16 @@ pub fn verify_medium(
             error,
         })?;
         v.count_zero_blocks();
-        plans.push(v.take_lanes(lanes));
+        let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+        let (plan, count) =
+            v.take_lanes_split(lanes, &files)
+                .map_err(|error| DriverError::Read {
+                    name: format!("{name}: {}", m.files[set[0]].path),
+                    error,
+                })?;
+        split.resources += count.resources;
+        split.runs += count.runs;
+        plans.push(plan);
         verifiers.push(v);
     }
     let inners: Vec<Inner> = sets
@@ -135,10 +145,7 @@ pub fn verify_medium(
         .iter()
         .map(|v| v.opened.parts.iter().map(|p| p.name.clone()).collect())
         .collect();
-    let decodes =
-        plans.iter().flatten().flatten().any(
-            |t| matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored),
-        );
+    let decodes = plans.iter().flatten().flatten().any(super::decodes);
     let digest_task = (sha256 || sha1).then(|| TaskSpec {
         id: 0,
         part: 0,
@@ -149,6 +156,8 @@ pub fn verify_medium(
     let mut stats = Stats {
         phase1: phase1.elapsed().0,
         lanes,
+        split_resources: split.resources,
+        split_runs: split.runs,
         ..Stats::default()
     };
     let phase2 = Clock::start();
@@ -238,6 +247,8 @@ fn run(
     };
     let threads = lanes + usize::from(digest_thread == Some(lanes));
     let mut per_thread: Vec<Vec<((u32, u16), Lane)>> = (0..threads).map(|_| Vec::new()).collect();
+    // One board per WIM: the runs of its split resources, on every thread.
+    let boards: Vec<Arc<SharedBoard>> = plans.iter().map(|_| SharedBoard::new()).collect();
     for (w, plan) in plans.into_iter().enumerate() {
         for (k, tasks) in plan.into_iter().enumerate() {
             let mut by_part: HashMap<u16, Vec<TaskSpec>> = HashMap::new();
@@ -245,7 +256,7 @@ fn run(
                 by_part.entry(t.part).or_default().push(t);
             }
             for (p, tasks) in by_part {
-                let lane = Lane::new(tasks, names[w].clone());
+                let lane = Lane::with_board(tasks, names[w].clone(), boards[w].clone());
                 per_thread[k].push(((w as u32, p), lane));
             }
         }
@@ -263,7 +274,9 @@ fn run(
                 .then(|| digest_task.clone())
                 .flatten()
                 .map(|t| Lane::new(vec![t], vec![name.clone()]));
+            let boards = boards.clone();
             handles.push(scope.spawn(move || {
+                let _poison: Vec<PoisonOnPanic> = boards.into_iter().map(PoisonOnPanic).collect();
                 let mut lanes = mine;
                 let index: HashMap<(u32, u16), usize> = lanes
                     .iter()

@@ -4,6 +4,7 @@
 //! slice (shared, not copied) to the lanes that need it. Install media
 //! have their own driver, [`medium`], on the same lanes.
 
+pub mod board;
 pub mod medium;
 pub mod stats;
 
@@ -14,6 +15,8 @@ use crate::verify::resource::Layout;
 use crate::verify::schedule::Schedule;
 use crate::verify::task::TaskKind;
 use crate::verify::{Lane, Verifier};
+use board::{PoisonOnPanic, SharedBoard};
+use crate::verify::split::SplitCount;
 use stats::{Clock, Stats};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -253,8 +256,9 @@ pub fn verify_outcome_stats(
         ..Stats::default()
     };
     let phase2 = Clock::start();
-    let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
+    let (results, split) = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
     (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
+    (stats.split_resources, stats.split_runs) = (split.resources, split.runs);
     for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
@@ -272,14 +276,20 @@ fn run_lanes(
     names: &[String],
     threads: usize,
     progress: Progress,
-) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
-    let plans = v.take_lanes(threads);
+) -> Result<(Vec<crate::verify::task::TaskResult>, SplitCount), DriverError> {
+    // Large resources are split into runs of chunks over the lanes; their
+    // chunk tables are read here, before the main pass.
+    let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+    let (plans, split) =
+        v.take_lanes_split(threads, &files)
+            .map_err(|error| DriverError::Read {
+                name: names[0].clone(),
+                error,
+            })?;
+    let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
     let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
-    let decodes = plans
-        .iter()
-        .flatten()
-        .any(|t| matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored));
+    let decodes = plans.iter().flatten().any(decodes);
     let queue_bytes = if decodes {
         LANE_QUEUE_BYTES
     } else {
@@ -301,8 +311,10 @@ fn run_lanes(
             let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(queue);
             senders.push(tx);
             let names = names.to_vec();
+            let board = Arc::clone(&board);
             handles.push(scope.spawn(move || {
-                let mut lane = Lane::new(plan, names);
+                let _poison = PoisonOnPanic(Arc::clone(&board));
+                let mut lane = Lane::with_board(plan, names, board);
                 for (part, off, buf) in rx {
                     lane.feed(part, off, &buf);
                 }
@@ -364,8 +376,17 @@ fn run_lanes(
                 }
             }
         }
-        read_result.map(|_| results)
+        read_result.map(|_| (results, split))
     })
+}
+
+/// Whether a task decodes (and so may be slow per stored byte).
+fn decodes(t: &crate::verify::task::TaskSpec) -> bool {
+    match &t.kind {
+        TaskKind::Resource { layout, .. } => *layout != Layout::Stored,
+        TaskKind::Run(_) => true,
+        _ => false,
+    }
 }
 
 /// The current time as ISO 8601 UTC (the report's `checked_at`).
