@@ -32,7 +32,7 @@ fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    v.as_object_mut().expect("a report").remove("checked_at");
+    strip_times(&mut v);
     let err = String::from_utf8_lossy(&out.stderr);
     let stats = err
         .lines()
@@ -40,6 +40,18 @@ fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
         .unwrap_or_else(|| panic!("no --stats line: {err}"))
         .to_string();
     (out.status.code().unwrap_or(-1), v, stats)
+}
+
+/// The report without the time it was made (install media: every report).
+fn strip_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.remove("checked_at");
+            o.values_mut().for_each(strip_times);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_times),
+        _ => {}
+    }
 }
 
 /// "N resources split into M runs" of a --stats line.
@@ -164,4 +176,23 @@ fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
         assert!(named, "{name}: blob {sha1} not named in {findings:#?}");
     }
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn wims_on_install_media_split_too() {
+    let iso = split_generated().join("media.iso");
+    let (code1, one, stats1) = cli(&iso, 1);
+    assert_eq!(split_counts(&stats1), (0, 0), "{stats1}");
+    let (code2, two, stats2) = cli(&iso, 2);
+    // The ESD's solid resource and the boot.wim's 24 MiB blob.
+    let (resources, runs) = split_counts(&stats2);
+    assert!(resources >= 2 && runs >= 6, "{stats2}");
+    assert_eq!(code1, code2);
+    assert_eq!(one, two, "install media: 2 lanes vs 1");
+    let reports = one.as_array().expect("an array of reports");
+    assert_eq!(reports.len(), 2, "{one:#}");
+    for r in reports {
+        assert_eq!(r["intact"].as_bool(), Some(true), "{r:#}");
+        assert!(r["checked"]["blobs_verified"].as_u64().unwrap() >= 41, "{r:#}");
+    }
 }
