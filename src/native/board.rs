@@ -75,3 +75,33 @@ impl Drop for PoisonOnPanic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn take_waits_for_put_and_a_panicking_lane_unblocks_the_waiters() {
+        let board = SharedBoard::new();
+        // Taken before it is put: the taker waits for it.
+        let b = Arc::clone(&board);
+        let taker = std::thread::spawn(move || b.take(7, 1));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!taker.is_finished());
+        board.put(7, 1, Handoff::lost());
+        taker.join().unwrap();
+        assert!(board.try_take(7, 1).is_none(), "taken once");
+        // A state never put: a lane that panics poisons the board, and the
+        // waiter gets a lost state instead of waiting for ever.
+        let b = Arc::clone(&board);
+        let waiter = std::thread::spawn(move || b.take(7, 2));
+        let b = Arc::clone(&board);
+        let failed = std::thread::spawn(move || {
+            let _poison = PoisonOnPanic(b);
+            panic!("a lane fails");
+        });
+        assert!(failed.join().is_err());
+        waiter.join().unwrap();
+    }
+}
