@@ -6,12 +6,16 @@
 #
 # Usage: scripts/bench.sh [KIND...]    KIND: none (5 GiB uncompressed, the default
 #        set has both), lzx (>= 4.5 GiB LZX capture of real trees + random data),
+#        esd (solid LZMS capture of real trees, >= 2.5 GiB uncompressed: the
+#        trees in $BENCH_ESD_TREES, default ~/.rustup; about 12 minutes to make),
 #        none-1g none-2g none-4g none-8g (scaling series),
 #        iso (the lzx image wrapped in a UDF ISO by genisoimage -udf
 #        -allow-limited-size -iso-level 3 -J, as sources/install.wim: the bare
 #        WIM and the ISO measured side by side, CLI and page served, with the
 #        ISO/bare ratio; BENCH_ISO_WIM=FILE wraps that WIM instead, e.g. a
 #        small one to check the lines print; it is never deleted)
+# Each CLI run is made with --stats: a '#' line after it gives its phase 1 and
+# phase 2 times and the cores phase 2 used.
 # After the CLI lines of each image, tests/browser/bench.mjs adds the page's
 # lines (headless Chromium: served on http://127.0.0.1, the single file from
 # file://, digests off, and the floor: a worker reading and hashing with wasm
@@ -19,7 +23,8 @@
 # BENCH_BROWSER=http,file,nodigest,floor picks some.
 # Images are made with wimlib if absent, in $BENCH_DIR (default
 # tests/fixtures/generated/bench), measured, and deleted after measuring
-# unless BENCH_KEEP=1 (disk is limited). Needs GNU time (/usr/bin/time).
+# unless BENCH_KEEP=1 (disk is limited); the esd image is kept (it is small
+# and slow to make). Needs GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${BENCH_DIR:-tests/fixtures/generated/bench}"
@@ -52,9 +57,27 @@ with open(path, "wb") as f:
 PY
 }
 
+image_path() { # image_path KIND -> where its image lives
+    if [[ $1 == esd ]]; then echo "$dir/esd.esd"; else echo "$dir/$1.wim"; fi
+}
+
 make_image() { # make_image KIND -> path
-    local kind=$1 img="$dir/$1.wim" src="$dir/src-$1"
+    local kind=$1 img src="$dir/src-$1"
+    img=$(image_path "$kind")
     [[ -f "$img" ]] && { echo "$img"; return; }
+    if [[ $kind == esd ]]; then
+        # Solid LZMS in wimlib's default 64 MiB chunks, as install.esd files
+        # are; written under another name first, so that an interrupted
+        # capture is never taken for the image.
+        local trees=(${BENCH_ESD_TREES:-$HOME/.rustup})
+        local list="$dir/esd.sources"
+        : > "$list"
+        for t in "${trees[@]}"; do echo "$t ${t//\//_}" >> "$list"; done
+        wimlib-imagex capture --source-list "$list" "$img.part" bench --solid --check --no-acls >&2
+        mv "$img.part" "$img"
+        echo "$img"
+        return
+    fi
     rm -rf "$src"; mkdir -p "$src"
     case $kind in
         none|none-*)
@@ -78,10 +101,16 @@ make_image() { # make_image KIND -> path
     echo "$img"
 }
 
-measure() { # measure LABEL CMD...: prints "wall rss_kib"
+stats_file=$(mktemp)
+trap 'rm -f "$stats_file"' EXIT
+measure() { # measure LABEL CMD...: prints "wall rss_kib"; stderr kept in $stats_file
     local t; t=$(mktemp)
-    /usr/bin/time -o "$t" -f "%e %M" "${@:2}" >/dev/null 2>&1 || true
+    /usr/bin/time -o "$t" -f "%e %M" "${@:2}" >/dev/null 2>"$stats_file" || true
     tail -1 "$t"; rm -f "$t"
+}
+stats_line() { # the --stats line of the last measured CLI run, as a '#' line
+    local l; l=$(grep -m1 'wimproof: stats: ' "$stats_file" | sed 's/^wimproof: stats: [^:]*: //')
+    echo "# $1 $2 stats: ${l:-none printed}"
 }
 
 make_iso() { # make_iso WIM -> path of a UDF ISO holding it as sources/install.wim
@@ -138,12 +167,14 @@ for kind in "${kinds[@]}"; do
     line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
     read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
     line "$kind" "sha256sum" "$s_wall" "$s_rss"
-    read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress "$img")
+    read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress --stats "$img")
     line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
-    read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --digest none "$img")
+    stats_line "$kind" "wimproof (sha256)"
+    read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --stats --digest none "$img")
     line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
+    stats_line "$kind" "wimproof (no digest)"
     if ((browser)); then
         node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
     fi
-    [[ "${BENCH_KEEP:-}" == 1 ]] || rm -f "$img"
+    [[ "${BENCH_KEEP:-}" == 1 || $kind == esd ]] || rm -f "$img"
 done

@@ -283,3 +283,23 @@ fn a_delta_is_verified_with_its_base_given_by_ref() {
     let own = wimproof(&dir, &["--json", &delta]);
     assert_eq!(v["digests"]["sha256"], json(&own)["digests"]["sha256"]);
 }
+
+#[test]
+fn stats_go_to_stderr_and_leave_the_report_alone() {
+    let gen = generated();
+    let plain = wimproof(&gen, &["--json", "lzx.wim"]);
+    let with = wimproof(&gen, &["--json", "--stats", "lzx.wim"]);
+    assert_eq!(plain.status.code(), with.status.code());
+    let strip = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("checked_at");
+        v
+    };
+    assert_eq!(strip(json(&plain)), strip(json(&with)));
+    let err = String::from_utf8_lossy(&with.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("wimproof: stats: lzx.wim: phase 1 "))
+        .unwrap_or_else(|| panic!("no stats line in {err}"));
+    assert!(line.contains(" s CPU (user+system), ") && line.contains(" cores; "), "{line}");
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("stats:"));
+}

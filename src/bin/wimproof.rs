@@ -25,7 +25,7 @@ use wimproof::input::{
     base_name, parse_digest_hex, parse_targets, same_name, DigestChoice, ALL_TARGETS,
 };
 use wimproof::native::medium::{is_medium, verify_medium, MediumRun};
-use wimproof::native::{now_iso, verify_outcome, DriverError};
+use wimproof::native::{now_iso, verify_outcome_stats, DriverError};
 use wimproof::policy::TargetId;
 use wimproof::report::Report;
 use wimproof::report::{ErrorKind, ErrorReport, ExitStatus};
@@ -119,6 +119,11 @@ struct Cli {
     /// No progress bar (it is drawn only when stderr is a terminal)
     #[arg(long)]
     no_progress: bool,
+
+    /// Print what each verification cost to stderr: phase 1 and phase 2
+    /// wall time, phase 2's CPU time and the cores it used on average
+    #[arg(long)]
+    stats: bool,
 
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", conflicts_with = "files")]
@@ -260,7 +265,7 @@ enum Item {
     /// together, in order): judged with the others.
     Image { elapsed: f64 },
     /// Install media: its WIMs' reports, judged together already.
-    Medium { run: MediumRun, elapsed: f64 },
+    Medium { run: Box<MediumRun>, elapsed: f64 },
     /// Could not be verified (never a verdict).
     Failed,
 }
@@ -413,17 +418,25 @@ fn main() -> ExitCode {
         };
         let result = match medium {
             Ok(true) => verify_medium(&set[0], &request, inner, threads, &progress).map(|run| {
+                if args.stats {
+                    eprintln!("wimproof: stats: {display}: {}", run.stats.line());
+                }
                 Item::Medium {
-                    run,
+                    run: Box::new(run),
                     elapsed: started.elapsed().as_secs_f64(),
                 }
             }),
-            Ok(false) => verify_outcome(&set, &args.refs, request, threads, &progress).map(|o| {
-                images.push(o);
-                Item::Image {
-                    elapsed: started.elapsed().as_secs_f64(),
-                }
-            }),
+            Ok(false) => verify_outcome_stats(&set, &args.refs, request, threads, &progress).map(
+                |(o, stats)| {
+                    if args.stats {
+                        eprintln!("wimproof: stats: {display}: {}", stats.line());
+                    }
+                    images.push(o);
+                    Item::Image {
+                        elapsed: started.elapsed().as_secs_f64(),
+                    }
+                },
+            ),
             Err(e) => Err(e),
         };
         bar.finish_and_clear();

@@ -10,6 +10,8 @@
 //! whatever order the parts have on the medium); the medium's digest has a
 //! thread of its own (on thread 0 with `--threads 1`).
 
+use super::board::{PoisonOnPanic, SharedBoard};
+use super::stats::{Clock, Stats};
 use super::{
     now_iso, DriverError, FileReader, Progress, LANE_QUEUE_BYTES, LANE_QUEUE_STORED_BYTES, SLICE,
 };
@@ -19,7 +21,6 @@ use crate::medium::map::{Feed, Inner, MediumSchedule, Source};
 use crate::medium::{self, ExtentReader, FileSystemKind, MediumError};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{Digests, Report};
-use crate::verify::resource::Layout;
 use crate::verify::task::{TaskKind, TaskResult, TaskSpec};
 use crate::verify::{Lane, Options, Verifier};
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ pub struct MediumRun {
     pub main_bytes: u64,
     pub second_pass_bytes: u64,
     pub second_pass_files: usize,
+    /// What the run cost (phase 1: the file system and every WIM's tables).
+    pub stats: Stats,
 }
 
 /// Whether `path` is install media (an ISO 9660 or UDF disc image), by
@@ -66,6 +69,7 @@ pub fn verify_medium(
     threads: usize,
     progress: Progress,
 ) -> Result<MediumRun, DriverError> {
+    let phase1 = Clock::start();
     let iso = FileReader::open(path).map_err(|error| DriverError::Open {
         path: path.to_path_buf(),
         error,
@@ -98,6 +102,7 @@ pub fn verify_medium(
         expect_sha1: None,
     };
     // Phase 1 of each WIM, through its extents.
+    let mut split = crate::verify::split::SplitCount::default();
     let mut verifiers = Vec::with_capacity(sets.len());
     let mut plans = Vec::with_capacity(sets.len());
     for set in &sets {
@@ -116,7 +121,16 @@ pub fn verify_medium(
             error,
         })?;
         v.count_zero_blocks();
-        plans.push(v.take_lanes(lanes));
+        let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+        let (plan, count) =
+            v.take_lanes_split(lanes, &files)
+                .map_err(|error| DriverError::Read {
+                    name: format!("{name}: {}", m.files[set[0]].path),
+                    error,
+                })?;
+        split.resources += count.resources;
+        split.runs += count.runs;
+        plans.push(plan);
         verifiers.push(v);
     }
     let inners: Vec<Inner> = sets
@@ -131,10 +145,7 @@ pub fn verify_medium(
         .iter()
         .map(|v| v.opened.parts.iter().map(|p| p.name.clone()).collect())
         .collect();
-    let decodes =
-        plans.iter().flatten().flatten().any(
-            |t| matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored),
-        );
+    let decodes = plans.iter().flatten().flatten().any(super::decodes);
     let digest_task = (sha256 || sha1).then(|| TaskSpec {
         id: 0,
         part: 0,
@@ -142,6 +153,14 @@ pub fn verify_medium(
         end: iso.size(),
         kind: TaskKind::FileDigest { sha256, sha1 },
     });
+    let mut stats = Stats {
+        phase1: phase1.elapsed().0,
+        lanes,
+        split_resources: split.resources,
+        split_runs: split.runs,
+        ..Stats::default()
+    };
+    let phase2 = Clock::start();
     let (results, digest) = run(
         &iso,
         &schedule,
@@ -156,6 +175,7 @@ pub fn verify_medium(
         },
         progress,
     )?;
+    (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
     let now = std::fs::metadata(path).map(|x| x.len()).unwrap_or(u64::MAX);
     if now != iso.size() {
         return Err(DriverError::Changed { name });
@@ -195,6 +215,7 @@ pub fn verify_medium(
         main_bytes: schedule.main_bytes(),
         second_pass_bytes: schedule.second_pass_bytes(),
         second_pass_files: schedule.second_pass_files().len(),
+        stats,
     })
 }
 
@@ -226,6 +247,8 @@ fn run(
     };
     let threads = lanes + usize::from(digest_thread == Some(lanes));
     let mut per_thread: Vec<Vec<((u32, u16), Lane)>> = (0..threads).map(|_| Vec::new()).collect();
+    // One board per WIM: the runs of its split resources, on every thread.
+    let boards: Vec<Arc<SharedBoard>> = plans.iter().map(|_| SharedBoard::new()).collect();
     for (w, plan) in plans.into_iter().enumerate() {
         for (k, tasks) in plan.into_iter().enumerate() {
             let mut by_part: HashMap<u16, Vec<TaskSpec>> = HashMap::new();
@@ -233,7 +256,7 @@ fn run(
                 by_part.entry(t.part).or_default().push(t);
             }
             for (p, tasks) in by_part {
-                let lane = Lane::new(tasks, names[w].clone());
+                let lane = Lane::with_board(tasks, names[w].clone(), boards[w].clone());
                 per_thread[k].push(((w as u32, p), lane));
             }
         }
@@ -251,7 +274,9 @@ fn run(
                 .then(|| digest_task.clone())
                 .flatten()
                 .map(|t| Lane::new(vec![t], vec![name.clone()]));
+            let boards = boards.clone();
             handles.push(scope.spawn(move || {
+                let _poison: Vec<PoisonOnPanic> = boards.into_iter().map(PoisonOnPanic).collect();
                 let mut lanes = mine;
                 let index: HashMap<(u32, u16), usize> = lanes
                     .iter()

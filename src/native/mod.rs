@@ -4,7 +4,9 @@
 //! slice (shared, not copied) to the lanes that need it. Install media
 //! have their own driver, [`medium`], on the same lanes.
 
+pub mod board;
 pub mod medium;
+pub mod stats;
 
 use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
@@ -13,6 +15,9 @@ use crate::verify::resource::Layout;
 use crate::verify::schedule::Schedule;
 use crate::verify::task::TaskKind;
 use crate::verify::{Lane, Verifier};
+use board::{PoisonOnPanic, SharedBoard};
+use crate::verify::split::SplitCount;
+use stats::{Clock, Stats};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -200,6 +205,18 @@ pub fn verify_outcome(
     threads: usize,
     progress: Progress,
 ) -> Result<crate::verify::outcome::Outcome, DriverError> {
+    verify_outcome_stats(paths, refs, request, threads, progress).map(|(o, _)| o)
+}
+
+/// [`verify_outcome`] with what the run cost ([`Stats`]).
+pub fn verify_outcome_stats(
+    paths: &[PathBuf],
+    refs: &[PathBuf],
+    request: Request,
+    threads: usize,
+    progress: Progress,
+) -> Result<(crate::verify::outcome::Outcome, Stats), DriverError> {
+    let phase1 = Clock::start();
     let mut readers = Vec::new();
     let all: Vec<&PathBuf> = paths.iter().chain(refs).collect();
     for &p in &all {
@@ -233,7 +250,15 @@ pub fn verify_outcome(
                 error,
             }
         })?;
-    let results = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
+    let mut stats = Stats {
+        phase1: phase1.elapsed().0,
+        lanes: threads.max(1),
+        ..Stats::default()
+    };
+    let phase2 = Clock::start();
+    let (results, split) = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
+    (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
+    (stats.split_resources, stats.split_runs) = (split.resources, split.runs);
     for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
@@ -242,7 +267,7 @@ pub fn verify_outcome(
             });
         }
     }
-    Ok(v.finish(results))
+    Ok((v.finish(results), stats))
 }
 
 fn run_lanes(
@@ -251,14 +276,20 @@ fn run_lanes(
     names: &[String],
     threads: usize,
     progress: Progress,
-) -> Result<Vec<crate::verify::task::TaskResult>, DriverError> {
-    let plans = v.take_lanes(threads);
+) -> Result<(Vec<crate::verify::task::TaskResult>, SplitCount), DriverError> {
+    // Large resources are split into runs of chunks over the lanes; their
+    // chunk tables are read here, before the main pass.
+    let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+    let (plans, split) =
+        v.take_lanes_split(threads, &files)
+            .map_err(|error| DriverError::Read {
+                name: names[0].clone(),
+                error,
+            })?;
+    let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
     let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
-    let decodes = plans
-        .iter()
-        .flatten()
-        .any(|t| matches!(&t.kind, TaskKind::Resource { layout, .. } if *layout != Layout::Stored));
+    let decodes = plans.iter().flatten().any(decodes);
     let queue_bytes = if decodes {
         LANE_QUEUE_BYTES
     } else {
@@ -280,8 +311,10 @@ fn run_lanes(
             let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(queue);
             senders.push(tx);
             let names = names.to_vec();
+            let board = Arc::clone(&board);
             handles.push(scope.spawn(move || {
-                let mut lane = Lane::new(plan, names);
+                let _poison = PoisonOnPanic(Arc::clone(&board));
+                let mut lane = Lane::with_board(plan, names, board);
                 for (part, off, buf) in rx {
                     lane.feed(part, off, &buf);
                 }
@@ -343,8 +376,17 @@ fn run_lanes(
                 }
             }
         }
-        read_result.map(|_| results)
+        read_result.map(|_| (results, split))
     })
+}
+
+/// Whether a task decodes (and so may be slow per stored byte).
+fn decodes(t: &crate::verify::task::TaskSpec) -> bool {
+    match &t.kind {
+        TaskKind::Resource { layout, .. } => *layout != Layout::Stored,
+        TaskKind::Run(_) => true,
+        _ => false,
+    }
 }
 
 /// The current time as ISO 8601 UTC (the report's `checked_at`).

@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod resource;
 pub mod schedule;
 pub mod setup;
+pub mod split;
 pub mod task;
 pub mod tree;
 pub mod wire;
@@ -162,10 +163,7 @@ impl Verifier {
         lanes: usize,
         elsewhere: impl Fn(&TaskSpec) -> bool,
     ) -> Vec<Vec<usize>> {
-        let lanes = lanes.max(1);
-        let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
-        let mut load = vec![0u64; lanes];
-        let mut tasks: Vec<(usize, &TaskSpec)> = self
+        let tasks: Vec<(usize, &TaskSpec)> = self
             .opened
             .plan
             .tasks
@@ -173,6 +171,53 @@ impl Verifier {
             .enumerate()
             .filter(|(_, t)| !elsewhere(t))
             .collect();
+        assign(tasks, &self.part_sizes(), lanes)
+    }
+
+    /// [`Verifier::take_lanes`] with each large chunked or solid resource
+    /// split into runs of chunks spread over the lanes
+    /// ([`split::split_tasks`], which reads their chunk tables from
+    /// `files`, the parts in [`Verifier::part_sizes`]'s order). Only for
+    /// a driver whose lanes can wait for each other: a run hands its blob
+    /// states on through `board`, which the driver gives every lane
+    /// ([`Lane::with_board`]). With one lane nothing is split.
+    pub fn take_lanes_split(
+        &mut self,
+        lanes: usize,
+        files: &[&dyn ReadAt],
+    ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
+        if lanes < 2 {
+            return Ok((self.take_lanes(lanes), split::SplitCount::default()));
+        }
+        let all: Vec<usize> = (0..self.opened.plan.tasks.len()).collect();
+        let tasks = self.take_planned(&[all]).pop().unwrap_or_default();
+        let (tasks, count) = split::split_tasks(tasks, files)?;
+        let plan = assign(tasks.iter().enumerate().collect(), &self.part_sizes(), lanes);
+        let mut slots: Vec<Option<TaskSpec>> = tasks.into_iter().map(Some).collect();
+        let lanes = plan
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|&i| slots.get_mut(i)?.take())
+                    .collect()
+            })
+            .collect();
+        Ok((lanes, count))
+    }
+
+    /// Merges the task results into the image's outcome.
+    pub fn finish(self, results: Vec<TaskResult>) -> Outcome {
+        finish(self, results)
+    }
+}
+
+/// The balancing of [`Verifier::lane_indices`] over `tasks` (each with
+/// the index it is given back by), on parts of `sizes` bytes.
+fn assign(mut tasks: Vec<(usize, &TaskSpec)>, sizes: &[u64], lanes: usize) -> Vec<Vec<usize>> {
+    {
+        let lanes = lanes.max(1);
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
+        let mut load = vec![0u64; lanes];
         tasks.sort_by_key(|(_, t)| (t.part, t.start, t.id));
         // Cost units per byte: SHA-1 1, SHA-256 2, decoding ~4 per output byte.
         let mut digest_rate = 0u64;
@@ -182,10 +227,9 @@ impl Verifier {
                 out[0].push(*i);
             }
         }
-        let sizes = self.part_sizes();
         let mut bases = Vec::with_capacity(sizes.len());
         let mut acc = 0u64;
-        for s in &sizes {
+        for s in sizes {
             bases.push(acc);
             acc = acc.saturating_add(*s);
         }
@@ -199,6 +243,10 @@ impl Verifier {
                         resource::Layout::Stored => out_bytes,
                         _ => out_bytes.saturating_mul(5),
                     }
+                }
+                TaskKind::Run(r) => {
+                    let (s, e) = r.out_range();
+                    (e - s).saturating_mul(5)
                 }
             };
             // Where each lane would finish this task: lane 0 is also busy
@@ -217,11 +265,6 @@ impl Verifier {
         }
         out
     }
-
-    /// Merges the task results into the image's outcome.
-    pub fn finish(self, results: Vec<TaskResult>) -> Outcome {
-        finish(self, results)
-    }
 }
 
 /// Runs a set of tasks over the bytes of the files, fed in order per part.
@@ -237,12 +280,26 @@ pub struct Lane {
     /// The sum of the resource tasks' results so far.
     resources: Option<TaskResult>,
     scratch: Scratch,
+    /// Where runs of split resources hand their blob states on.
+    board: std::sync::Arc<dyn split::Board>,
 }
 
 impl Lane {
-    pub fn new(mut tasks: Vec<TaskSpec>, part_names: Vec<String>) -> Lane {
+    pub fn new(tasks: Vec<TaskSpec>, part_names: Vec<String>) -> Lane {
+        Self::with_board(tasks, part_names, split::local_board())
+    }
+
+    /// A lane whose runs of split resources ([`Verifier::take_lanes_split`])
+    /// hand their blob states to those of the other lanes through `board`,
+    /// shared by all of them.
+    pub fn with_board(
+        mut tasks: Vec<TaskSpec>,
+        part_names: Vec<String>,
+        board: std::sync::Arc<dyn split::Board>,
+    ) -> Lane {
         tasks.sort_by_key(|t| (t.part, t.start, t.id));
         Lane {
+            board,
             tasks,
             part_names,
             active: Vec::new(),
@@ -262,7 +319,8 @@ impl Lane {
             if (t.part, t.start) >= (part, end) {
                 break;
             }
-            self.active.push((self.next, Runner::new(t)));
+            self.active
+                .push((self.next, Runner::with_board(t, &self.board)));
             self.next += 1;
         }
         let mut i = 0;
@@ -296,8 +354,10 @@ impl Lane {
     /// Finishes every task (those not fed to their end report what is missing).
     pub fn finish(mut self) -> Vec<TaskResult> {
         while self.next < self.tasks.len() {
-            self.active
-                .push((self.next, Runner::new(&self.tasks[self.next])));
+            self.active.push((
+                self.next,
+                Runner::with_board(&self.tasks[self.next], &self.board),
+            ));
             self.next += 1;
         }
         for (ti, runner) in std::mem::take(&mut self.active) {
@@ -316,7 +376,11 @@ impl Lane {
             .get(spec.part as usize)
             .filter(|_| self.part_names.len() > 1);
         let res = runner.finish(spec, name.map(|s| s.as_str()));
-        if matches!(spec.kind, TaskKind::Resource { .. }) {
+        // A split resource reports once, from its last run.
+        if matches!(&spec.kind, TaskKind::Run(r) if !r.last) {
+            return;
+        }
+        if matches!(spec.kind, TaskKind::Resource { .. } | TaskKind::Run(_)) {
             match &mut self.resources {
                 Some(sum) => sum.absorb(res),
                 None => self.resources = Some(res),

@@ -157,8 +157,13 @@ pub struct ResourceDecoder {
     chunk_size: u32,
     usize: u64,
     n_chunks: u64,
-    /// Compressed chunk sizes (chunked/solid), from the table.
+    /// Compressed chunk sizes (chunked/solid), from the table, of chunks
+    /// `first_chunk..`.
     csizes: Vec<u32>,
+    first_chunk: u64,
+    /// A run of chunks ([`ResourceDecoder::run`]): the uncompressed data
+    /// ends with its last chunk, not at the resource's end.
+    run: bool,
     /// Offsets within the stored data where each chunk starts (chunked).
     header_buf: Vec<u8>,
     /// Bytes of the current chunk collected so far (when split across feeds).
@@ -197,6 +202,8 @@ impl ResourceDecoder {
             usize: 0,
             n_chunks: 0,
             csizes: Vec::new(),
+            first_chunk: 0,
+            run: false,
             header_buf: Vec::new(),
             collected: 0,
             partial: Vec::new(),
@@ -238,6 +245,53 @@ impl ResourceDecoder {
             }
         }
         d
+    }
+
+    /// The decoder of a run of chunks of a chunked or solid resource, its
+    /// chunk table read and checked already ([`crate::verify::split`]):
+    /// chunks `first..first + csizes.len()` of a resource of `usize`
+    /// uncompressed bytes in `chunk_size`-byte chunks, stored one after
+    /// the other from file offset `start` (`csizes` holds their stored
+    /// sizes, none of them empty). It emits the uncompressed bytes of
+    /// those chunks only.
+    pub fn run(
+        codec: Codec,
+        chunk_size: u32,
+        usize: u64,
+        first: u64,
+        csizes: Vec<u32>,
+        start: u64,
+    ) -> ResourceDecoder {
+        let stored_len = csizes.iter().map(|&c| u64::from(c)).sum();
+        let mut d = ResourceDecoder::new(Layout::Stored, start, stored_len);
+        d.codec = codec;
+        d.chunk_size = chunk_size.max(1);
+        d.usize = usize;
+        d.run = true;
+        d.first_chunk = first;
+        d.n_chunks = first.saturating_add(csizes.len() as u64);
+        d.emitted = first.saturating_mul(u64::from(d.chunk_size)).min(usize);
+        d.stage = match csizes.first() {
+            Some(&c) => Stage::Chunk {
+                index: first,
+                csize: u64::from(c),
+            },
+            None => Stage::Done,
+        };
+        d.csizes = csizes;
+        d
+    }
+
+    /// Where the uncompressed data this decoder emits ends: the
+    /// resource's end, or a run's last chunk's.
+    fn out_end(&self) -> u64 {
+        if self.run {
+            self.n_chunks
+                .saturating_mul(u64::from(self.chunk_size))
+                .min(self.usize)
+        } else {
+            self.usize
+        }
     }
 
     fn check_chunk_params(&self, at: u64) -> Result<(), Failure> {
@@ -292,7 +346,7 @@ impl ResourceDecoder {
     /// Call after the last byte was fed: reports anything the stored data
     /// did not deliver.
     pub fn finish(&mut self, sink: &mut dyn Sink) {
-        let missing = self.usize.saturating_sub(self.emitted);
+        let missing = self.out_end().saturating_sub(self.emitted);
         if self.failure.is_none() && !matches!(self.stage, Stage::Skip | Stage::Done) {
             self.failure = Some(fail(
                 self.start.saturating_add(self.pos),
@@ -440,7 +494,12 @@ impl ResourceDecoder {
         match self.layout {
             Layout::Pipable { .. } => self.stage = Stage::PipablePrefix,
             _ => {
-                let csize = self.csizes.get(next as usize).copied().unwrap_or(0) as u64;
+                let at = next.saturating_sub(self.first_chunk);
+                let csize = usize::try_from(at)
+                    .ok()
+                    .and_then(|i| self.csizes.get(i))
+                    .copied()
+                    .unwrap_or(0) as u64;
                 self.stage = Stage::Chunk { index: next, csize };
             }
         }

@@ -5,6 +5,7 @@
 
 use super::finding::{remedies, Finding};
 use super::resource::{Failure, Layout, ResourceDecoder, Scratch, Sink};
+use super::split::{Board, RunRunner, RunSpec};
 use crate::format::header::HEADER_SIZE;
 use crate::format::hex;
 use crate::verify::code::Code;
@@ -43,6 +44,9 @@ pub enum TaskKind {
         layout: Layout,
         blobs: Vec<BlobTarget>,
     },
+    /// A run of chunks of a large resource split across lanes
+    /// ([`super::split`]); `[start, end)` holds its chunks.
+    Run(Box<RunSpec>),
 }
 
 impl TaskKind {
@@ -65,6 +69,11 @@ impl TaskKind {
                 layout: layout.clone(),
                 blobs: Vec::new(),
             },
+            TaskKind::Run(r) => TaskKind::Run(Box::new(RunSpec {
+                csizes: Vec::new(),
+                blobs: Vec::new(),
+                ..(**r).clone()
+            })),
         }
     }
 }
@@ -131,10 +140,21 @@ pub enum Runner {
     FileDigest(FileDigestRunner),
     Integrity(IntegrityRunner),
     Resource(Box<ResourceRunner>),
+    Run(Box<RunRunner>),
 }
 
 impl Runner {
+    /// The runner of `spec`; a run of chunks ([`TaskKind::Run`]) gets
+    /// one that never waits for the state of the run before it, which
+    /// suits only a lane that runs every run of the resource in order
+    /// ([`Runner::with_board`] for the others).
     pub fn new(spec: &TaskSpec) -> Runner {
+        Self::with_board(spec, &super::split::local_board())
+    }
+
+    /// The runner of `spec`, handing blob states between the runs of a
+    /// split resource through `board`.
+    pub fn with_board(spec: &TaskSpec, board: &std::sync::Arc<dyn Board>) -> Runner {
         match &spec.kind {
             TaskKind::FileDigest { sha256, sha1 } => Runner::FileDigest(FileDigestRunner {
                 sha256: sha256.then(Sha256::new),
@@ -165,6 +185,7 @@ impl Runner {
                 start: spec.start,
                 stored: *layout == Layout::Stored,
             })),
+            TaskKind::Run(r) => Runner::Run(Box::new(RunRunner::new(spec, r, board.clone()))),
         }
     }
 
@@ -174,6 +195,7 @@ impl Runner {
             Runner::FileDigest(r) => r.feed(data),
             Runner::Integrity(r) => r.feed(data),
             Runner::Resource(r) => r.decoder.feed(data, scratch, &mut r.sink),
+            Runner::Run(r) => r.feed(data, scratch),
         }
     }
 
@@ -186,6 +208,7 @@ impl Runner {
             Runner::FileDigest(r) => r.finish(&mut res),
             Runner::Integrity(r) => r.finish_into(&mut res),
             Runner::Resource(r) => r.finish(&mut res),
+            Runner::Run(r) => r.finish(&mut res),
         }
         for f in &mut res.findings {
             if f.part.is_none() {
@@ -404,22 +427,23 @@ impl IntegrityRunner {
 
 /// Hashes each blob's stretch of a resource's uncompressed data.
 pub struct BlobSink {
-    blobs: Vec<BlobTarget>,
+    pub(crate) blobs: Vec<BlobTarget>,
     /// Position in the uncompressed data.
-    pos: u64,
+    pub(crate) pos: u64,
     /// Next blob (by offset) not yet started.
-    next: usize,
-    active: Vec<ActiveBlob>,
-    done: Vec<(usize, BlobState)>,
+    pub(crate) next: usize,
+    pub(crate) active: Vec<ActiveBlob>,
+    pub(crate) done: Vec<(usize, BlobState)>,
 }
 
-struct ActiveBlob {
-    index: usize,
-    hasher: Sha1,
-    failure: Option<Failure>,
+pub(crate) struct ActiveBlob {
+    pub(crate) index: usize,
+    pub(crate) hasher: Sha1,
+    pub(crate) failure: Option<Failure>,
 }
 
-enum BlobState {
+#[derive(Clone)]
+pub(crate) enum BlobState {
     Ok,
     Mismatch(String),
     Failed(Failure),
@@ -437,7 +461,16 @@ impl BlobSink {
         }
     }
 
-    fn advance(&mut self, len: u64, data: Option<&[u8]>, why: Option<&Failure>) {
+    /// A sink whose data begins at offset `pos` of the uncompressed data
+    /// (a run of chunks: its blobs all start there or later).
+    pub(crate) fn starting_at(blobs: Vec<BlobTarget>, pos: u64) -> BlobSink {
+        BlobSink {
+            pos,
+            ..BlobSink::new(blobs)
+        }
+    }
+
+    pub(crate) fn advance(&mut self, len: u64, data: Option<&[u8]>, why: Option<&Failure>) {
         let end = self.pos + len;
         // Start blobs that begin before `end`.
         while self.next < self.blobs.len() && self.blobs[self.next].offset < end {
@@ -479,7 +512,7 @@ impl BlobSink {
     }
 }
 
-fn finish_blob(a: ActiveBlob, blobs: &[BlobTarget]) -> (usize, BlobState) {
+pub(crate) fn finish_blob(a: ActiveBlob, blobs: &[BlobTarget]) -> (usize, BlobState) {
     let b = &blobs[a.index];
     if let Some(f) = a.failure {
         return (a.index, BlobState::Failed(f));
@@ -549,93 +582,111 @@ impl ResourceRunner {
         res.bytes_out = usize;
         let mut done = std::mem::take(&mut sink.done);
         done.sort_by_key(|(i, _)| *i);
-        // Per kind: how many were listed, and how many more there are.
-        let mut listed = [0usize; 3];
-        let mut more = [0u64; 3];
-        for (i, state) in done {
-            let b = &sink.blobs[i];
-            let kind = match &state {
-                BlobState::Ok => {
-                    res.blobs_ok += 1;
-                    continue;
-                }
-                BlobState::Mismatch(_) => 0,
-                BlobState::Failed(f) if f.corrupt => 1,
-                BlobState::Failed(_) => 2,
-            };
-            if kind < 2 {
-                res.blobs_bad += 1;
-            } else {
-                res.blobs_unverified += 1;
-            }
-            if listed[kind] >= MAX_FINDINGS_PER_TASK {
-                more[kind] += 1;
+        let blobs = &sink.blobs;
+        blob_findings(
+            res,
+            done.into_iter().map(|(i, st)| (&blobs[i], st)),
+            self.stored,
+            self.start,
+        );
+    }
+}
+
+/// The findings and counts of a resource's blobs, each with its final
+/// state, in the order of the resource's blob list: at most
+/// [`MAX_FINDINGS_PER_TASK`] listed of each kind, the rest counted.
+/// `start` is the resource's file offset (a stored task: its first
+/// blob's, each blob then named at its own).
+pub(crate) fn blob_findings<'a>(
+    res: &mut TaskResult,
+    done: impl IntoIterator<Item = (&'a BlobTarget, BlobState)>,
+    stored: bool,
+    start: u64,
+) {
+    // Per kind: how many were listed, and how many more there are.
+    let mut listed = [0usize; 3];
+    let mut more = [0u64; 3];
+    for (b, state) in done {
+        let kind = match &state {
+            BlobState::Ok => {
+                res.blobs_ok += 1;
                 continue;
             }
-            listed[kind] += 1;
-            let start = if self.stored { start + b.offset } else { start };
-            let name = format!("blob {} (blob table entry {})", hex(&b.sha1), b.entry);
-            match state {
-                BlobState::Ok => {}
-                BlobState::Mismatch(got) => {
-                    res.findings.push(
-                        Finding::corruption(
-                            Code::ResourceHashMismatch,
-                            format!(
-                                "{name}, resource at file offset {start}: the SHA-1 of its {} bytes is {got}, not the one in the blob table",
-                                b.size
-                            ),
-                        )
-                        .about_blob(b.sha1)
-                        .at(start)
-                        .remedy(remedies::RECOPY),
-                    );
-                }
-                BlobState::Failed(f) if f.corrupt => {
-                    res.findings.push(
-                        Finding::corruption(
-                            Code::ResourceUndecodable,
-                            format!("{name}, resource at file offset {start}: {}", f.message),
-                        )
-                        .about_blob(b.sha1)
-                        .at(f.offset)
-                        .remedy(remedies::RECOPY),
-                    );
-                }
-                BlobState::Failed(f) => {
-                    res.findings.push(
-                        Finding::unverified(
-                            Code::ResourceUnverified,
-                            format!(
-                                "{name}, resource at file offset {start}: not verified: {}",
-                                f.message
-                            ),
-                        )
-                        .about_blob(b.sha1)
-                        .at(f.offset),
-                    );
-                }
+            BlobState::Mismatch(_) => 0,
+            BlobState::Failed(f) if f.corrupt => 1,
+            BlobState::Failed(_) => 2,
+        };
+        if kind < 2 {
+            res.blobs_bad += 1;
+        } else {
+            res.blobs_unverified += 1;
+        }
+        if listed[kind] >= MAX_FINDINGS_PER_TASK {
+            more[kind] += 1;
+            continue;
+        }
+        listed[kind] += 1;
+        let start = if stored { start + b.offset } else { start };
+        let name = format!("blob {} (blob table entry {})", hex(&b.sha1), b.entry);
+        match state {
+            BlobState::Ok => {}
+            BlobState::Mismatch(got) => {
+                res.findings.push(
+                    Finding::corruption(
+                        Code::ResourceHashMismatch,
+                        format!(
+                            "{name}, resource at file offset {start}: the SHA-1 of its {} bytes is {got}, not the one in the blob table",
+                            b.size
+                        ),
+                    )
+                    .about_blob(b.sha1)
+                    .at(start)
+                    .remedy(remedies::RECOPY),
+                );
+            }
+            BlobState::Failed(f) if f.corrupt => {
+                res.findings.push(
+                    Finding::corruption(
+                        Code::ResourceUndecodable,
+                        format!("{name}, resource at file offset {start}: {}", f.message),
+                    )
+                    .about_blob(b.sha1)
+                    .at(f.offset)
+                    .remedy(remedies::RECOPY),
+                );
+            }
+            BlobState::Failed(f) => {
+                res.findings.push(
+                    Finding::unverified(
+                        Code::ResourceUnverified,
+                        format!(
+                            "{name}, resource at file offset {start}: not verified: {}",
+                            f.message
+                        ),
+                    )
+                    .about_blob(b.sha1)
+                    .at(f.offset),
+                );
             }
         }
-        let start = self.start;
-        for (kind, n) in more.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-            let what = [
-                "have the wrong SHA-1",
-                "cannot be decoded",
-                "were not verified",
-            ][kind];
-            let msg = format!("{n} more blobs of the resource at file offset {start} {what} (not listed one by one)");
-            res.findings.push(
-                match kind {
-                    0 => Finding::corruption(Code::ResourceHashMismatch, msg)
-                        .remedy(remedies::RECOPY),
-                    1 => {
-                        Finding::corruption(Code::ResourceUndecodable, msg).remedy(remedies::RECOPY)
-                    }
-                    _ => Finding::unverified(Code::ResourceUnverified, msg),
+    }
+    for (kind, n) in more.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+        let what = [
+            "have the wrong SHA-1",
+            "cannot be decoded",
+            "were not verified",
+        ][kind];
+        let msg = format!("{n} more blobs of the resource at file offset {start} {what} (not listed one by one)");
+        res.findings.push(
+            match kind {
+                0 => Finding::corruption(Code::ResourceHashMismatch, msg)
+                    .remedy(remedies::RECOPY),
+                1 => {
+                    Finding::corruption(Code::ResourceUndecodable, msg).remedy(remedies::RECOPY)
                 }
-                .at(start),
-            );
-        }
+                _ => Finding::unverified(Code::ResourceUnverified, msg),
+            }
+            .at(start),
+        );
     }
 }

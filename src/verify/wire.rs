@@ -18,6 +18,11 @@
 //!   kind 2 (resource):     u8 layout (0 stored, 1 chunked, 2 solid, 3 pipable)
 //!                          [chunked, pipable: u8 codec  u32 chunk size  u64 size]
 //!                          u32 n  n x (u32 entry  u64 offset  u64 size  20-byte SHA-1)
+//!   kind 3 (run of chunks of a split resource; the native driver's only):
+//!                          u32 index  u8 last  u64 resource offset  u8 codec
+//!                          u32 chunk size  u64 size  u64 first chunk
+//!                          u32 n  n x u32 stored chunk size
+//!                          u32 n  n x (u32 index  blob as in kind 2)
 //! ```
 //!
 //! The decoder checks every length against the bytes that remain before
@@ -25,6 +30,7 @@
 //! allocation.
 
 use super::resource::Layout;
+use super::split::{RunBlob, RunSpec};
 use super::task::{BlobTarget, TaskKind, TaskSpec};
 use crate::codec::Codec;
 
@@ -54,6 +60,7 @@ pub fn encode(tasks: &[TaskSpec]) -> Vec<u8> {
             .saturating_add(match &t.kind {
                 TaskKind::Integrity { expected, .. } => expected.len() * DIGEST_BYTES,
                 TaskKind::Resource { blobs, .. } => blobs.len() * BLOB_BYTES,
+                TaskKind::Run(r) => 42 + r.csizes.len() * 4 + r.blobs.len() * (4 + BLOB_BYTES),
                 TaskKind::FileDigest { .. } => 0,
             })
     });
@@ -98,15 +105,48 @@ pub fn encode(tasks: &[TaskSpec]) -> Vec<u8> {
                 }
                 put_len(&mut out, blobs.len());
                 for b in blobs {
-                    out.extend_from_slice(&b.entry.to_le_bytes());
-                    out.extend_from_slice(&b.offset.to_le_bytes());
-                    out.extend_from_slice(&b.size.to_le_bytes());
-                    out.extend_from_slice(&b.sha1);
+                    put_blob(&mut out, b);
+                }
+            }
+            TaskKind::Run(r) => {
+                out.push(3);
+                out.extend_from_slice(&r.index.to_le_bytes());
+                out.push(u8::from(r.last));
+                out.extend_from_slice(&r.resource_start.to_le_bytes());
+                out.push(codec_byte(r.codec));
+                out.extend_from_slice(&r.chunk_size.to_le_bytes());
+                out.extend_from_slice(&r.usize.to_le_bytes());
+                out.extend_from_slice(&r.first_chunk.to_le_bytes());
+                put_len(&mut out, r.csizes.len());
+                for c in &r.csizes {
+                    out.extend_from_slice(&c.to_le_bytes());
+                }
+                put_len(&mut out, r.blobs.len());
+                for b in &r.blobs {
+                    out.extend_from_slice(&b.index.to_le_bytes());
+                    put_blob(&mut out, &b.blob);
                 }
             }
         }
     }
     out
+}
+
+fn put_blob(out: &mut Vec<u8>, b: &BlobTarget) {
+    out.extend_from_slice(&b.entry.to_le_bytes());
+    out.extend_from_slice(&b.offset.to_le_bytes());
+    out.extend_from_slice(&b.size.to_le_bytes());
+    out.extend_from_slice(&b.sha1);
+}
+
+fn codec_of(b: u8) -> Result<Codec, WireError> {
+    Ok(match b {
+        0 => Codec::None,
+        1 => Codec::Xpress,
+        2 => Codec::Lzx,
+        3 => Codec::Lzms,
+        _ => return Err(WireError("unknown codec")),
+    })
 }
 
 /// Lists are far below 2^32 entries (the blob table's and the integrity
@@ -168,13 +208,7 @@ pub fn decode(buf: &[u8]) -> Result<Vec<TaskSpec>, WireError> {
                     0 => Layout::Stored,
                     2 => Layout::Solid,
                     l @ (1 | 3) => {
-                        let codec = match r.u8()? {
-                            0 => Codec::None,
-                            1 => Codec::Xpress,
-                            2 => Codec::Lzx,
-                            3 => Codec::Lzms,
-                            _ => return Err(WireError("unknown codec")),
-                        };
+                        let codec = codec_of(r.u8()?)?;
                         let chunk_size = r.u32()?;
                         let usize = r.u64()?;
                         if l == 1 {
@@ -196,14 +230,47 @@ pub fn decode(buf: &[u8]) -> Result<Vec<TaskSpec>, WireError> {
                 let k = r.count(BLOB_BYTES)?;
                 let mut blobs = Vec::with_capacity(k);
                 for _ in 0..k {
-                    blobs.push(BlobTarget {
-                        entry: r.u32()?,
-                        offset: r.u64()?,
-                        size: r.u64()?,
-                        sha1: r.array()?,
-                    });
+                    blobs.push(r.blob()?);
                 }
                 TaskKind::Resource { layout, blobs }
+            }
+            3 => {
+                let index = r.u32()?;
+                let last = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(WireError("bad run flag")),
+                };
+                let resource_start = r.u64()?;
+                let codec = codec_of(r.u8()?)?;
+                let chunk_size = r.u32()?;
+                let usize = r.u64()?;
+                let first_chunk = r.u64()?;
+                let k = r.count(4)?;
+                let mut csizes = Vec::with_capacity(k);
+                for _ in 0..k {
+                    csizes.push(r.u32()?);
+                }
+                let k = r.count(4 + BLOB_BYTES)?;
+                let mut blobs = Vec::with_capacity(k);
+                for _ in 0..k {
+                    let index = r.u32()?;
+                    blobs.push(RunBlob {
+                        index,
+                        blob: r.blob()?,
+                    });
+                }
+                TaskKind::Run(Box::new(RunSpec {
+                    index,
+                    last,
+                    resource_start,
+                    codec,
+                    chunk_size,
+                    usize,
+                    first_chunk,
+                    csizes,
+                    blobs,
+                }))
             }
             _ => return Err(WireError("unknown task kind")),
         };
@@ -254,6 +321,15 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Result<u64, WireError> {
         self.array().map(u64::from_le_bytes)
+    }
+
+    fn blob(&mut self) -> Result<BlobTarget, WireError> {
+        Ok(BlobTarget {
+            entry: self.u32()?,
+            offset: self.u64()?,
+            size: self.u64()?,
+            sha1: self.array()?,
+        })
     }
 
     /// A list length whose items of `item` bytes must fit what remains.
@@ -353,6 +429,29 @@ mod tests {
                     },
                     blobs: vec![blob(5), blob(6), blob(7)],
                 },
+            ),
+            spec(
+                8,
+                TaskKind::Run(Box::new(RunSpec {
+                    index: 3,
+                    last: true,
+                    resource_start: 1 << 33,
+                    codec: Codec::Lzms,
+                    chunk_size: 1 << 26,
+                    usize: 9 << 30,
+                    first_chunk: 40,
+                    csizes: vec![1, 1 << 26, 77],
+                    blobs: vec![
+                        RunBlob {
+                            index: 9,
+                            blob: blob(8),
+                        },
+                        RunBlob {
+                            index: 10,
+                            blob: blob(9),
+                        },
+                    ],
+                })),
             ),
         ]
     }

@@ -68,6 +68,28 @@ pub fn wimproof(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The images with resources large enough to be split into runs of
+/// chunks (`generated/split/`), running `tests/fixtures/split.sh` once per
+/// test binary.
+pub fn split_generated() -> PathBuf {
+    static DONE: OnceLock<PathBuf> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let script = root().join("tests/fixtures/split.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run split.sh");
+        assert!(
+            out.status.success(),
+            "split.sh failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root().join("tests/fixtures/generated/split")
+    })
+    .clone()
+}
+
 /// The NTFS fixtures directory (`generated/ntfs/`, Windows semantics:
 /// named streams, security descriptors, reparse points), running
 /// `tests/fixtures/ntfs.sh` once per test binary. It needs FUSE and

@@ -1,0 +1,198 @@
+//! Large resources split into runs of chunks across lanes
+//! (`verify::split`), on images wimlib wrote (`tests/fixtures/split.sh`):
+//! a 24 MiB LZX blob and a solid LZMS resource in 256 KiB chunks whose
+//! blobs cross run boundaries. The split path must be taken with two
+//! lanes and not with one, and give the same report as the unsplit run
+//! and the same verdict as `wimlib-imagex verify`, on the intact images
+//! and on copies with a damaged chunk at the start of a run, inside a
+//! blob that began in the run before (it must be that blob that is named).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wimproof::native::FileReader;
+use wimproof::read::ReadAt;
+use wimproof::verify::split::RunSpec;
+use wimproof::verify::task::{TaskKind, TaskSpec};
+use wimproof::verify::{Options, Verifier};
+
+/// The CLI's JSON report (without its time) and its --stats line.
+fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
+        .args(["--no-progress", "--json", "--stats", "--threads"])
+        .arg(threads.to_string())
+        .arg(image)
+        .output()
+        .expect("run wimproof");
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: not JSON ({e}): {}",
+            image.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    strip_times(&mut v);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stats = err
+        .lines()
+        .find(|l| l.contains("stats: "))
+        .unwrap_or_else(|| panic!("no --stats line: {err}"))
+        .to_string();
+    (out.status.code().unwrap_or(-1), v, stats)
+}
+
+/// The report without the time it was made (install media: every report).
+fn strip_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.remove("checked_at");
+            o.values_mut().for_each(strip_times);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_times),
+        _ => {}
+    }
+}
+
+/// "N resources split into M runs" of a --stats line.
+fn split_counts(stats: &str) -> (u64, u64) {
+    let tail = &stats[stats.rfind("; ").expect("stats fields") + 2..];
+    let words: Vec<&str> = tail.split(' ').collect();
+    assert_eq!(
+        (words.get(1), words.get(2), words.get(3)),
+        (Some(&"resources"), Some(&"split"), Some(&"into")),
+        "{stats}"
+    );
+    (words[0].parse().unwrap(), words[4].parse().unwrap())
+}
+
+/// The runs the core plans for `image` on two lanes.
+fn runs(image: &Path) -> Vec<(TaskSpec, RunSpec)> {
+    let r = FileReader::open(image).unwrap();
+    let name = image.display().to_string();
+    let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
+    let (lanes, count) = v.take_lanes_split(2, &[&r as &dyn ReadAt]).unwrap();
+    let mut out: Vec<(TaskSpec, RunSpec)> = lanes
+        .into_iter()
+        .flatten()
+        .filter_map(|t| match &t.kind {
+            TaskKind::Run(r) => Some(((*r).as_ref().clone(), t.clone())),
+            _ => None,
+        })
+        .map(|(r, t)| (t, r))
+        .collect();
+    out.sort_by_key(|(t, _)| t.start);
+    assert_eq!(count.runs, out.len());
+    out
+}
+
+fn wimlib_exit(image: &Path) -> i32 {
+    wimlib(&["verify", &image.display().to_string()]).0
+}
+
+/// Runs of both lanes, the same report with 1, 2 and 3 lanes, and a
+/// verdict that agrees with wimlib's exit code.
+fn same_on_every_lane_count(image: &Path, wimlib_ok: bool) -> serde_json::Value {
+    let (code1, one, stats1) = cli(image, 1);
+    assert_eq!(split_counts(&stats1), (0, 0), "{stats1}");
+    for threads in [2, 3] {
+        let (code, many, stats) = cli(image, threads);
+        let (resources, runs) = split_counts(&stats);
+        assert!(resources >= 1 && runs >= 3, "{}: {stats}", image.display());
+        assert_eq!(code, code1, "{}: exit status", image.display());
+        assert_eq!(many, one, "{}: {threads} lanes vs 1", image.display());
+    }
+    let corrupt = one["checked"]["blobs_corrupt"].as_u64().unwrap();
+    let unverified = one["checked"]["blobs_unverified"].as_u64().unwrap();
+    assert_eq!(unverified, 0, "{}", image.display());
+    assert_eq!(corrupt == 0, wimlib_ok, "{}: {one:#}", image.display());
+    assert_eq!(one["intact"].as_bool(), Some(wimlib_ok), "{}", image.display());
+    one
+}
+
+#[test]
+fn intact_images_split_and_report_as_unsplit() {
+    let dir = split_generated();
+    for name in ["lzx.wim", "solid.esd"] {
+        let image = dir.join(name);
+        let runs = runs(&image);
+        assert!(runs.len() >= 3, "{name}: {} runs", runs.len());
+        // Some run continues a blob from the run before it.
+        assert!(
+            runs.iter().any(|(_, r)| r
+                .blobs
+                .iter()
+                .any(|b| b.blob.offset < r.out_range().0)),
+            "{name}: no blob crosses a run boundary"
+        );
+        assert_eq!(wimlib_exit(&image), 0, "{name}");
+        let report = same_on_every_lane_count(&image, true);
+        let blobs = report["checked"]["blobs_verified"].as_u64().unwrap();
+        assert!(blobs >= 41, "{name}: {blobs} blobs verified");
+    }
+}
+
+/// A copy of `image` with bytes in the middle of the first chunk of the
+/// first run that continues a blob from the run before; the blob's SHA-1.
+fn damage_a_crossing_blob(image: &Path, out: &Path) -> String {
+    let (task, run) = runs(image)
+        .into_iter()
+        .find(|(_, r)| r.blobs.iter().any(|b| b.blob.offset < r.out_range().0))
+        .expect("a run continuing a blob");
+    let (out_start, _) = run.out_range();
+    let blob = run
+        .blobs
+        .iter()
+        .find(|b| b.blob.offset < out_start)
+        .expect("the crossing blob");
+    // The first chunk holds the blob's next bytes.
+    assert!(blob.blob.offset + blob.blob.size > out_start);
+    let mut bytes = std::fs::read(image).unwrap();
+    let at = task.start as usize + run.csizes[0] as usize / 2;
+    for b in &mut bytes[at..at + 16] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(out, &bytes).unwrap();
+    blob.blob.sha1.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
+    let dir = split_generated();
+    let tmp = std::env::temp_dir().join(format!("wimproof-split-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    for name in ["lzx.wim", "solid.esd"] {
+        let image = dir.join(name);
+        let copy: PathBuf = tmp.join(name);
+        let sha1 = damage_a_crossing_blob(&image, &copy);
+        assert_ne!(wimlib_exit(&copy), 0, "{name}: wimlib finds the damage");
+        let report = same_on_every_lane_count(&copy, false);
+        let findings = report["findings"].as_array().unwrap();
+        let named = findings.iter().any(|f| {
+            f["severity"] == "corruption"
+                && f["code"].as_str().is_some_and(|c| c.starts_with("resource."))
+                && f["message"].as_str().is_some_and(|m| m.contains(&sha1))
+        });
+        assert!(named, "{name}: blob {sha1} not named in {findings:#?}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn wims_on_install_media_split_too() {
+    let iso = split_generated().join("media.iso");
+    let (code1, one, stats1) = cli(&iso, 1);
+    assert_eq!(split_counts(&stats1), (0, 0), "{stats1}");
+    let (code2, two, stats2) = cli(&iso, 2);
+    // The ESD's solid resource and the boot.wim's 24 MiB blob.
+    let (resources, runs) = split_counts(&stats2);
+    assert!(resources >= 2 && runs >= 6, "{stats2}");
+    assert_eq!(code1, code2);
+    assert_eq!(one, two, "install media: 2 lanes vs 1");
+    let reports = one.as_array().expect("an array of reports");
+    assert_eq!(reports.len(), 2, "{one:#}");
+    for r in reports {
+        assert_eq!(r["intact"].as_bool(), Some(true), "{r:#}");
+        assert!(r["checked"]["blobs_verified"].as_u64().unwrap() >= 41, "{r:#}");
+    }
+}
