@@ -300,6 +300,9 @@ fn stats_go_to_stderr_and_leave_the_report_alone() {
         .lines()
         .find(|l| l.starts_with("wimproof: stats: lzx.wim: phase 1 "))
         .unwrap_or_else(|| panic!("no stats line in {err}"));
-    assert!(line.contains(" s CPU (user+system), ") && line.contains(" cores; "), "{line}");
+    assert!(
+        line.contains(" s CPU (user+system), ") && line.contains(" cores; "),
+        "{line}"
+    );
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("stats:"));
 }

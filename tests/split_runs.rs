@@ -106,7 +106,12 @@ fn same_on_every_lane_count(image: &Path, wimlib_ok: bool) -> serde_json::Value 
     let unverified = one["checked"]["blobs_unverified"].as_u64().unwrap();
     assert_eq!(unverified, 0, "{}", image.display());
     assert_eq!(corrupt == 0, wimlib_ok, "{}: {one:#}", image.display());
-    assert_eq!(one["intact"].as_bool(), Some(wimlib_ok), "{}", image.display());
+    assert_eq!(
+        one["intact"].as_bool(),
+        Some(wimlib_ok),
+        "{}",
+        image.display()
+    );
     one
 }
 
@@ -119,10 +124,8 @@ fn intact_images_split_and_report_as_unsplit() {
         assert!(runs.len() >= 3, "{name}: {} runs", runs.len());
         // Some run continues a blob from the run before it.
         assert!(
-            runs.iter().any(|(_, r)| r
-                .blobs
-                .iter()
-                .any(|b| b.blob.offset < r.out_range().0)),
+            runs.iter()
+                .any(|(_, r)| r.blobs.iter().any(|b| b.blob.offset < r.out_range().0)),
             "{name}: no blob crosses a run boundary"
         );
         assert_eq!(wimlib_exit(&image), 0, "{name}");
@@ -170,7 +173,9 @@ fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
         let findings = report["findings"].as_array().unwrap();
         let named = findings.iter().any(|f| {
             f["severity"] == "corruption"
-                && f["code"].as_str().is_some_and(|c| c.starts_with("resource."))
+                && f["code"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("resource."))
                 && f["message"].as_str().is_some_and(|m| m.contains(&sha1))
         });
         assert!(named, "{name}: blob {sha1} not named in {findings:#?}");
@@ -193,6 +198,9 @@ fn wims_on_install_media_split_too() {
     assert_eq!(reports.len(), 2, "{one:#}");
     for r in reports {
         assert_eq!(r["intact"].as_bool(), Some(true), "{r:#}");
-        assert!(r["checked"]["blobs_verified"].as_u64().unwrap() >= 41, "{r:#}");
+        assert!(
+            r["checked"]["blobs_verified"].as_u64().unwrap() >= 41,
+            "{r:#}"
+        );
     }
 }

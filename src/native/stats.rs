@@ -37,10 +37,9 @@ impl Stats {
     /// One line for stderr.
     pub fn line(&self) -> String {
         let cpu = match (self.phase2_cpu, self.cores()) {
-            (Some(c), Some(k)) => format!(
-                ", {:.2} s CPU (user+system), {k:.2} cores",
-                c.as_secs_f64()
-            ),
+            (Some(c), Some(k)) => {
+                format!(", {:.2} s CPU (user+system), {k:.2} cores", c.as_secs_f64())
+            }
             _ => String::new(),
         };
         format!(
@@ -124,7 +123,10 @@ mod tests {
         };
         assert!(cpu >= Duration::from_millis(30), "{cpu:?} in {wall:?}");
         // One thread busy: at most one core's worth, give or take the clock.
-        assert!(cpu <= wall + Duration::from_millis(20), "{cpu:?} in {wall:?}");
+        assert!(
+            cpu <= wall + Duration::from_millis(20),
+            "{cpu:?} in {wall:?}"
+        );
         let s = Stats {
             phase2: Duration::from_secs(2),
             phase2_cpu: Some(Duration::from_secs(3)),

@@ -192,15 +192,15 @@ impl Verifier {
         let all: Vec<usize> = (0..self.opened.plan.tasks.len()).collect();
         let tasks = self.take_planned(&[all]).pop().unwrap_or_default();
         let (tasks, count) = split::split_tasks(tasks, files)?;
-        let plan = assign(tasks.iter().enumerate().collect(), &self.part_sizes(), lanes);
+        let plan = assign(
+            tasks.iter().enumerate().collect(),
+            &self.part_sizes(),
+            lanes,
+        );
         let mut slots: Vec<Option<TaskSpec>> = tasks.into_iter().map(Some).collect();
         let lanes = plan
             .iter()
-            .map(|l| {
-                l.iter()
-                    .filter_map(|&i| slots.get_mut(i)?.take())
-                    .collect()
-            })
+            .map(|l| l.iter().filter_map(|&i| slots.get_mut(i)?.take()).collect())
             .collect();
         Ok((lanes, count))
     }

@@ -446,8 +446,11 @@ struct RunSink {
 impl RunRunner {
     pub fn new(spec: &TaskSpec, run: &RunSpec, board: Arc<dyn Board>) -> RunRunner {
         let (out_start, _) = run.out_range();
-        let (incoming, own): (Vec<RunBlob>, Vec<RunBlob>) =
-            run.blobs.iter().cloned().partition(|b| b.blob.offset < out_start);
+        let (incoming, own): (Vec<RunBlob>, Vec<RunBlob>) = run
+            .blobs
+            .iter()
+            .cloned()
+            .partition(|b| b.blob.offset < out_start);
         let hold_end = incoming
             .iter()
             .map(|b| b.blob.offset.saturating_add(b.blob.size))
@@ -539,10 +542,8 @@ impl RunRunner {
             if b.blob.offset.saturating_add(b.blob.size) > end {
                 carry.push((b.index, a.hasher, a.failure));
             } else {
-                let (i, st) = finish_blob(
-                    ActiveBlob { index: 0, ..a },
-                    std::slice::from_ref(&b.blob),
-                );
+                let (i, st) =
+                    finish_blob(ActiveBlob { index: 0, ..a }, std::slice::from_ref(&b.blob));
                 debug_assert_eq!(i, 0);
                 finished.push((b.index, b.blob.clone(), st));
             }
@@ -613,15 +614,17 @@ impl RunRunner {
             if b.blob.offset.saturating_add(b.blob.size) > own.pos {
                 a.failure.get_or_insert(end_fail.clone());
             }
-            let (_, st) = finish_blob(
-                ActiveBlob { index: 0, ..a },
-                std::slice::from_ref(&b.blob),
-            );
+            let (_, st) = finish_blob(ActiveBlob { index: 0, ..a }, std::slice::from_ref(&b.blob));
             all.push((b.index, b.blob.clone(), st));
         }
         all.sort_by_key(|(i, _, _)| *i);
         res.bytes_out = usize;
-        blob_findings(res, all.iter().map(|(_, b, st)| (b, st.clone())), false, start);
+        blob_findings(
+            res,
+            all.iter().map(|(_, b, st)| (b, st.clone())),
+            false,
+            start,
+        );
         res.blobs_ok = res.blobs_ok.saturating_add(prior.ok);
         if prior.lost {
             res.findings.push(

@@ -676,14 +676,13 @@ pub(crate) fn blob_findings<'a>(
             "cannot be decoded",
             "were not verified",
         ][kind];
-        let msg = format!("{n} more blobs of the resource at file offset {start} {what} (not listed one by one)");
+        let msg = format!(
+            "{n} more blobs of the resource at file offset {start} {what} (not listed one by one)"
+        );
         res.findings.push(
             match kind {
-                0 => Finding::corruption(Code::ResourceHashMismatch, msg)
-                    .remedy(remedies::RECOPY),
-                1 => {
-                    Finding::corruption(Code::ResourceUndecodable, msg).remedy(remedies::RECOPY)
-                }
+                0 => Finding::corruption(Code::ResourceHashMismatch, msg).remedy(remedies::RECOPY),
+                1 => Finding::corruption(Code::ResourceUndecodable, msg).remedy(remedies::RECOPY),
                 _ => Finding::unverified(Code::ResourceUnverified, msg),
             }
             .at(start),
