@@ -56,7 +56,10 @@ fn strip_times(v: &mut serde_json::Value) {
 
 /// "N resources split into M runs" of a --stats line.
 fn split_counts(stats: &str) -> (u64, u64) {
-    let tail = &stats[stats.rfind("; ").expect("stats fields") + 2..];
+    let tail = stats
+        .split("; ")
+        .find(|f| f.contains(" resources split into "))
+        .unwrap_or_else(|| panic!("no split field: {stats}"));
     let words: Vec<&str> = tail.split(' ').collect();
     assert_eq!(
         (words.get(1), words.get(2), words.get(3)),

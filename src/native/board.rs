@@ -6,12 +6,17 @@
 
 use crate::verify::split::{Board, Handoff};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Default)]
 pub struct SharedBoard {
     slots: Mutex<Slots>,
     ready: Condvar,
+    /// Nanoseconds lanes spent in [`Board::take`] waiting for a state not
+    /// yet put (summed over lanes; `--stats` prints it).
+    waited_ns: AtomicU64,
 }
 
 #[derive(Default)]
@@ -23,6 +28,11 @@ struct Slots {
 impl SharedBoard {
     pub fn new() -> Arc<SharedBoard> {
         Arc::new(SharedBoard::default())
+    }
+
+    /// Time lanes spent waiting for states (summed over lanes).
+    pub fn waited(&self) -> Duration {
+        Duration::from_nanos(self.waited_ns.load(Ordering::Relaxed))
     }
 
     fn poison(&self) {
@@ -49,18 +59,25 @@ impl Board for SharedBoard {
         let Ok(mut s) = self.slots.lock() else {
             return Handoff::lost();
         };
-        loop {
-            if let Some(h) = s.states.remove(&(resource, run)) {
-                return h;
-            }
+        if let Some(h) = s.states.remove(&(resource, run)) {
+            return h;
+        }
+        let since = Instant::now();
+        let got = loop {
             if s.poisoned {
-                return Handoff::lost();
+                break Handoff::lost();
             }
             s = match self.ready.wait(s) {
                 Ok(s) => s,
-                Err(_) => return Handoff::lost(),
+                Err(_) => break Handoff::lost(),
             };
-        }
+            if let Some(h) = s.states.remove(&(resource, run)) {
+                break h;
+            }
+        };
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.waited_ns.fetch_add(ns, Ordering::Relaxed);
+        got
     }
 }
 
@@ -91,6 +108,11 @@ mod tests {
         assert!(!taker.is_finished());
         board.put(7, 1, Handoff::lost());
         taker.join().unwrap();
+        assert!(
+            board.waited() >= Duration::from_millis(40),
+            "{:?}",
+            board.waited()
+        );
         assert!(board.try_take(7, 1).is_none(), "taken once");
         // A state never put: a lane that panics poisons the board, and the
         // waiter gets a lost state instead of waiting for ever.

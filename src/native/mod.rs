@@ -17,12 +17,12 @@ use crate::verify::split::SplitCount;
 use crate::verify::task::TaskKind;
 use crate::verify::{Lane, Verifier};
 use board::{PoisonOnPanic, SharedBoard};
-use stats::{Clock, Stats};
+use stats::{Clock, Stats, Waits};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Bytes per read of the main pass. Small slices keep memory low; the
 /// buffers are reused, so their number costs nothing per byte.
@@ -256,9 +256,10 @@ pub fn verify_outcome_stats(
         ..Stats::default()
     };
     let phase2 = Clock::start();
-    let (results, split) = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
+    let (results, split, waits) = run_lanes(&mut v, &readers, &names, threads.max(1), progress)?;
     (stats.phase2, stats.phase2_cpu) = phase2.elapsed();
     (stats.split_resources, stats.split_runs) = (split.resources, split.runs);
+    stats.waits = waits;
     for (r, p) in readers.iter().zip(all) {
         let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX);
         if now != r.size {
@@ -276,7 +277,7 @@ fn run_lanes(
     names: &[String],
     threads: usize,
     progress: Progress,
-) -> Result<(Vec<crate::verify::task::TaskResult>, SplitCount), DriverError> {
+) -> Result<(Vec<crate::verify::task::TaskResult>, SplitCount, Waits), DriverError> {
     // Large resources are split into runs of chunks over the lanes; their
     // chunk tables are read here, before the main pass.
     let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
@@ -315,16 +316,23 @@ fn run_lanes(
             handles.push(scope.spawn(move || {
                 let _poison = PoisonOnPanic(Arc::clone(&board));
                 let mut lane = Lane::with_board(plan, names, board);
-                for (part, off, buf) in rx {
+                let mut starved = Duration::ZERO;
+                loop {
+                    let since = Instant::now();
+                    let Ok((part, off, buf)) = rx.recv() else {
+                        break;
+                    };
+                    starved += since.elapsed();
                     lane.feed(part, off, &buf);
                 }
-                lane.finish()
+                (lane.finish(), starved)
             }));
         }
         // Buffers come back when every lane has dropped its handle; reusing
         // them avoids a fresh (page-faulting) allocation per slice.
         let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
         let mut read_result = Ok(());
+        let mut waits = Waits::default();
         for s in schedule.slices() {
             let r = &readers[s.part as usize];
             // The schedule has no whole spans here: slices are at most SLICE.
@@ -355,7 +363,12 @@ fn run_lanes(
             for &k in &s.lanes {
                 // A lane that panicked has dropped its receiver; the join
                 // below reports it.
-                let _ = senders[k as usize].send((s.part, s.start, Arc::clone(&buf)));
+                let item = (s.part, s.start, Arc::clone(&buf));
+                if let Err(TrySendError::Full(item)) = senders[k as usize].try_send(item) {
+                    let since = Instant::now();
+                    let _ = senders[k as usize].send(item);
+                    waits.reader_for_lanes += since.elapsed();
+                }
             }
             pool.push(buf);
             progress(bases[s.part as usize].saturating_add(s.end), total);
@@ -365,7 +378,10 @@ fn run_lanes(
         let mut results = Vec::new();
         for h in handles {
             match h.join() {
-                Ok(r) => results.extend(r),
+                Ok((r, starved)) => {
+                    results.extend(r);
+                    waits.lanes_for_bytes += starved;
+                }
                 Err(_) => {
                     // A panic is a bug in wimproof; surface it rather than
                     // report a verdict on partial results.
@@ -376,7 +392,8 @@ fn run_lanes(
                 }
             }
         }
-        read_result.map(|_| (results, split))
+        waits.lanes_for_states = board.waited();
+        read_result.map(|_| (results, split, waits))
     })
 }
 

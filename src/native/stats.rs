@@ -23,6 +23,20 @@ pub struct Stats {
     /// and the runs they became ([`crate::verify::split`]).
     pub split_resources: usize,
     pub split_runs: usize,
+    /// Where phase 2 waited, so idle cores can be traced to a stage:
+    /// lanes waiting for bytes from the reader (summed over lanes), lanes
+    /// waiting for a blob's state from the run before
+    /// ([`crate::verify::split`]), and the reader waiting for a lane's
+    /// full queue.
+    pub waits: Waits,
+}
+
+/// Time spent waiting in phase 2 (see [`Stats::waits`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Waits {
+    pub lanes_for_bytes: Duration,
+    pub lanes_for_states: Duration,
+    pub reader_for_lanes: Duration,
 }
 
 impl Stats {
@@ -42,13 +56,18 @@ impl Stats {
             }
             _ => String::new(),
         };
+        let w = &self.waits;
         format!(
-            "phase 1 {:.2} s; phase 2 {:.2} s wall{cpu}; {} lanes; {} resources split into {} runs",
+            "phase 1 {:.2} s; phase 2 {:.2} s wall{cpu}; {} lanes; {} resources split into {} runs; \
+             waits: lanes for bytes {:.2} s, lanes for states {:.2} s, reader for lanes {:.2} s",
             self.phase1.as_secs_f64(),
             self.phase2.as_secs_f64(),
             self.lanes,
             self.split_resources,
-            self.split_runs
+            self.split_runs,
+            w.lanes_for_bytes.as_secs_f64(),
+            w.lanes_for_states.as_secs_f64(),
+            w.reader_for_lanes.as_secs_f64(),
         )
     }
 }
@@ -134,5 +153,13 @@ mod tests {
         };
         assert_eq!(s.cores(), Some(1.5));
         assert!(s.line().contains("1.50 cores"), "{}", s.line());
+        let s = Stats {
+            waits: Waits {
+                lanes_for_bytes: Duration::from_millis(1250),
+                ..Default::default()
+            },
+            ..s
+        };
+        assert!(s.line().contains("lanes for bytes 1.25 s"), "{}", s.line());
     }
 }
