@@ -207,3 +207,95 @@ fn wims_on_install_media_split_too() {
         );
     }
 }
+
+/// The outcome of `image` on two lanes whose boards cannot wait (the
+/// page's lane workers: `RelayBoard`), lane 1 fed the whole file before
+/// lane 0, so that its runs end before the states they continue from
+/// exist; states are carried between the boards after every piece, as
+/// the page's reader relays them. Returns the outcome (Debug) and the
+/// most runs lane 1 had parked at once.
+fn relay_outcome(image: &Path) -> (String, usize) {
+    use std::sync::Arc;
+    use wimproof::verify::split::{Board, RelayBoard};
+    use wimproof::verify::Lane;
+    let r = FileReader::open(image).unwrap();
+    let name = image.display().to_string();
+    let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
+    let count = v.split_resources(&[&r as &dyn ReadAt]).unwrap();
+    assert!(count.runs >= 3, "{name}: {count:?}");
+    let planned = v.take_lanes(2);
+    let boards: Vec<Arc<RelayBoard>> = planned.iter().map(|t| RelayBoard::for_tasks(t)).collect();
+    let mut lanes: Vec<Lane> = planned
+        .into_iter()
+        .zip(&boards)
+        .map(|(t, b)| Lane::with_board(t, vec![name.clone()], b.clone() as Arc<dyn Board>))
+        .collect();
+    let relay = |lanes: &mut Vec<Lane>| loop {
+        let mut moved = false;
+        for from in 0..boards.len() {
+            let bundle = boards[from].take_outgoing();
+            if bundle.is_empty() {
+                continue;
+            }
+            moved = true;
+            for to in (0..boards.len()).filter(|&k| k != from) {
+                boards[to].give(&bundle).unwrap();
+                lanes[to].retry_parked();
+            }
+        }
+        if !moved {
+            break;
+        }
+    };
+    let bytes = std::fs::read(image).unwrap();
+    let mut most_parked = 0;
+    for k in [1, 0] {
+        for (i, piece) in bytes.chunks(1 << 20).enumerate() {
+            lanes[k].feed(0, (i << 20) as u64, piece);
+            relay(&mut lanes);
+            most_parked = most_parked.max(lanes[1].parked());
+        }
+    }
+    assert_eq!(
+        (lanes[0].parked(), lanes[1].parked()),
+        (0, 0),
+        "{name}: runs still parked once every state was relayed"
+    );
+    let results: Vec<_> = lanes.into_iter().flat_map(Lane::finish).collect();
+    (format!("{:?}", v.finish(results)), most_parked)
+}
+
+/// The unsplit outcome of `image`, one lane (Debug).
+fn serial_outcome(image: &Path) -> String {
+    let r = FileReader::open(image).unwrap();
+    let name = image.display().to_string();
+    let v = Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
+    let results = wimproof::verify::run_serial(&v, &[&r as &dyn ReadAt], 1 << 20).unwrap();
+    format!("{:?}", v.finish(results))
+}
+
+#[test]
+fn runs_on_lanes_that_cannot_wait_park_and_report_as_unsplit() {
+    let dir = split_generated();
+    let tmp = std::env::temp_dir().join(format!("wimproof-relay-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    for name in ["lzx.wim", "solid.esd"] {
+        let image = dir.join(name);
+        let copy = tmp.join(name);
+        let sha1 = damage_a_crossing_blob(&image, &copy);
+        for (img, intact) in [(&image, true), (&copy, false)] {
+            let (relayed, parked) = relay_outcome(img);
+            assert!(parked >= 1, "{name}: no run of lane 1 was parked");
+            let serial = serial_outcome(img);
+            assert_eq!(
+                relayed,
+                serial,
+                "{}: relayed lanes vs one lane",
+                img.display()
+            );
+            assert_eq!(serial.contains(&sha1), !intact, "{}", img.display());
+            assert!(serial.contains("blobs_unverified: 0"), "{serial}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

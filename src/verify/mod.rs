@@ -189,20 +189,25 @@ impl Verifier {
         if lanes < 2 {
             return Ok((self.take_lanes(lanes), split::SplitCount::default()));
         }
-        let all: Vec<usize> = (0..self.opened.plan.tasks.len()).collect();
-        let tasks = self.take_planned(&[all]).pop().unwrap_or_default();
+        let count = self.split_resources(files)?;
+        Ok((self.take_lanes(lanes), count))
+    }
+
+    /// Replaces each large chunked or solid resource's task by its runs
+    /// of chunks ([`split::split_tasks`], reading their chunk tables from
+    /// `files`, the parts in [`Verifier::part_sizes`]'s order), for lanes
+    /// planned afterwards ([`Verifier::lane_indices`], [`Verifier::take_lanes`]).
+    /// Each lane then needs a board its runs hand their blob states on
+    /// through: one shared by the lanes' threads, or a
+    /// [`split::RelayBoard`] per lane whose states the driver carries.
+    pub fn split_resources(
+        &mut self,
+        files: &[&dyn ReadAt],
+    ) -> Result<split::SplitCount, ReadError> {
+        let tasks = std::mem::take(&mut self.opened.plan.tasks);
         let (tasks, count) = split::split_tasks(tasks, files)?;
-        let plan = assign(
-            tasks.iter().enumerate().collect(),
-            &self.part_sizes(),
-            lanes,
-        );
-        let mut slots: Vec<Option<TaskSpec>> = tasks.into_iter().map(Some).collect();
-        let lanes = plan
-            .iter()
-            .map(|l| l.iter().filter_map(|&i| slots.get_mut(i)?.take()).collect())
-            .collect();
-        Ok((lanes, count))
+        self.opened.plan.tasks = tasks;
+        Ok(count)
     }
 
     /// Merges the task results into the image's outcome.
@@ -282,6 +287,9 @@ pub struct Lane {
     scratch: Scratch,
     /// Where runs of split resources hand their blob states on.
     board: std::sync::Arc<dyn split::Board>,
+    /// Runs whose input has ended but whose board had not the state of
+    /// the run before yet (a board that cannot wait: [`Lane::retry_parked`]).
+    parked: Vec<(usize, Runner)>,
 }
 
 impl Lane {
@@ -307,6 +315,28 @@ impl Lane {
             results: Vec::new(),
             resources: None,
             scratch: Scratch::default(),
+            parked: Vec::new(),
+        }
+    }
+
+    /// How many runs wait for the state of the run before them (on a
+    /// board that cannot wait). A driver gives the lane the states its
+    /// board lacked, calls [`Lane::retry_parked`], and finishes the lane
+    /// only once none is left (else they report their blobs unverified).
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Finishes the parked runs whose states have come.
+    pub fn retry_parked(&mut self) {
+        let mut i = 0;
+        while i < self.parked.len() {
+            if self.parked[i].1.ready() {
+                let (ti, runner) = self.parked.remove(i);
+                self.finish_task(ti, runner);
+            } else {
+                i += 1;
+            }
         }
     }
 
@@ -342,8 +372,12 @@ impl Lane {
                     // `remove`, not `swap_remove`: active tasks stay in file
                     // order, so within one piece a task that started earlier
                     // is fed before one that starts in it.
-                    let (ti, runner) = self.active.remove(i);
-                    self.finish_task(ti, runner);
+                    let (ti, mut runner) = self.active.remove(i);
+                    if runner.ready() {
+                        self.finish_task(ti, runner);
+                    } else {
+                        self.parked.push((ti, runner));
+                    }
                     continue;
                 }
             }
@@ -361,6 +395,11 @@ impl Lane {
             self.next += 1;
         }
         for (ti, runner) in std::mem::take(&mut self.active) {
+            self.finish_task(ti, runner);
+        }
+        // Any still parked finish without their state: their blobs are
+        // reported unverified, never passed.
+        for (ti, runner) in std::mem::take(&mut self.parked) {
             self.finish_task(ti, runner);
         }
         self.results.extend(self.resources.take());
@@ -464,7 +503,13 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
     let Verifier { opts, opened, name } = v;
     let mut findings = opened.findings;
     results.sort_by_key(|r| r.id);
-    let tasks = &opened.plan.tasks;
+    // By id: a split resource's runs all carry the resource's
+    // ([`Verifier::split_resources`]), and they share its part.
+    let mut tasks: std::collections::HashMap<u32, &TaskSpec> =
+        std::collections::HashMap::with_capacity(opened.plan.tasks.len());
+    for t in &opened.plan.tasks {
+        tasks.entry(t.id).or_insert(t);
+    }
     let split = opened.parts.iter().filter(|p| !p.reference).count() > 1;
     let with_refs = opened.parts.iter().any(|p| p.reference);
     let mut parts: Vec<PartInfo> = opened
@@ -498,7 +543,7 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
     // Phase 2's findings, at most MAX_FINDINGS_PER_CODE of each code.
     let mut capped = finding::Capped::default();
     for r in &results {
-        let Some(spec) = tasks.get(r.id as usize) else {
+        let Some(spec) = tasks.get(&r.id).copied() else {
             continue;
         };
         let part = &mut parts[spec.part as usize];

@@ -43,8 +43,9 @@ use crate::format::resource::{
 };
 use crate::read::{ReadAt, ReadError};
 use serde::{Deserialize, Serialize};
+use sha1::digest::common::hazmat::{SerializableState, SerializedState};
 use sha1::{Digest, Sha1};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// Uncompressed bytes per run (a run is at least one chunk): small enough
@@ -150,6 +151,14 @@ pub trait Board: Send + Sync {
     fn try_take(&self, resource: u32, run: u32) -> Option<Handoff>;
     /// The state, waiting for it if need be.
     fn take(&self, resource: u32, run: u32) -> Handoff;
+    /// Whether [`Board::take`] waits for a state not there yet. A board
+    /// that cannot (a lane worker in a browser, which must return to its
+    /// event loop to receive it: [`RelayBoard`]) makes a run keep every
+    /// byte its incoming blobs need until the state comes, and a run that
+    /// ends before it is parked by its lane ([`RunRunner::ready`]).
+    fn waits(&self) -> bool {
+        true
+    }
 }
 
 /// A board for runs that all run in order on one lane: a state not there
@@ -174,6 +183,165 @@ impl Board for LocalBoard {
     }
     fn take(&self, resource: u32, run: u32) -> Handoff {
         self.try_take(resource, run).unwrap_or_else(Handoff::lost)
+    }
+}
+
+/// A board for lanes that cannot wait for each other (a browser's lane
+/// workers, each returning to its event loop between slices): the states
+/// its lane's own runs need stay here; every other state put goes out
+/// ([`RelayBoard::take_outgoing`]) for the driver to carry to the other
+/// lanes, which give it to theirs ([`RelayBoard::give`]). It never waits
+/// ([`Board::waits`]), so a run whose state has not come keeps its
+/// incoming blobs' bytes, and its lane parks it when it ends
+/// ([`Lane::retry_parked`](super::Lane::retry_parked)).
+pub struct RelayBoard {
+    inner: Mutex<Relay>,
+}
+
+#[derive(Default)]
+struct Relay {
+    /// The (resource, run) states this lane's runs take.
+    wanted: HashSet<(u32, u32)>,
+    slots: HashMap<(u32, u32), Handoff>,
+    outgoing: Vec<(u32, u32, Handoff)>,
+}
+
+/// The most states one [`RelayBoard::give`] takes: a resource has at most
+/// [`MAX_CHUNKS_PER_RESOURCE`] runs, and the bundle comes from another
+/// lane of the same verification, not from the file; the limit only keeps
+/// a broken driver from growing the board without end.
+pub const MAX_RELAYED_STATES: usize = 1 << 16;
+
+impl RelayBoard {
+    /// The board of a lane running `tasks`.
+    pub fn for_tasks(tasks: &[TaskSpec]) -> Arc<RelayBoard> {
+        let wanted = tasks
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TaskKind::Run(r) if r.index > 0 => Some((t.id, r.index)),
+                _ => None,
+            })
+            .collect();
+        Arc::new(RelayBoard {
+            inner: Mutex::new(Relay {
+                wanted,
+                ..Relay::default()
+            }),
+        })
+    }
+
+    /// The states put for other lanes' runs since the last call, as one
+    /// bundle of bytes for [`RelayBoard::give`] (empty if there are none).
+    pub fn take_outgoing(&self) -> Vec<u8> {
+        let Ok(mut r) = self.inner.lock() else {
+            return Vec::new();
+        };
+        if r.outgoing.is_empty() {
+            return Vec::new();
+        }
+        let states: Vec<WireHandoff> = r
+            .outgoing
+            .drain(..)
+            .map(|(resource, run, h)| WireHandoff::from_state(resource, run, h))
+            .collect();
+        serde_json::to_vec(&states).unwrap_or_default()
+    }
+
+    /// Takes a bundle from another lane's [`RelayBoard::take_outgoing`]:
+    /// keeps the states this lane's runs need and drops the rest. Returns
+    /// how many it kept, or why the bundle is unreadable.
+    pub fn give(&self, bundle: &[u8]) -> Result<usize, String> {
+        let states: Vec<WireHandoff> =
+            serde_json::from_slice(bundle).map_err(|e| format!("bad state bundle: {e}"))?;
+        if states.len() > MAX_RELAYED_STATES {
+            return Err(format!(
+                "bad state bundle: {} states (at most {MAX_RELAYED_STATES})",
+                states.len()
+            ));
+        }
+        let mut r = self
+            .inner
+            .lock()
+            .map_err(|_| "state board poisoned".to_string())?;
+        let mut kept = 0;
+        for w in states {
+            let key = (w.resource, w.run);
+            if r.wanted.contains(&key) && !r.slots.contains_key(&key) {
+                r.slots.insert(key, w.into_state()?);
+                kept += 1;
+            }
+        }
+        Ok(kept)
+    }
+}
+
+impl Board for RelayBoard {
+    fn put(&self, resource: u32, run: u32, state: Handoff) {
+        if let Ok(mut r) = self.inner.lock() {
+            if r.wanted.contains(&(resource, run)) {
+                r.slots.insert((resource, run), state);
+            } else {
+                r.outgoing.push((resource, run, state));
+            }
+        }
+    }
+    fn try_take(&self, resource: u32, run: u32) -> Option<Handoff> {
+        self.inner.lock().ok()?.slots.remove(&(resource, run))
+    }
+    fn take(&self, resource: u32, run: u32) -> Handoff {
+        self.try_take(resource, run).unwrap_or_else(Handoff::lost)
+    }
+    fn waits(&self) -> bool {
+        false
+    }
+}
+
+/// A [`Handoff`] as bytes between lane workers: each SHA-1 as its
+/// serialized state ([`SerializableState`]).
+#[derive(Serialize, Deserialize)]
+struct WireHandoff {
+    resource: u32,
+    run: u32,
+    carry: Vec<(u32, Vec<u8>, Option<Failure>)>,
+    bad: Vec<(u32, BlobTarget, BlobState)>,
+    ok: u64,
+    failure: Option<Failure>,
+    lost: bool,
+}
+
+impl WireHandoff {
+    fn from_state(resource: u32, run: u32, h: Handoff) -> WireHandoff {
+        WireHandoff {
+            resource,
+            run,
+            carry: h
+                .carry
+                .into_iter()
+                .map(|(i, hasher, f)| (i, hasher.serialize().to_vec(), f))
+                .collect(),
+            bad: h.bad,
+            ok: h.ok,
+            failure: h.failure,
+            lost: h.lost,
+        }
+    }
+
+    fn into_state(self) -> Result<Handoff, String> {
+        let mut carry = Vec::with_capacity(self.carry.len());
+        for (i, bytes, f) in self.carry {
+            let state = SerializedState::<Sha1>::try_from(bytes.as_slice())
+                .map_err(|_| "bad state bundle: a SHA-1 state of the wrong length".to_string())?;
+            let hasher = Sha1::deserialize(&state)
+                .map_err(|_| "bad state bundle: an invalid SHA-1 state".to_string())?;
+            carry.push((i, hasher, f));
+        }
+        Ok(Handoff {
+            carry,
+            bad: self.bad,
+            ok: self.ok,
+            failure: self.failure,
+            lost: self.lost,
+        })
     }
 }
 
@@ -430,6 +598,8 @@ pub struct RunRunner {
     sink: RunSink,
     board: Arc<dyn Board>,
     handed: bool,
+    /// The decoder has been told the input ended.
+    ended: bool,
 }
 
 /// The run's blobs: those that start in it hashed at once, those going on
@@ -498,6 +668,7 @@ impl RunRunner {
             },
             board,
             handed: false,
+            ended: false,
         }
     }
 
@@ -505,8 +676,34 @@ impl RunRunner {
         self.decoder.feed(data, scratch, &mut self.sink);
     }
 
+    /// Whether the run can finish now: its input has ended (the decoder
+    /// is finished here), and it is the first run, holds the state of the
+    /// run before, or its board waits for it. False only on a board that
+    /// cannot wait ([`Board::waits`]), while the state has not come: the
+    /// lane keeps the run aside and asks again later.
+    pub fn ready(&mut self) -> bool {
+        self.end_input();
+        if self.index == 0 || self.sink.got.is_some() || self.board.waits() {
+            return true;
+        }
+        match self.board.try_take(self.resource, self.index) {
+            Some(h) => {
+                self.sink.receive(h);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn end_input(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            self.decoder.finish(&mut self.sink);
+        }
+    }
+
     pub fn finish(mut self, res: &mut TaskResult) {
-        self.decoder.finish(&mut self.sink);
+        self.end_input();
         // Every run but the first continues from the state of the one
         // before (results so far, and maybe blobs going on into it).
         if self.index > 0 && self.sink.got.is_none() {
@@ -715,7 +912,7 @@ impl RunSink {
                 Some(h) => self.receive(h),
                 // Too much to keep: wait for the run before (see the
                 // module doc on why this cannot deadlock).
-                None if !fits => {
+                None if !fits && self.board.waits() => {
                     let h = self.board.take(self.key.0, self.key.1);
                     self.receive(h);
                 }

@@ -199,6 +199,16 @@ impl Runner {
         }
     }
 
+    /// Whether the task can finish once its input has ended: only a run
+    /// of chunks on a board that cannot wait may not be, until the state
+    /// of the run before it comes ([`RunRunner::ready`]).
+    pub fn ready(&mut self) -> bool {
+        match self {
+            Runner::Run(r) => r.ready(),
+            _ => true,
+        }
+    }
+
     pub fn finish(self, spec: &TaskSpec, part_name: Option<&str>) -> TaskResult {
         let mut res = TaskResult {
             id: spec.id,
@@ -442,7 +452,7 @@ pub(crate) struct ActiveBlob {
     pub(crate) failure: Option<Failure>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) enum BlobState {
     Ok,
     Mismatch(String),
