@@ -38,7 +38,9 @@ use crate::read::{ReadAt, ReadError};
 use crate::verify::open::{choose_bases, Opening};
 use crate::verify::schedule::{Schedule, Span};
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
+use crate::verify::split::{Board, RelayBoard, SplitCount};
 use crate::verify::{wire, Lane, Verifier};
+use std::sync::Arc;
 use serde::Serialize;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -185,10 +187,25 @@ pub struct Session {
     /// Integrity tasks whose chunks the page hashes with WebCrypto, and the
     /// runners that check the digests it gives back.
     external: Vec<(TaskSpec, IntegrityRunner)>,
+    /// The resources split into runs of chunks, and the runs.
+    split: SplitCount,
 }
 
 #[wasm_bindgen]
 impl Session {
+    /// How many resources were split into runs of chunks across the lanes
+    /// (for the benchmark's profile line).
+    #[wasm_bindgen(getter, js_name = splitResources)]
+    pub fn split_resources(&self) -> u32 {
+        u32::try_from(self.split.resources).unwrap_or(u32::MAX)
+    }
+
+    /// How many runs of chunks those resources became.
+    #[wasm_bindgen(getter, js_name = splitRuns)]
+    pub fn split_runs(&self) -> u32 {
+        u32::try_from(self.split.runs).unwrap_or(u32::MAX)
+    }
+
     /// Opens one WIM or the parts of a split set (`blobs[i]` named
     /// `names[i]`, first part first), with reference WIMs (`refs[i]` named
     /// `ref_names[i]`; empty arrays for none): the base a delta was captured
@@ -235,7 +252,19 @@ impl Session {
                 );
             }
         };
-        let verifier = Verifier::open_observed(&own_list, &ref_list, request.verify, &mut progress)
+        let mut verifier =
+            Verifier::open_observed(&own_list, &ref_list, request.verify, &mut progress)
+                .map_err(|e| read_error(&e))?;
+        // Large compressed resources become runs of chunks, which the
+        // lanes decode at once, handing blob states on through the reader
+        // (RelayBoard; see WebLane::take_states).
+        let parts: Vec<&dyn ReadAt> = readers
+            .iter()
+            .chain(&ref_readers)
+            .map(|r| r as &dyn ReadAt)
+            .collect();
+        let split = verifier
+            .split_resources(&parts)
             .map_err(|e| read_error(&e))?;
         let sizes = verifier.part_sizes();
         let mut all_names = names;
@@ -248,6 +277,7 @@ impl Session {
             plans: Vec::new(),
             planned: false,
             external: Vec::new(),
+            split,
         })
     }
 
@@ -445,10 +475,16 @@ impl Session {
     }
 }
 
-/// One lane of phase 2, in a lane worker.
+/// One lane of phase 2, in a lane worker. Its runs of split resources
+/// hand their blob states to the other lanes' through the reader: after
+/// each feed the worker posts [`WebLane::take_states`] to the reader, which
+/// gives them to the other lanes' [`WebLane::give_states`]; a lane whose
+/// runs still wait for states ([`WebLane::parked`]) is finished only once
+/// they have come.
 #[wasm_bindgen]
 pub struct WebLane {
     lane: Option<Lane>,
+    board: Arc<RelayBoard>,
     /// Per part, the end of the last piece fed: pieces must move forward.
     fed_to: Vec<u64>,
 }
@@ -460,10 +496,44 @@ impl WebLane {
     pub fn new(tasks: &[u8], part_names: Vec<String>) -> Result<WebLane, JsValue> {
         let tasks = wire::decode(tasks).map_err(|e| error("TypeError", e.to_string()))?;
         let parts = part_names.len();
+        let board = RelayBoard::for_tasks(&tasks);
         Ok(WebLane {
-            lane: Some(Lane::new(tasks, part_names)),
+            lane: Some(Lane::with_board(
+                tasks,
+                part_names,
+                board.clone() as Arc<dyn Board>,
+            )),
+            board,
             fed_to: vec![0; parts],
         })
+    }
+
+    /// The blob states this lane's runs handed on for other lanes' runs
+    /// since the last call, as one bundle for their
+    /// [`WebLane::give_states`]; empty when there are none.
+    #[wasm_bindgen(js_name = takeStates)]
+    pub fn take_states(&self) -> Vec<u8> {
+        self.board.take_outgoing()
+    }
+
+    /// Takes a bundle from another lane's [`WebLane::take_states`] (the
+    /// states this lane's runs need; the others are dropped) and finishes
+    /// the runs that waited for them. Returns how many states it kept.
+    #[wasm_bindgen(js_name = giveStates)]
+    pub fn give_states(&mut self, bundle: &[u8]) -> Result<u32, JsValue> {
+        let kept = self.board.give(bundle).map_err(|e| error("Error", e))?;
+        if let Some(lane) = self.lane.as_mut() {
+            lane.retry_parked();
+        }
+        Ok(u32::try_from(kept).unwrap_or(u32::MAX))
+    }
+
+    /// How many of its runs wait for the state of the run before them.
+    #[wasm_bindgen(getter)]
+    pub fn parked(&self) -> u32 {
+        self.lane
+            .as_ref()
+            .map_or(0, |l| u32::try_from(l.parked()).unwrap_or(u32::MAX))
     }
 
     /// Feeds the bytes of `part` at file offset `offset`; pieces come in

@@ -225,11 +225,13 @@ async function pageRun(tool, url, digests, file = image) {
     const st = await page.evaluate(() => window.__wimproofStats[0]);
     if (st) {
       const sec = (ms) => (ms / 1000).toFixed(1);
-      const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s` : `lane ${k} ?`));
+      const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s`
+        + (l.finishWaitMs ? ` (${sec(l.finishWaitMs)} s waiting for states at the end)` : '') : `lane ${k} ?`));
+      const split = st.splitRuns ? `${st.splitResources} resources split into ${st.splitRuns} runs, ${st.relayed} state bundles relayed; ` : 'nothing split; ';
       console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader (${st.readMethod || 'slice'}): read ${sec(st.readMs)} s`
         + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), ${st.maxInFlight} slices of ${(st.bufferBytes / 1048576).toFixed(1)} MiB queued per lane at most, ${st.newBuffers} buffers allocated,`
         + ` waiting for lanes ${sec(st.waitMs)} s, for WebCrypto ${sec(st.digestWaitMs || 0)} s (${st.webcrypto ? 'integrity chunks in WebCrypto' : 'no WebCrypto'}),`
-        + ` posting ${sec(st.postMs)} s; ${lanes.join(', ')}`);
+        + ` posting ${sec(st.postMs)} s; ${split}${lanes.join(', ')}`);
     }
     return b.sha256;
   } finally {

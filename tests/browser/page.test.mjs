@@ -172,6 +172,43 @@ test('served page: every fixture gives the CLI\'s verdict, intactness and digest
   await context.close();
 });
 
+// Resources of 16 MiB or more are split into runs of chunks decoded on
+// every lane (src/verify/split.rs); a run continues the blobs of the run
+// before from the SHA-1 states the lanes hand on through the reader.
+test('split resources: runs decoded on both lanes, states relayed between them; intact and damaged images give the CLI\'s results', { timeout: 120000 }, async () => {
+  const made = spawnSync('bash', [join(ROOT, 'tests', 'fixtures', 'split.sh')], { stdio: 'inherit' });
+  assert.equal(made.status, 0, 'tests/fixtures/split.sh failed');
+  const dir = join(GENERATED, 'split');
+  const damaged = join(SCRATCH, 'split-damaged');
+  mkdirSync(damaged, { recursive: true });
+  const sets = [];
+  for (const name of ['lzx.wim', 'solid.esd']) {
+    sets.push({ name, files: [join(dir, name)] });
+    // 16 bytes flipped 60% into the file: inside the large resource's
+    // chunks, past its first run.
+    const bytes = readFileSync(join(dir, name));
+    const at = Math.floor(bytes.length * 0.6);
+    for (let i = 0; i < 16; i++) bytes[at + i] ^= 0x5a;
+    const copy = join(damaged, `damaged-${name}`);
+    writeFileSync(copy, bytes);
+    assert.equal(cliReport([copy]).intact, false, `${copy}: the CLI finds the damage`);
+    sets.push({ name: `damaged-${name}`, files: [copy] });
+  }
+  const { page, context, problems } = await open(server.url, served);
+  const results = await verifyOnPage(page, sets);
+  assert.deepEqual(compareWithCli(results, sets), []);
+  const stats = await page.evaluate(() => window.__wimproofStats);
+  assert.equal(stats.length, sets.length);
+  for (const st of stats) {
+    assert.ok(st.splitRuns >= 3, `split into ${st.splitRuns} runs`);
+    assert.ok(st.relayed >= 1, `${st.relayed} state bundles relayed`);
+    assert.ok(st.lanes.every((l) => l && l.feedMs > 0), 'every lane decoded');
+  }
+  console.log(`# split: ${sets.length} images, runs ${stats.map((st) => st.splitRuns).join('/')}, state bundles relayed ${stats.map((st) => st.relayed).join('/')}, all equal to the CLI`);
+  assertClean(problems, await page.evaluate(() => window.__csp));
+  await context.close();
+});
+
 test('single file from file:// gives the CLI\'s results', { timeout: 120000 }, async () => {
   const pick = [
     'none.wim', 'none--blob-data.wim', 'none-check--integrity.wim', 'lzx.wim', 'lzx-check--compressed-chunk.wim',

@@ -28,6 +28,8 @@ export class LaneQueues {
     this.waiting = ports.map(() => null);
     this.results = ports.map(() => null);
     this.stats = ports.map(() => null);
+    // Bundles of blob states relayed between the lanes (split resources).
+    this.relayed = 0;
     // The first error a lane reported ({name, message}).
     this.error = null;
     this.wakeOnResults = null;
@@ -51,6 +53,13 @@ export class LaneQueues {
     } else if (m.type === 'results') {
       this.results[k] = m.results;
       this.stats[k] = m.stats || null;
+    } else if (m.type === 'states') {
+      // Blob states a lane's runs handed on: every other lane gets them
+      // (each keeps those its own runs need).
+      this.relayed += 1;
+      this.ports.forEach((port, j) => {
+        if (j !== k) port.postMessage({ type: 'states', bundle: m.bundle });
+      });
     } else if (m.type === 'error') {
       this.error = m.error;
     }

@@ -9,6 +9,15 @@
 // comes with its feeds, [unit, part, skip, len, offset]: its bytes
 // [skip, skip + len) go to that unit's WebLane as bytes of `part` from file
 // offset `offset`. Its results are then [[unit, results]...].
+//
+// Large compressed resources come split into runs of chunks spread over
+// the lanes (src/verify/split.rs); a run continues the blobs of the run
+// before it from their SHA-1 states. After each slice the lane posts the
+// states its runs handed on ('states', a bundle of bytes), the reader
+// gives them to the other lanes, and a lane given one ('states') hands it
+// to its WebLane, which finishes the runs that waited for it. A lane told
+// to finish while some of its runs still wait (WebLane.parked) finishes
+// when their states have come.
 
 import { WebLane } from '../../pkg/wimproof.js';
 import { PROGRESS_EVERY_MS, fail } from './shared.js';
@@ -26,6 +35,22 @@ export function runLane(port) {
   let feedMs = 0;
   let firstAt = null;
   let lastSaid = 0;
+  // Told to finish while runs still waited for states.
+  let finishAsked = false;
+  // Milliseconds from being told to finish to finishing (states awaited).
+  let finishWaitMs = 0;
+  let finishAskedAt = 0;
+
+  const lanes = () => (units ? [...units.values()] : lane ? [lane] : []);
+
+  // Posts the states this lane's runs handed on, if any.
+  const postStates = () => {
+    for (const l of lanes()) {
+      const bundle = l.takeStates();
+      if (bundle.length) port.postMessage({ type: 'states', bundle }, [bundle.buffer]);
+    }
+  };
+  const parked = () => lanes().reduce((n, l) => n + l.parked, 0);
 
   // Feeds bytes[from, to) to `into` as bytes of `part` from `offset`, in
   // pieces, saying how far into the slice it is now and then.
@@ -56,6 +81,7 @@ export function runLane(port) {
       feedRange(lane, m.part, m.offset, bytes, 0, bytes.length);
     }
     feedMs += performance.now() - t;
+    postStates();
     // The buffer goes back to the reader's pool.
     port.postMessage({ type: 'ack', buffer: m.buffer }, [m.buffer]);
   };
@@ -74,7 +100,7 @@ export function runLane(port) {
       lane.free();
       lane = null;
     }
-    const stats = { feedMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
+    const stats = { feedMs, finishWaitMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
     port.postMessage({ type: 'results', results, stats });
   };
 
@@ -87,8 +113,23 @@ export function runLane(port) {
         units = new Map(m.units.map((u) => [u.unit, new WebLane(u.tasks, u.names)]));
       } else if (m.type === 'slice') {
         feed(m);
+      } else if (m.type === 'states') {
+        const t = performance.now();
+        for (const l of lanes()) l.giveStates(new Uint8Array(m.bundle));
+        feedMs += performance.now() - t;
+        postStates();
+        if (finishAsked && parked() === 0) {
+          finishWaitMs = performance.now() - finishAskedAt;
+          finishAsked = false;
+          finish();
+        }
       } else if (m.type === 'finish') {
-        finish();
+        if (parked() > 0) {
+          finishAsked = true;
+          finishAskedAt = performance.now();
+        } else {
+          finish();
+        }
       }
     } catch (e) {
       fail(port, e);

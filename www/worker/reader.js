@@ -96,6 +96,7 @@ export async function runReader(msg) {
   const stats = {
     readMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0, newBuffers: 0,
     slices: plan.slices.length, maxInFlight, bufferBytes, webcrypto: plan.webcrypto, lanes: lanes.stats,
+    splitResources: session.splitResources, splitRuns: session.splitRuns, relayed: 0,
   };
   const digests = subtle ? new ChunkDigests(subtle, session) : null;
   const readSlice = sliceReader(files, readMethod, pool);
@@ -116,6 +117,7 @@ export async function runReader(msg) {
   stats.newBuffers = pool.made;
   const results = await lanes.finish();
   stats.passMs = performance.now() - passStart;
+  stats.relayed = lanes.relayed;
   self.postMessage({ type: 'progress', done: plan.total, total: plan.total });
   const report = session.finish(results);
   session.free();
