@@ -21,8 +21,9 @@ import { fail } from './worker/shared.js';
 self.onmessage = (ev) => {
   const msg = ev.data;
   self.onmessage = null;
+  let wasm;
   try {
-    initSync({ module: msg.module });
+    wasm = initSync({ module: msg.module });
   } catch (e) {
     fail(self, e);
     return;
@@ -30,6 +31,6 @@ self.onmessage = (ev) => {
   if (msg.role === 'reader') {
     runReader(msg).catch((e) => fail(self, e));
   } else if (msg.role === 'lane') {
-    runLane(msg.port);
+    runLane(msg.port, wasm.memory);
   }
 };

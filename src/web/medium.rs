@@ -29,6 +29,7 @@ use crate::medium::pieces::{ChunkIndex, OutsideChunk};
 use crate::medium::{self, ExtentReader, FileSystemKind, Medium, MediumError};
 use crate::read::ReadAt;
 use crate::report::Digests;
+use crate::verify::split::SplitCount;
 use crate::verify::task::{IntegrityRunner, Runner, TaskKind, TaskResult, TaskSpec};
 use crate::verify::{wire, Options, Verifier};
 use serde::Serialize;
@@ -88,6 +89,8 @@ pub struct MediumSession {
     /// Outside (WebCrypto) integrity tasks: WIM, spec, runner.
     external: Vec<(u32, TaskSpec, IntegrityRunner)>,
     schedule: Option<MediumSchedule>,
+    /// The WIMs' resources split into runs of chunks, and the runs.
+    split: SplitCount,
 }
 
 /// The error of a medium that cannot be read, as the CLI names it (error
@@ -137,6 +140,7 @@ impl MediumSession {
             expect_sha1: None,
         };
         let mut wims = Vec::with_capacity(sets.len());
+        let mut split = SplitCount::default();
         let mut unit = 0u32;
         for set in &sets {
             let readers = set
@@ -155,6 +159,17 @@ impl MediumSession {
                     format!("{name}: {}: {e}", m.files[set[0]].path),
                 )
             })?;
+            // Large compressed resources become runs of chunks across the
+            // lanes (as for a WIM on its own: Session::open).
+            let parts: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
+            let count = v.split_resources(&parts).map_err(|e| {
+                error(
+                    "ReadError",
+                    format!("{name}: {}: {e}", m.files[set[0]].path),
+                )
+            })?;
+            split.resources += count.resources;
+            split.runs += count.runs;
             v.count_zero_blocks();
             wims.push(Wim {
                 verifier: Some(v),
@@ -175,7 +190,21 @@ impl MediumSession {
             digest_unit: None,
             external: Vec::new(),
             schedule: None,
+            split,
         })
+    }
+
+    /// How many resources of the WIMs were split into runs of chunks
+    /// across the lanes (for the benchmark's profile line).
+    #[wasm_bindgen(getter, js_name = splitResources)]
+    pub fn split_resources(&self) -> u32 {
+        u32::try_from(self.split.resources).unwrap_or(u32::MAX)
+    }
+
+    /// How many runs of chunks those resources became.
+    #[wasm_bindgen(getter, js_name = splitRuns)]
+    pub fn split_runs(&self) -> u32 {
+        u32::try_from(self.split.runs).unwrap_or(u32::MAX)
     }
 
     /// The file system read: `UDF` or `ISO 9660`.

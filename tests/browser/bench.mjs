@@ -226,7 +226,9 @@ async function pageRun(tool, url, digests, file = image) {
     if (st) {
       const sec = (ms) => (ms / 1000).toFixed(1);
       const lanes = st.lanes.map((l, k) => (l ? `lane ${k} feed ${sec(l.feedMs)} s of ${sec(l.spanMs)} s`
-        + (l.finishWaitMs ? ` (${sec(l.finishWaitMs)} s waiting for states at the end)` : '') : `lane ${k} ?`));
+        + (l.finishWaitMs >= 50 ? ` (${sec(l.finishWaitMs)} s waiting for states at the end)` : '')
+        + (l.mostParked ? `, ${l.mostParked} runs parked at most` : '')
+        + (l.wasmBytes ? `, wasm memory ${(l.wasmBytes / 1048576).toFixed(0)} MiB` : '') : `lane ${k} ?`));
       const split = st.splitRuns ? `${st.splitResources} resources split into ${st.splitRuns} runs, ${st.relayed} state bundles relayed; ` : 'nothing split; ';
       console.log(`# ${kind} ${tool} profile: main pass ${sec(st.passMs)} s; reader (${st.readMethod || 'slice'}): read ${sec(st.readMs)} s`
         + ` (${(st.bytes / 1048576 / (st.readMs / 1000)).toFixed(0)} MiB/s), ${st.maxInFlight} slices of ${(st.bufferBytes / 1048576).toFixed(1)} MiB queued per lane at most, ${st.newBuffers} buffers allocated,`

@@ -170,6 +170,22 @@ for (const mode of ['served', 'file']) {
   });
 }
 
+test('the WIMs on a medium split their large resources into runs across the lanes, states relayed per WIM: the CLI\'s reports', { timeout: 120000 }, async () => {
+  const made = spawnSync('bash', [join(ROOT, 'tests', 'fixtures', 'split.sh')], { stdio: 'inherit' });
+  assert.equal(made.status, 0, 'tests/fixtures/split.sh failed');
+  // sources/install.esd (one solid resource) and sources/boot.wim (a 24 MiB LZX blob).
+  const iso = join(GENERATED, 'split', 'media.iso');
+  const { page, context, problems } = await open(server.url);
+  const got = await dropped(page, [iso]);
+  assert.deepEqual(differences(got[0], iso), []);
+  const [st] = await page.evaluate(() => window.__wimproofStats);
+  assert.ok(st.splitResources >= 2 && st.splitRuns >= 6, `${st.splitResources} resources split into ${st.splitRuns} runs`);
+  assert.ok(st.relayed >= 1, `${st.relayed} state bundles relayed`);
+  assert.deepEqual(problems, []);
+  console.log(`# split media: ${st.splitResources} resources in ${st.splitRuns} runs, ${st.relayed} state bundles relayed, equal to the CLI`);
+  await context.close();
+});
+
 test('plain http (no crypto.subtle): the lanes hash the inner integrity chunks; the SHA-1 on request', { timeout: 120000 }, async () => {
   const url = `http://wimproof.test:${new URL(server.url).port}/`;
   const { page, context, problems } = await open(url);

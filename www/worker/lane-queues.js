@@ -28,8 +28,12 @@ export class LaneQueues {
     this.waiting = ports.map(() => null);
     this.results = ports.map(() => null);
     this.stats = ports.map(() => null);
-    // Bundles of blob states relayed between the lanes (split resources).
+    // Bundles of blob states relayed between the lanes (split resources),
+    // and per lane: how many it was sent, and how many it had been given
+    // when it last said it waits for more (-1: it did not).
     this.relayed = 0;
+    this.statesSent = ports.map(() => 0);
+    this.waitingWith = ports.map(() => -1);
     // The first error a lane reported ({name, message}).
     this.error = null;
     this.wakeOnResults = null;
@@ -54,12 +58,18 @@ export class LaneQueues {
       this.results[k] = m.results;
       this.stats[k] = m.stats || null;
     } else if (m.type === 'states') {
-      // Blob states a lane's runs handed on: every other lane gets them
-      // (each keeps those its own runs need).
+      // Blob states a lane's runs handed on (install media: of one unit):
+      // every other lane gets them (each keeps those its own runs need).
       this.relayed += 1;
       this.ports.forEach((port, j) => {
-        if (j !== k) port.postMessage({ type: 'states', bundle: m.bundle });
+        if (j !== k) {
+          port.postMessage({ type: 'states', unit: m.unit, bundle: m.bundle });
+          this.statesSent[j] += 1;
+        }
       });
+    } else if (m.type === 'waiting') {
+      // Lane k is fed and waits for states, having been given m.received.
+      this.waitingWith[k] = m.received;
     } else if (m.type === 'error') {
       this.error = m.error;
     }
@@ -142,7 +152,19 @@ export class LaneQueues {
   /** Tells every lane to finish; resolves to their results (throws a lane's error). */
   async finish() {
     this.ports.forEach((port) => port.postMessage({ type: 'finish' }));
+    const forced = this.ports.map(() => false);
     while (this.results.some((r) => r === null) && !this.error) {
+      // The lanes not finished all wait for states, each given every one
+      // relayed to it: none can come, so they finish without them.
+      const open = this.ports.map((_, k) => k).filter((k) => this.results[k] === null);
+      if (open.every((k) => this.waitingWith[k] === this.statesSent[k])) {
+        for (const k of open) {
+          if (!forced[k]) {
+            forced[k] = true;
+            this.ports[k].postMessage({ type: 'finish', force: true });
+          }
+        }
+      }
       await new Promise((resolve) => { this.wakeOnResults = resolve; });
       this.wakeOnResults = null;
     }

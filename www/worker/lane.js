@@ -12,81 +12,138 @@
 //
 // Large compressed resources come split into runs of chunks spread over
 // the lanes (src/verify/split.rs); a run continues the blobs of the run
-// before it from their SHA-1 states. After each slice the lane posts the
-// states its runs handed on ('states', a bundle of bytes), the reader
-// gives them to the other lanes, and a lane given one ('states') hands it
-// to its WebLane, which finishes the runs that waited for it. A lane told
-// to finish while some of its runs still wait (WebLane.parked) finishes
-// when their states have come.
+// before it from their SHA-1 states. After each piece the lane posts the
+// states its runs handed on ('states', a bundle of bytes; per unit for
+// install media, whose resource numbers are each WIM's own), the reader
+// gives them to the other lanes, and a lane given one hands it to its
+// WebLane, which finishes the runs that waited for it. A run whose state
+// has not come keeps its incoming blobs' bytes (up to a chunk of 64 MiB in
+// a solid ESD), so states must not wait behind queued slices: slices are
+// queued here as they come and fed one piece per task, so that a state
+// that came meanwhile is taken before the next piece. A lane told to
+// finish while some of its runs still wait (WebLane.parked) finishes when
+// their states have come.
 
 import { WebLane } from '../../pkg/wimproof.js';
 import { PROGRESS_EVERY_MS, fail } from './shared.js';
 
-// A slice is fed in pieces of this size; between them the lane says how
-// far it is when PROGRESS_EVERY_MS has passed.
+// A slice is fed in pieces of this size; between them the lane takes the
+// messages that came (states) and says how far it is when
+// PROGRESS_EVERY_MS has passed.
 const LANE_PIECE = 1 << 20;
 
-/** Serves the reader on `port` (a MessagePort) until it says finish. */
-export function runLane(port) {
+/**
+ * Serves the reader on `port` (a MessagePort) until it says finish;
+ * `memory` is the wasm module's (its size goes into the lane's figures).
+ */
+export function runLane(port, memory) {
   let lane = null;
   // Install media: unit -> WebLane.
   let units = null;
-  // Milliseconds in WebLane.feed, and from the first slice to finish.
+  // Milliseconds in WebLane.feed (and giveStates), and from the first
+  // slice to finish.
   let feedMs = 0;
   let firstAt = null;
   let lastSaid = 0;
-  // Told to finish while runs still waited for states.
+  // Told to finish: done once every slice is fed and no run waits.
   let finishAsked = false;
-  // Milliseconds from being told to finish to finishing (states awaited).
-  let finishWaitMs = 0;
   let finishAskedAt = 0;
+  // Milliseconds from being told to finish to finishing.
+  let finishWaitMs = 0;
+  let done = false;
+  // Most runs parked at once.
+  let mostParked = 0;
 
-  const lanes = () => (units ? [...units.values()] : lane ? [lane] : []);
+  // Slices received and not yet fed, oldest first: each a list of ranges
+  // [into, part, offset, from, to] of its bytes, and how far it is.
+  const queue = [];
+  // Feeding goes on in tasks of one piece, scheduled through a channel of
+  // its own (a message task: no timer clamping).
+  const tick = new MessageChannel();
+  let scheduled = false;
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      tick.port2.postMessage(0);
+    }
+  };
+
+  const each = () => (units ? [...units] : lane ? [[undefined, lane]] : []);
 
   // Posts the states this lane's runs handed on, if any.
   const postStates = () => {
-    for (const l of lanes()) {
+    for (const [unit, l] of each()) {
       const bundle = l.takeStates();
-      if (bundle.length) port.postMessage({ type: 'states', bundle }, [bundle.buffer]);
+      if (bundle.length) port.postMessage({ type: 'states', unit, bundle }, [bundle.buffer]);
     }
   };
-  const parked = () => lanes().reduce((n, l) => n + l.parked, 0);
+  const parked = () => each().reduce((n, [, l]) => n + l.parked, 0);
 
-  // Feeds bytes[from, to) to `into` as bytes of `part` from `offset`, in
-  // pieces, saying how far into the slice it is now and then.
-  const feedRange = (into, part, offset, bytes, from, to) => {
-    for (let o = from; o < to; o += LANE_PIECE) {
-      if (o > 0) {
-        const now = performance.now();
-        if (now - lastSaid >= PROGRESS_EVERY_MS) {
-          lastSaid = now;
-          port.postMessage({ type: 'fed', bytes: o });
-        }
-      }
-      into.feed(part, offset + (o - from), bytes.subarray(o, Math.min(o + LANE_PIECE, to)));
-    }
-  };
-
-  const feed = (m) => {
-    const t = performance.now();
-    if (firstAt === null) firstAt = t;
+  const enqueue = (m) => {
+    if (firstAt === null) firstAt = performance.now();
     const bytes = new Uint8Array(m.buffer, 0, m.length);
+    const ranges = [];
     if (m.feeds) {
       for (const [unit, part, skip, len, offset] of m.feeds) {
         const into = units.get(unit);
         if (!into) throw new Error(`no unit ${unit} in this lane`);
-        feedRange(into, part, offset, bytes, skip, skip + len);
+        ranges.push([into, part, offset, skip, skip + len]);
       }
     } else {
-      feedRange(lane, m.part, m.offset, bytes, 0, bytes.length);
+      ranges.push([lane, m.part, m.offset, 0, bytes.length]);
+    }
+    queue.push({ buffer: m.buffer, bytes, ranges, r: 0, o: ranges.length ? ranges[0][3] : 0 });
+    schedule();
+  };
+
+  // Feeds the next piece of the oldest slice; acknowledges a slice once
+  // it is fed, handing its buffer back to the reader's pool.
+  const feedPiece = () => {
+    const job = queue[0];
+    const t = performance.now();
+    if (job.r < job.ranges.length) {
+      const [into, part, offset, from, to] = job.ranges[job.r];
+      if (job.o > 0 && t - lastSaid >= PROGRESS_EVERY_MS) {
+        lastSaid = t;
+        port.postMessage({ type: 'fed', bytes: job.o });
+      }
+      const end = Math.min(job.o + LANE_PIECE, to);
+      if (end > job.o) into.feed(part, offset + (job.o - from), job.bytes.subarray(job.o, end));
+      job.o = end;
+      if (job.o >= to) {
+        job.r += 1;
+        if (job.r < job.ranges.length) job.o = job.ranges[job.r][3];
+      }
     }
     feedMs += performance.now() - t;
     postStates();
-    // The buffer goes back to the reader's pool.
-    port.postMessage({ type: 'ack', buffer: m.buffer }, [m.buffer]);
+    mostParked = Math.max(mostParked, parked());
+    if (job.r >= job.ranges.length) {
+      queue.shift();
+      port.postMessage({ type: 'ack', buffer: job.buffer }, [job.buffer]);
+    }
   };
 
-  const finish = () => {
+  // State bundles given to this lane, and how many there were when it
+  // last said it waits for more.
+  let statesReceived = 0;
+  let saidWaiting = -1;
+  // Told to finish even with runs parked: no state can come any more.
+  let forced = false;
+
+  const finishIfDone = () => {
+    if (!finishAsked || done || queue.length) return;
+    if (parked() > 0 && !forced) {
+      // Everything fed and runs still wait: the reader tells the lane to
+      // finish anyway once no other lane can hand on a state.
+      if (saidWaiting !== statesReceived) {
+        saidWaiting = statesReceived;
+        port.postMessage({ type: 'waiting', received: statesReceived });
+      }
+      return;
+    }
+    done = true;
+    finishWaitMs = performance.now() - finishAskedAt;
     let results;
     if (units) {
       results = [];
@@ -100,8 +157,24 @@ export function runLane(port) {
       lane.free();
       lane = null;
     }
-    const stats = { feedMs, finishWaitMs, spanMs: firstAt === null ? 0 : performance.now() - firstAt };
+    const stats = {
+      feedMs, finishWaitMs, mostParked,
+      spanMs: firstAt === null ? 0 : performance.now() - firstAt,
+      wasmBytes: memory ? memory.buffer.byteLength : 0,
+    };
     port.postMessage({ type: 'results', results, stats });
+  };
+
+  tick.port1.onmessage = () => {
+    scheduled = false;
+    try {
+      if (queue.length) feedPiece();
+      if (queue.length) schedule();
+      finishIfDone();
+    } catch (e) {
+      queue.length = 0;
+      fail(port, e);
+    }
   };
 
   port.onmessage = (ev) => {
@@ -112,24 +185,22 @@ export function runLane(port) {
       } else if (m.type === 'units') {
         units = new Map(m.units.map((u) => [u.unit, new WebLane(u.tasks, u.names)]));
       } else if (m.type === 'slice') {
-        feed(m);
+        enqueue(m);
       } else if (m.type === 'states') {
-        const t = performance.now();
-        for (const l of lanes()) l.giveStates(new Uint8Array(m.bundle));
-        feedMs += performance.now() - t;
+        statesReceived += 1;
+        const into = units ? units.get(m.unit) : lane;
+        if (into) {
+          const t = performance.now();
+          into.giveStates(new Uint8Array(m.bundle));
+          feedMs += performance.now() - t;
+        }
         postStates();
-        if (finishAsked && parked() === 0) {
-          finishWaitMs = performance.now() - finishAskedAt;
-          finishAsked = false;
-          finish();
-        }
+        finishIfDone();
       } else if (m.type === 'finish') {
-        if (parked() > 0) {
-          finishAsked = true;
-          finishAskedAt = performance.now();
-        } else {
-          finish();
-        }
+        forced = !!m.force;
+        finishAsked = true;
+        finishAskedAt = performance.now();
+        finishIfDone();
       }
     } catch (e) {
       fail(port, e);

@@ -67,6 +67,7 @@ export async function runMediumReader(msg) {
     readMs: 0, waitMs: 0, postMs: 0, digestWaitMs: 0, passMs: 0, newBuffers: 0,
     slices: plan.slices.length, maxInFlight, bufferBytes, webcrypto: plan.webcrypto, lanes: lanes.stats,
     medium: true, secondPassFiles: plan.second_pass_files,
+    splitResources: session.splitResources, splitRuns: session.splitRuns, relayed: 0,
   };
   const digests = subtle && plan.webcrypto ? new PieceDigests(subtle, session) : null;
   const readSlice = sliceReader([file], readMethod, pool);
@@ -83,6 +84,7 @@ export async function runMediumReader(msg) {
   stats.newBuffers = pool.made;
   const perLane = await lanes.finish();
   stats.passMs = performance.now() - passStart;
+  stats.relayed = lanes.relayed;
   self.postMessage({ type: 'progress', done: plan.total, total: plan.total });
   const units = [];
   const results = [];
