@@ -66,13 +66,18 @@ pub const MAX_SPLIT_RESOURCES: usize = 1 << 16;
 /// would copy their targets into every run, so such a resource stays whole.
 pub const MAX_INCOMING_BLOBS: usize = 8;
 /// The most bytes a run keeps for the blobs going on into it while the
-/// run before has not handed on their states; past this it waits. Most
-/// such blobs are small and end well within this, so the run goes on at
-/// once; for a large one, the wait is for a run decoded at the same time
-/// on another lane, and it saves a copy of up to a whole chunk (64 MiB in
-/// a solid ESD) per lane. With 2 lanes on a 350 MB solid ESD of 64 MiB
-/// chunks, peak RSS fell from 296 MiB to about 240 MiB.
-pub const MAX_HELD_BYTES: usize = 1 << 20;
+/// run before has not handed on their states; past this it waits.
+/// Two runs of [`RUN_BYTES`]: a run of small chunks never waits mid-run,
+/// so a blob spanning many runs (a large file in a chunked resource) is
+/// decoded on every lane at once and only hashed in order. With 1 MiB,
+/// each such run waited for the one before: on a 5.2 GB LZX image whose
+/// 1.8 GB blob spans about 225 runs, phase 2 used 1.40-1.51 cores and
+/// 28.7-32.3 s, against 1.80-1.82 cores and 23.1 s now (peak RSS 90 MiB
+/// then, 112 MiB now). A run of one larger chunk (64 MiB in a solid ESD)
+/// still waits, which saves a copy of up to a whole chunk per lane: with
+/// 2 lanes on a 350 MB solid ESD, peak RSS fell from 296 MiB to about
+/// 240 MiB.
+pub const MAX_HELD_BYTES: usize = (2 * RUN_BYTES) as usize;
 
 /// A run of chunks of one resource: the task's `id` is the resource's,
 /// and `[start, end)` holds chunks `first_chunk..first_chunk + csizes.len()`.
