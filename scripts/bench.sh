@@ -21,6 +21,12 @@
 # file://, digests off, and the floor: a worker reading and hashing with wasm
 # SHA-256), then '#' lines on responsiveness. BENCH_BROWSER=off skips them;
 # BENCH_BROWSER=http,file,nodigest,floor picks some.
+# BENCH_ROUNDS=N (default 1) measures each image N times over,
+# every tool once per round in the same order, so that drift on a noisy
+# machine reaches all tools alike; each round prints its lines, then
+# '# median' lines give each tool's median wall time and peak memory over
+# the rounds and the ratio of its median to wimlib's (for iso, also the
+# ISO/bare ratios of the medians; the ISO is made once).
 # Images are made with wimlib if absent, in $BENCH_DIR (default
 # tests/fixtures/generated/bench), measured, and deleted after measuring
 # unless BENCH_KEEP=1 (disk is limited); the esd image is kept (it is small
@@ -124,6 +130,34 @@ make_iso() { # make_iso WIM -> path of a UDF ISO holding it as sources/install.w
     echo "$iso"
 }
 
+rounds="${BENCH_ROUNDS:-1}"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: BENCH_ROUNDS must be a positive number" >&2; exit 1; }
+lines_file=$(mktemp)
+trap 'rm -f "$stats_file" "$lines_file"' EXIT
+medians() { # medians KIND: '# median' lines from the rounds' lines in $lines_file
+    awk -v k="$1" -v n="$rounds" '
+        substr($0, 1, 1) != "#" && $1 == k {
+            t = substr($0, 12, 22); sub(/ +$/, "", t)
+            f = split(substr($0, 34), v, " ")
+            if (f < 4) next
+            if (!(t in seen)) { seen[t] = 1; order[++m] = t }
+            c[t]++; wall[t, c[t]] = v[1]; rss[t, c[t]] = v[4]; mibs[t] = v[2] * v[1]
+        }
+        function med(a, t, cnt,   i, j, x, y) {
+            for (i = 1; i <= cnt; i++) y[i] = a[t, i] + 0
+            for (i = 2; i <= cnt; i++) { x = y[i]; for (j = i - 1; j >= 1 && y[j] > x; j--) y[j + 1] = y[j]; y[j + 1] = x }
+            return cnt % 2 ? y[(cnt + 1) / 2] : (y[cnt / 2] + y[cnt / 2 + 1]) / 2
+        }
+        END {
+            if (!m) exit
+            base = med(wall, order[1], c[order[1]])
+            for (i = 1; i <= m; i++) {
+                t = order[i]; w = med(wall, t, c[t])
+                printf "# median %-10s %-22s %9.2f %9.0f %8.2f %10.1f  (%d rounds)\n", k, t, w, mibs[t] / w, w / base, med(rss, t, c[t]), c[t]
+            }
+        }' "$lines_file"
+}
+
 # The iso kind: the bare WIM and the ISO wrapping it, side by side.
 iso_kind() {
     local wim iso
@@ -133,19 +167,35 @@ iso_kind() {
     size=$(stat -c %s "$wim")
     mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
     cat "$wim" "$iso" >/dev/null
-    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
-    line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" \
-        'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", l, t, w, m / w, w / ww, r / 1024 }'; }
-    line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
-    read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
-    line iso "wimproof bare WIM" "$b_wall" "$b_rss"
-    read -r i_wall i_rss < <(measure wimproof "$wimproof" --no-progress "$iso")
-    line iso "wimproof ISO" "$i_wall" "$i_rss"
-    awk -v i="$i_wall" -v b="$b_wall" -v ir="$i_rss" -v br="$b_rss" \
-        'BEGIN { printf "# iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f (target: wall <= 1.10, memory flat)\n", i / b, ir / br }'
-    if ((browser)); then
-        BENCH_BROWSER="${BENCH_BROWSER:-http}" BENCH_MEDIUM="$iso" node tests/browser/bench.mjs iso "$wim" "$w_wall" ||
-            echo "# iso: tests/browser/bench.mjs failed"
+    : > "$lines_file"
+    for ((round = 1; round <= rounds; round++)); do
+        ((rounds == 1)) || echo "# iso: round $round of $rounds"
+        {
+            read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
+            line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" \
+                'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", l, t, w, m / w, w / ww, r / 1024 }'; }
+            line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
+            read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
+            line iso "wimproof bare WIM" "$b_wall" "$b_rss"
+            read -r i_wall i_rss < <(measure wimproof "$wimproof" --no-progress "$iso")
+            line iso "wimproof ISO" "$i_wall" "$i_rss"
+            awk -v i="$i_wall" -v b="$b_wall" -v ir="$i_rss" -v br="$b_rss" \
+                'BEGIN { printf "# iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f (target: wall <= 1.10, memory flat)\n", i / b, ir / br }'
+            if ((browser)); then
+                BENCH_BROWSER="${BENCH_BROWSER:-http}" BENCH_MEDIUM="$iso" node tests/browser/bench.mjs iso "$wim" "$w_wall" ||
+                    echo "# iso: tests/browser/bench.mjs failed"
+            fi
+        } | tee -a "$lines_file"
+    done
+    if ((rounds > 1)); then
+        local med; med=$(medians iso)
+        echo "$med"
+        # ISO/bare from the medians: CLI, then the served page.
+        awk '{ t = substr($0, 21, 22); sub(/ +$/, "", t); w[t] = $(NF - 5); r[t] = $(NF - 2) }
+            END {
+                if (w["wimproof bare WIM"] > 0) printf "# median iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f\n", w["wimproof ISO"] / w["wimproof bare WIM"], r["wimproof ISO"] / r["wimproof bare WIM"]
+                if (w["page http"] > 0) printf "# median iso: page http ISO/bare wall %.2f, peak memory ISO/bare %.2f\n", w["page http ISO"] / w["page http"], r["page http ISO"] / r["page http"]
+            }' <<<"$med"
     fi
     rm -f "$iso"
     [[ -n "${BENCH_ISO_WIM:-}" || "${BENCH_KEEP:-}" == 1 ]] || rm -f "$wim"
@@ -161,20 +211,27 @@ for kind in "${kinds[@]}"; do
     size=$(stat -c %s "$img")
     mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
     cat "$img" >/dev/null  # warm the page cache for every tool alike
-    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
-    line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" -v k="$kind" \
-        'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", k, t, w, m / w, w / ww, r / 1024 }'; }
-    line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
-    read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
-    line "$kind" "sha256sum" "$s_wall" "$s_rss"
-    read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress --stats "$img")
-    line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
-    stats_line "$kind" "wimproof (sha256)"
-    read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --stats --digest none "$img")
-    line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
-    stats_line "$kind" "wimproof (no digest)"
-    if ((browser)); then
-        node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
-    fi
+    : > "$lines_file"
+    for ((round = 1; round <= rounds; round++)); do
+        ((rounds == 1)) || echo "# $kind: round $round of $rounds"
+        {
+            read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
+            line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" -v k="$kind" \
+                'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", k, t, w, m / w, w / ww, r / 1024 }'; }
+            line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
+            read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
+            line "$kind" "sha256sum" "$s_wall" "$s_rss"
+            read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress --stats "$img")
+            line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
+            stats_line "$kind" "wimproof (sha256)"
+            read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --stats --digest none "$img")
+            line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
+            stats_line "$kind" "wimproof (no digest)"
+            if ((browser)); then
+                node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
+            fi
+        } | tee -a "$lines_file"
+    done
+    ((rounds == 1)) || medians "$kind"
     [[ "${BENCH_KEEP:-}" == 1 || $kind == esd ]] || rm -f "$img"
 done
