@@ -301,3 +301,42 @@ fn runs_on_lanes_that_cannot_wait_park_and_report_as_unsplit() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The native driver's plan where lanes decode: the whole-file digest on a
+/// lane after the others, which hold every other task once; the same
+/// tasks as with the digest on lane 0.
+#[test]
+fn the_whole_file_digest_can_have_a_lane_of_its_own() {
+    let image = split_generated().join("lzx.wim");
+    let r = FileReader::open(&image).unwrap();
+    let name = image.display().to_string();
+    let open = || Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
+    let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
+    let key = |t: &TaskSpec| (t.part, t.start, t.end, t.id);
+    let (apart, _) = open()
+        .take_lanes_split_digest_apart(2, &[&r as &dyn ReadAt])
+        .unwrap();
+    assert_eq!(apart.len(), 3, "two lanes and the digest's");
+    assert!(!apart[2].is_empty() && apart[2].iter().all(is_digest));
+    assert!(apart[..2].iter().flatten().all(|t| !is_digest(t)));
+    assert!(apart[..2].iter().all(|l| !l.is_empty()), "both lanes work");
+    let (together, _) = open().take_lanes_split(2, &[&r as &dyn ReadAt]).unwrap();
+    assert_eq!(together.len(), 2);
+    assert!(together[0].iter().any(is_digest));
+    let mut a: Vec<_> = apart.iter().flatten().map(key).collect();
+    let mut b: Vec<_> = together.iter().flatten().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same tasks either way");
+    // No digest asked for: no lane for it.
+    let opts = Options {
+        sha256: false,
+        sha1: false,
+        ..Options::default()
+    };
+    let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], opts).unwrap();
+    let (none, _) = v
+        .take_lanes_split_digest_apart(2, &[&r as &dyn ReadAt])
+        .unwrap();
+    assert_eq!(none.len(), 2);
+}

@@ -281,12 +281,22 @@ fn run_lanes(
     // Large resources are split into runs of chunks over the lanes; their
     // chunk tables are read here, before the main pass.
     let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
-    let (plans, split) =
+    // Where lanes decode, the whole-file digest runs on a thread of its
+    // own (a lane after the others), so that no decoding lane's queue
+    // fills with bytes only the digest needs; where every resource is
+    // stored, lanes hash at the same pace and it stays on lane 0.
+    let apart = threads >= 2 && v.tasks().iter().any(decodes);
+    let planned = if apart {
+        v.take_lanes_split_digest_apart(threads, &files)
+    } else {
         v.take_lanes_split(threads, &files)
-            .map_err(|error| DriverError::Read {
-                name: names[0].clone(),
-                error,
-            })?;
+    };
+    let (plans, split) = planned.map_err(|error| DriverError::Read {
+        name: names[0].clone(),
+        error,
+    })?;
+    // The digest's own lane waits for bytes by design: not a stall.
+    let digest_lane = (plans.len() > threads).then_some(threads);
     let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
     let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
@@ -376,11 +386,13 @@ fn run_lanes(
         progress(total, total);
         drop(senders);
         let mut results = Vec::new();
-        for h in handles {
+        for (k, h) in handles.into_iter().enumerate() {
             match h.join() {
                 Ok((r, starved)) => {
                     results.extend(r);
-                    waits.lanes_for_bytes += starved;
+                    if Some(k) != digest_lane {
+                        waits.lanes_for_bytes += starved;
+                    }
                 }
                 Err(_) => {
                     // A panic is a bug in wimproof; surface it rather than
