@@ -188,11 +188,20 @@ impl Verifier {
         lanes: usize,
         files: &[&dyn ReadAt],
     ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
-        if lanes < 2 {
-            return Ok((self.take_lanes(lanes), split::SplitCount::default()));
-        }
-        let count = self.split_resources(files)?;
+        let count = self.split_for(lanes, files)?;
         Ok((self.take_lanes(lanes), count))
+    }
+
+    /// [`Verifier::split_resources`] when there are lanes to split over.
+    fn split_for(
+        &mut self,
+        lanes: usize,
+        files: &[&dyn ReadAt],
+    ) -> Result<split::SplitCount, ReadError> {
+        if lanes < 2 {
+            return Ok(split::SplitCount::default());
+        }
+        self.split_resources(files)
     }
 
     /// [`Verifier::take_lanes_split`] for a driver that gives the
@@ -209,10 +218,10 @@ impl Verifier {
         lanes: usize,
         files: &[&dyn ReadAt],
     ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
+        let count = self.split_for(lanes, files)?;
         if lanes < 2 {
-            return self.take_lanes_split(lanes, files);
+            return Ok((self.take_lanes(lanes), count));
         }
-        let count = self.split_resources(files)?;
         let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
         let mut plan = self.lane_indices(lanes, is_digest);
         let digests: Vec<usize> = (0..self.opened.plan.tasks.len())
