@@ -17,7 +17,7 @@ use wimproof::native::FileReader;
 use wimproof::read::ReadAt;
 use wimproof::verify::split::RunSpec;
 use wimproof::verify::task::{TaskKind, TaskSpec};
-use wimproof::verify::{Options, Verifier};
+use wimproof::verify::{DigestLane, Options, Verifier};
 
 /// The CLI's JSON report (without its time) and its --stats line.
 fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
@@ -76,7 +76,9 @@ fn runs(image: &Path) -> Vec<(TaskSpec, RunSpec)> {
     let r = FileReader::open(image).unwrap();
     let name = image.display().to_string();
     let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
-    let (lanes, count) = v.take_lanes_split(2, &[&r as &dyn ReadAt]).unwrap();
+    let (lanes, count) = v
+        .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::First)
+        .unwrap();
     let mut out: Vec<(TaskSpec, RunSpec)> = lanes
         .into_iter()
         .flatten()
@@ -314,13 +316,15 @@ fn the_whole_file_digest_can_have_a_lane_of_its_own() {
     let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
     let key = |t: &TaskSpec| (t.part, t.start, t.end, t.id);
     let (apart, _) = open()
-        .take_lanes_split_digest_apart(2, &[&r as &dyn ReadAt])
+        .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
         .unwrap();
     assert_eq!(apart.len(), 3, "two lanes and the digest's");
     assert!(!apart[2].is_empty() && apart[2].iter().all(is_digest));
     assert!(apart[..2].iter().flatten().all(|t| !is_digest(t)));
     assert!(apart[..2].iter().all(|l| !l.is_empty()), "both lanes work");
-    let (together, _) = open().take_lanes_split(2, &[&r as &dyn ReadAt]).unwrap();
+    let (together, _) = open()
+        .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::First)
+        .unwrap();
     assert_eq!(together.len(), 2);
     assert!(together[0].iter().any(is_digest));
     let mut a: Vec<_> = apart.iter().flatten().map(key).collect();
@@ -336,7 +340,7 @@ fn the_whole_file_digest_can_have_a_lane_of_its_own() {
     };
     let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], opts).unwrap();
     let (none, _) = v
-        .take_lanes_split_digest_apart(2, &[&r as &dyn ReadAt])
+        .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
         .unwrap();
     assert_eq!(none.len(), 2);
 }

@@ -22,7 +22,7 @@ use crate::medium::{self, ExtentReader, FileSystemKind, MediumError};
 use crate::read::{ReadAt, ReadError};
 use crate::report::{Digests, Report};
 use crate::verify::task::{TaskKind, TaskResult, TaskSpec};
-use crate::verify::{Lane, Options, Verifier};
+use crate::verify::{DigestLane, Lane, Options, Verifier};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
@@ -122,12 +122,12 @@ pub fn verify_medium(
         })?;
         v.count_zero_blocks();
         let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
-        let (plan, count) =
-            v.take_lanes_split(lanes, &files)
-                .map_err(|error| DriverError::Read {
-                    name: format!("{name}: {}", m.files[set[0]].path),
-                    error,
-                })?;
+        let (plan, count) = v
+            .take_lanes_split(lanes, &files, DigestLane::First)
+            .map_err(|error| DriverError::Read {
+                name: format!("{name}: {}", m.files[set[0]].path),
+                error,
+            })?;
         split.resources += count.resources;
         split.runs += count.runs;
         plans.push(plan);

@@ -15,7 +15,7 @@ use crate::verify::resource::Layout;
 use crate::verify::schedule::Schedule;
 use crate::verify::split::SplitCount;
 use crate::verify::task::TaskKind;
-use crate::verify::{Lane, Verifier};
+use crate::verify::{DigestLane, Lane, Verifier};
 use board::{PoisonOnPanic, SharedBoard};
 use stats::{Clock, Stats, Waits};
 use std::fs::File;
@@ -285,22 +285,23 @@ fn run_lanes(
     // own (a lane after the others), so that no decoding lane's queue
     // fills with bytes only the digest needs; where every resource is
     // stored, lanes hash at the same pace and it stays on lane 0.
-    let apart = threads >= 2 && v.tasks().iter().any(decodes);
-    let planned = if apart {
-        v.take_lanes_split_digest_apart(threads, &files)
+    let decodes = v.tasks().iter().any(decodes);
+    let digests = if decodes {
+        DigestLane::Own
     } else {
-        v.take_lanes_split(threads, &files)
+        DigestLane::First
     };
-    let (plans, split) = planned.map_err(|error| DriverError::Read {
-        name: names[0].clone(),
-        error,
-    })?;
+    let (plans, split) = v
+        .take_lanes_split(threads, &files, digests)
+        .map_err(|error| DriverError::Read {
+            name: names[0].clone(),
+            error,
+        })?;
     // The digest's own lane waits for bytes by design: not a stall.
     let digest_lane = (plans.len() > threads).then_some(threads);
     let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
     let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
-    let decodes = plans.iter().flatten().any(decodes);
     let queue_bytes = if decodes {
         LANE_QUEUE_BYTES
     } else {

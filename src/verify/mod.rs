@@ -46,6 +46,20 @@ impl Default for Options {
     }
 }
 
+/// Where [`Verifier::take_lanes_split`] puts the whole-file digests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestLane {
+    /// On lane 0, balanced against the other tasks.
+    First,
+    /// On a lane of their own after the others (none when no digest is
+    /// asked for), the others balanced without them. A digest needs every
+    /// byte, so on lane 0 it makes that lane's queue fill with bytes of
+    /// the other lanes' tasks, and the reader waits on it while the other
+    /// lanes run dry (on a solid ESD, lanes waited 2.3-2.5 s for bytes
+    /// with the digest on lane 0, 0.8-1.0 s without it).
+    Own,
+}
+
 /// A verification in progress: phase 1 done, tasks planned.
 pub struct Verifier {
     pub opts: Options,
@@ -153,7 +167,7 @@ impl Verifier {
     /// digests to the report itself). It balances estimated CPU cost along
     /// the file: the whole-file digests go to lane 0 (one sequential hash
     /// cannot be split; a driver that gives them a thread of their own
-    /// leaves them out: [`Verifier::take_lanes_split_digest_apart`]), and
+    /// leaves them out: [`DigestLane::Own`]), and
     /// each other task, in file order, goes to the
     /// lane with the least work up to that point of the file. Lanes are fed
     /// in file order with bounded queues, so what matters is that their work
@@ -182,53 +196,28 @@ impl Verifier {
     /// `files`, the parts in [`Verifier::part_sizes`]'s order). Only for
     /// a driver whose lanes can wait for each other: a run hands its blob
     /// states on through `board`, which the driver gives every lane
-    /// ([`Lane::with_board`]). With one lane nothing is split.
+    /// ([`Lane::with_board`]). With one lane nothing is split, and the
+    /// digests stay on it whatever `digests` says.
     pub fn take_lanes_split(
         &mut self,
         lanes: usize,
         files: &[&dyn ReadAt],
+        digests: DigestLane,
     ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
-        let count = self.split_for(lanes, files)?;
-        Ok((self.take_lanes(lanes), count))
-    }
-
-    /// [`Verifier::split_resources`] when there are lanes to split over.
-    fn split_for(
-        &mut self,
-        lanes: usize,
-        files: &[&dyn ReadAt],
-    ) -> Result<split::SplitCount, ReadError> {
         if lanes < 2 {
-            return Ok(split::SplitCount::default());
+            return Ok((self.take_lanes(lanes), split::SplitCount::default()));
         }
-        self.split_resources(files)
-    }
-
-    /// [`Verifier::take_lanes_split`] for a driver that gives the
-    /// whole-file digests a thread of their own: the other tasks are
-    /// balanced over `lanes` lanes without them, and the digest tasks
-    /// follow as one more lane (none when no digest is asked for). A
-    /// digest lane needs every byte, so on lane 0 it makes that lane's
-    /// queue fill with bytes of the other lanes' tasks, and the reader
-    /// waits on it while the other lanes run dry (on a solid ESD, lanes
-    /// waited 2.3-2.5 s for bytes with the digest on lane 0, 0.8-1.0 s
-    /// without it). With one lane, the same as `take_lanes_split`.
-    pub fn take_lanes_split_digest_apart(
-        &mut self,
-        lanes: usize,
-        files: &[&dyn ReadAt],
-    ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
-        let count = self.split_for(lanes, files)?;
-        if lanes < 2 {
+        let count = self.split_resources(files)?;
+        if digests == DigestLane::First {
             return Ok((self.take_lanes(lanes), count));
         }
         let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
         let mut plan = self.lane_indices(lanes, is_digest);
-        let digests: Vec<usize> = (0..self.opened.plan.tasks.len())
+        let own: Vec<usize> = (0..self.opened.plan.tasks.len())
             .filter(|&i| is_digest(&self.opened.plan.tasks[i]))
             .collect();
-        if !digests.is_empty() {
-            plan.push(digests);
+        if !own.is_empty() {
+            plan.push(own);
         }
         Ok((self.take_planned(&plan), count))
     }

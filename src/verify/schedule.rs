@@ -8,8 +8,8 @@
 //! every byte some lane needs exactly once, part by part in file order, in
 //! slices of at most the slice size; bytes no lane needs are not read (a
 //! whole-file digest, on whichever lane has it, needs every byte of its
-//! part, so with the default options nothing is skipped). A slice never spans two parts or a
-//! gap, so each slice is one read.
+//! part, so with the default options nothing is skipped). A slice never
+//! spans two parts or a gap, so each slice is one read.
 //!
 //! A driver that hashes some ranges itself, outside the lanes (the page
 //! gives the integrity table's chunks to WebCrypto, which hashes only whole
