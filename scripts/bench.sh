@@ -108,7 +108,14 @@ make_image() { # make_image KIND -> path
 }
 
 stats_file=$(mktemp)
-trap 'rm -f "$stats_file"' EXIT
+lines_file=$(mktemp)  # the rounds' lines of one image, for medians()
+trap 'rm -f "$stats_file" "$lines_file"' EXIT
+# line KIND TOOL WALL RSS_KIB: one result line; the caller's $mib is the
+# image's size and $w_wall wimlib's wall time in the same round.
+line() {
+    awk -v k="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" \
+        'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", k, t, w, m / w, w / ww, r / 1024 }'
+}
 measure() { # measure LABEL CMD...: prints "wall rss_kib"; stderr kept in $stats_file
     local t; t=$(mktemp)
     /usr/bin/time -o "$t" -f "%e %M" "${@:2}" >/dev/null 2>"$stats_file" || true
@@ -132,16 +139,14 @@ make_iso() { # make_iso WIM -> path of a UDF ISO holding it as sources/install.w
 
 rounds="${BENCH_ROUNDS:-1}"
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: BENCH_ROUNDS must be a positive number" >&2; exit 1; }
-lines_file=$(mktemp)
-trap 'rm -f "$stats_file" "$lines_file"' EXIT
 medians() { # medians KIND: '# median' lines from the rounds' lines in $lines_file
-    awk -v k="$1" -v n="$rounds" '
+    awk -v k="$1" -v mib="$mib" '
         substr($0, 1, 1) != "#" && $1 == k {
             t = substr($0, 12, 22); sub(/ +$/, "", t)
             f = split(substr($0, 34), v, " ")
             if (f < 4) next
             if (!(t in seen)) { seen[t] = 1; order[++m] = t }
-            c[t]++; wall[t, c[t]] = v[1]; rss[t, c[t]] = v[4]; mibs[t] = v[2] * v[1]
+            c[t]++; wall[t, c[t]] = v[1]; rss[t, c[t]] = v[4]
         }
         function med(a, t, cnt,   i, j, x, y) {
             for (i = 1; i <= cnt; i++) y[i] = a[t, i] + 0
@@ -153,7 +158,7 @@ medians() { # medians KIND: '# median' lines from the rounds' lines in $lines_fi
             base = med(wall, order[1], c[order[1]])
             for (i = 1; i <= m; i++) {
                 t = order[i]; w = med(wall, t, c[t])
-                printf "# median %-10s %-22s %9.2f %9.0f %8.2f %10.1f  (%d rounds)\n", k, t, w, mibs[t] / w, w / base, med(rss, t, c[t]), c[t]
+                printf "# median %-10s %-22s %9.2f %9.0f %8.2f %10.1f  (%d rounds)\n", k, t, w, mib / w, w / base, med(rss, t, c[t]), c[t]
             }
         }' "$lines_file"
 }
@@ -172,8 +177,6 @@ iso_kind() {
         ((rounds == 1)) || echo "# iso: round $round of $rounds"
         {
             read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
-            line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" \
-                'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", l, t, w, m / w, w / ww, r / 1024 }'; }
             line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
             read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
             line iso "wimproof bare WIM" "$b_wall" "$b_rss"
@@ -216,8 +219,6 @@ for kind in "${kinds[@]}"; do
         ((rounds == 1)) || echo "# $kind: round $round of $rounds"
         {
             read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
-            line() { awk -v l="$1" -v t="$2" -v w="$3" -v r="$4" -v m="$mib" -v ww="$w_wall" -v k="$kind" \
-                'BEGIN { printf "%-10s %-22s %9.2f %9.0f %8.2f %10.1f\n", k, t, w, m / w, w / ww, r / 1024 }'; }
             line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
             read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
             line "$kind" "sha256sum" "$s_wall" "$s_rss"
