@@ -163,6 +163,31 @@ medians() { # medians KIND: '# median' lines from the rounds' lines in $lines_fi
         }' "$lines_file"
 }
 
+rounds_of() { # rounds_of KIND CMD...: runs CMD once per round, its lines also into $lines_file
+    local round
+    : > "$lines_file"
+    for ((round = 1; round <= rounds; round++)); do
+        ((rounds == 1)) || echo "# $1: round $round of $rounds"
+        "${@:2}" | tee -a "$lines_file"
+    done
+}
+
+# One round of the iso kind ($wim, $iso): wimlib, the bare WIM, the ISO.
+iso_round() {
+    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
+    line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
+    read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
+    line iso "wimproof bare WIM" "$b_wall" "$b_rss"
+    read -r i_wall i_rss < <(measure wimproof "$wimproof" --no-progress "$iso")
+    line iso "wimproof ISO" "$i_wall" "$i_rss"
+    awk -v i="$i_wall" -v b="$b_wall" -v ir="$i_rss" -v br="$b_rss" \
+        'BEGIN { printf "# iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f (target: wall <= 1.10, memory flat)\n", i / b, ir / br }'
+    if ((browser)); then
+        BENCH_BROWSER="${BENCH_BROWSER:-http}" BENCH_MEDIUM="$iso" node tests/browser/bench.mjs iso "$wim" "$w_wall" ||
+            echo "# iso: tests/browser/bench.mjs failed"
+    fi
+}
+
 # The iso kind: the bare WIM and the ISO wrapping it, side by side.
 iso_kind() {
     local wim iso
@@ -172,24 +197,7 @@ iso_kind() {
     size=$(stat -c %s "$wim")
     mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
     cat "$wim" "$iso" >/dev/null
-    : > "$lines_file"
-    for ((round = 1; round <= rounds; round++)); do
-        ((rounds == 1)) || echo "# iso: round $round of $rounds"
-        {
-            read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$wim")
-            line iso "wimlib-imagex verify" "$w_wall" "$w_rss"
-            read -r b_wall b_rss < <(measure wimproof "$wimproof" --no-progress "$wim")
-            line iso "wimproof bare WIM" "$b_wall" "$b_rss"
-            read -r i_wall i_rss < <(measure wimproof "$wimproof" --no-progress "$iso")
-            line iso "wimproof ISO" "$i_wall" "$i_rss"
-            awk -v i="$i_wall" -v b="$b_wall" -v ir="$i_rss" -v br="$b_rss" \
-                'BEGIN { printf "# iso: CLI ISO/bare wall %.2f, peak memory ISO/bare %.2f (target: wall <= 1.10, memory flat)\n", i / b, ir / br }'
-            if ((browser)); then
-                BENCH_BROWSER="${BENCH_BROWSER:-http}" BENCH_MEDIUM="$iso" node tests/browser/bench.mjs iso "$wim" "$w_wall" ||
-                    echo "# iso: tests/browser/bench.mjs failed"
-            fi
-        } | tee -a "$lines_file"
-    done
+    rounds_of iso iso_round
     if ((rounds > 1)); then
         local med; med=$(medians iso)
         echo "$med"
@@ -204,6 +212,24 @@ iso_kind() {
     [[ -n "${BENCH_ISO_WIM:-}" || "${BENCH_KEEP:-}" == 1 ]] || rm -f "$wim"
 }
 
+# One round of an image kind ($kind, $img): wimlib, sha256sum, the CLI with
+# and without digest, the page.
+image_round() {
+    read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
+    line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
+    read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
+    line "$kind" "sha256sum" "$s_wall" "$s_rss"
+    read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress --stats "$img")
+    line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
+    stats_line "$kind" "wimproof (sha256)"
+    read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --stats --digest none "$img")
+    line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
+    stats_line "$kind" "wimproof (no digest)"
+    if ((browser)); then
+        node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
+    fi
+}
+
 printf '%-10s %-22s %9s %9s %8s %10s\n' image tool wall_s MiB/s ratio peak_MiB
 for kind in "${kinds[@]}"; do
     if [[ $kind == iso ]]; then
@@ -214,25 +240,7 @@ for kind in "${kinds[@]}"; do
     size=$(stat -c %s "$img")
     mib=$(awk -v s="$size" 'BEGIN { printf "%.0f", s / 1048576 }')
     cat "$img" >/dev/null  # warm the page cache for every tool alike
-    : > "$lines_file"
-    for ((round = 1; round <= rounds; round++)); do
-        ((rounds == 1)) || echo "# $kind: round $round of $rounds"
-        {
-            read -r w_wall w_rss < <(measure wimlib wimlib-imagex verify "$img")
-            line "$kind" "wimlib-imagex verify" "$w_wall" "$w_rss"
-            read -r s_wall s_rss < <(measure sha256sum sha256sum "$img")
-            line "$kind" "sha256sum" "$s_wall" "$s_rss"
-            read -r c_wall c_rss < <(measure wimproof "$wimproof" --no-progress --stats "$img")
-            line "$kind" "wimproof (sha256)" "$c_wall" "$c_rss"
-            stats_line "$kind" "wimproof (sha256)"
-            read -r n_wall n_rss < <(measure wimproof "$wimproof" --no-progress --stats --digest none "$img")
-            line "$kind" "wimproof (no digest)" "$n_wall" "$n_rss"
-            stats_line "$kind" "wimproof (no digest)"
-            if ((browser)); then
-                node tests/browser/bench.mjs "$kind" "$img" "$w_wall" || echo "# $kind: tests/browser/bench.mjs failed"
-            fi
-        } | tee -a "$lines_file"
-    done
+    rounds_of "$kind" image_round
     ((rounds == 1)) || medians "$kind"
     [[ "${BENCH_KEEP:-}" == 1 || $kind == esd ]] || rm -f "$img"
 done
