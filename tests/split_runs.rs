@@ -19,29 +19,55 @@ use wimproof::verify::split::RunSpec;
 use wimproof::verify::task::{TaskKind, TaskSpec};
 use wimproof::verify::{DigestLane, Options, Verifier};
 
-/// The CLI's JSON report (without its time) and its --stats line.
+/// How long one CLI run may take: these images verify in well under a
+/// second, so a run still going after this is a lane waiting for ever.
+const CLI_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The CLI's JSON report (without its time) and its --stats line. A run
+/// that has not ended by [`CLI_DEADLINE`] is killed and fails the test.
 fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wimproof"))
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = std::env::temp_dir().join(format!("wimproof-cli-{}-{run}", std::process::id()));
+    let (out_path, err_path) = (tmp.with_extension("out"), tmp.with_extension("err"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wimproof"))
         .args(["--no-progress", "--json", "--stats", "--threads"])
         .arg(threads.to_string())
         .arg(image)
-        .output()
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
         .expect("run wimproof");
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: not JSON ({e}): {}",
-            image.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let since = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if since.elapsed() > CLI_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{}: {threads} lanes still running after {CLI_DEADLINE:?}",
+                image.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = std::fs::read(&out_path).unwrap();
+    let err = String::from_utf8_lossy(&std::fs::read(&err_path).unwrap()).into_owned();
+    let _ = (
+        std::fs::remove_file(&out_path),
+        std::fs::remove_file(&err_path),
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&stdout)
+        .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {err}", image.display()));
     strip_times(&mut v);
-    let err = String::from_utf8_lossy(&out.stderr);
     let stats = err
         .lines()
         .find(|l| l.contains("stats: "))
         .unwrap_or_else(|| panic!("no --stats line: {err}"))
         .to_string();
-    (out.status.code().unwrap_or(-1), v, stats)
+    (status.code().unwrap_or(-1), v, stats)
 }
 
 /// The report without the time it was made (install media: every report).
@@ -187,6 +213,136 @@ fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
         });
         assert!(named, "{name}: blob {sha1} not named in {findings:#?}");
     }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A copy of `image` (whose blob table is stored uncompressed) with three
+/// entries more, each over the stored bytes of its largest compressed
+/// resource, as a hostile file may have them: the same entry with another
+/// SHA-1; one claiming 4 MiB fewer uncompressed bytes (so a shorter chunk
+/// table, and chunks read from the wrong places); and one starting in the
+/// middle of those bytes. The blob table moves to the end of the file and
+/// the integrity table is dropped. Returns the resource's uncompressed size.
+fn overlap_the_largest_resource(image: &Path, out: &Path) -> u64 {
+    const ENTRY: usize = 50;
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let mut bytes = std::fs::read(image).unwrap();
+    let table_at = 0x30; // the header's blob table resource header
+    let size_flags = u64_at(&bytes, table_at);
+    assert_eq!(size_flags >> 56 & 0x04, 0, "blob table stored uncompressed");
+    let (off, size) = (
+        u64_at(&bytes, table_at + 8) as usize,
+        (size_flags & ((1 << 56) - 1)) as usize,
+    );
+    let mut table = bytes[off..off + size].to_vec();
+    let big = table
+        .chunks_exact(ENTRY)
+        .filter(|e| e[7] & 0x04 != 0 && e[7] & 0x10 == 0)
+        .max_by_key(|e| u64_at(e, 16))
+        .expect("a compressed resource")
+        .to_vec();
+    let usize = u64_at(&big, 16);
+    let stored = u64_at(&big, 0) & ((1 << 56) - 1);
+    let mut same = big.clone();
+    same[30] ^= 0xFF;
+    // 4 MiB fewer: a chunk table of 128 entries fewer, and a stored size
+    // that ends with the real chunk it then ends with, so that the table
+    // passes the decoder's checks and only the chunks' places are wrong.
+    let mut shorter = big.clone();
+    let short_usize = usize - (4 << 20);
+    let chunks = short_usize.div_ceil(32 << 10) as usize;
+    let res = u64_at(&big, 8) as usize;
+    let entry =
+        |i: usize| u32::from_le_bytes(bytes[res + 4 * i..res + 4 * i + 4].try_into().unwrap());
+    let short_stored = (4 * (chunks - 1)) as u64 + u64::from(entry(chunks - 1));
+    shorter[0..7].copy_from_slice(&short_stored.to_le_bytes()[..7]);
+    shorter[16..24].copy_from_slice(&short_usize.to_le_bytes());
+    shorter[31] ^= 0xFF;
+    let mut inside = big.clone();
+    let middle = u64_at(&big, 8) + stored / 2;
+    inside[8..16].copy_from_slice(&middle.to_le_bytes());
+    inside[32] ^= 0xFF;
+    table.extend_from_slice(&same);
+    table.extend_from_slice(&shorter);
+    table.extend_from_slice(&inside);
+    let new_off = bytes.len() as u64;
+    let len = table.len() as u64;
+    bytes.extend_from_slice(&table);
+    bytes[table_at..table_at + 8]
+        .copy_from_slice(&(len | (size_flags & (0xFF << 56))).to_le_bytes());
+    bytes[table_at + 8..table_at + 16].copy_from_slice(&new_off.to_le_bytes());
+    bytes[table_at + 16..table_at + 24].copy_from_slice(&len.to_le_bytes());
+    bytes[0x7C..0x7C + 24].fill(0); // no integrity table
+    std::fs::write(out, &bytes).unwrap();
+    usize
+}
+
+/// Hostile blob tables may list resources whose stored bytes overlap. The
+/// split path must still end (each lane's runs wait only for runs that
+/// start before them, whose bytes the reader has handed out), with 2 and 3
+/// lanes, and report what one lane reports: the copies whose SHA-1 or
+/// layout is wrong as corrupt, the resource itself as intact.
+#[test]
+fn overlapping_resources_split_and_end_as_on_one_lane() {
+    let dir = split_generated();
+    let tmp = std::env::temp_dir().join(format!("wimproof-overlap-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let copy = tmp.join("lzx-overlap.wim");
+    let usize = overlap_the_largest_resource(&dir.join("lzx.wim"), &copy);
+    assert!(usize >= 20 << 20, "{usize}: too small to split twice");
+    let (code1, one, _) = cli(&copy, 1);
+    assert_ne!(code1, 0, "{one:#}");
+    for threads in [2, 3] {
+        let (code, many, stats) = cli(&copy, threads);
+        let (resources, _) = split_counts(&stats);
+        // The resource and both copies with a valid chunk table.
+        assert!(resources >= 3, "{stats}");
+        assert_eq!(code, code1, "{threads} lanes: exit status");
+        assert_eq!(many, one, "{threads} lanes vs 1");
+    }
+    let corrupt = one["checked"]["blobs_corrupt"].as_u64().unwrap();
+    assert!(corrupt >= 2, "{one:#}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Lanes report their tasks in their own order, and each sums its
+/// resources' results into one: an image with damaged resources on
+/// different lanes must still list its findings as one lane does (in file
+/// order), whatever the number of lanes.
+#[test]
+fn damage_on_several_lanes_is_reported_as_on_one_lane() {
+    let image = split_generated().join("lzx.wim");
+    let tmp = std::env::temp_dir().join(format!("wimproof-several-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let copy = tmp.join("lzx.wim");
+    // The middle of each of the first six small resources after the big one.
+    let (task, _) = runs(&image).pop().expect("the big blob's runs");
+    let r = FileReader::open(&image).unwrap();
+    let name = image.display().to_string();
+    let v = Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
+    let mut small: Vec<(u64, u64)> = v
+        .tasks()
+        .iter()
+        .filter(|t| matches!(t.kind, TaskKind::Resource { .. }) && t.start >= task.end)
+        .map(|t| (t.start, t.end))
+        .collect();
+    small.sort_unstable();
+    assert!(small.len() >= 6, "{small:?}");
+    let mut bytes = std::fs::read(&image).unwrap();
+    for &(start, end) in &small[..6] {
+        bytes[((start + end) / 2) as usize] ^= 0xFF;
+    }
+    std::fs::write(&copy, &bytes).unwrap();
+    let report = same_on_every_lane_count(&copy, false);
+    let offsets: Vec<u64> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "corruption")
+        .filter_map(|f| f["offset"].as_u64())
+        .collect();
+    assert_eq!(offsets.len(), 6, "{report:#}");
+    assert!(offsets.is_sorted(), "{offsets:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

@@ -569,8 +569,11 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
     };
     let mut zero_blocks = 0u64;
     let mut have_zero = false;
-    // Phase 2's findings, at most MAX_FINDINGS_PER_CODE of each code.
-    let mut capped = finding::Capped::default();
+    // Phase 2's findings, in file order: each lane reports its tasks in
+    // its own order and sums its resources' results into one, so the
+    // order of results depends on how many lanes there were. Sorted, the
+    // report (and which findings the cap below keeps) does not.
+    let mut phase2: Vec<(u16, &Finding)> = Vec::new();
     for r in &results {
         let Some(spec) = tasks.get(&r.id).copied() else {
             continue;
@@ -594,12 +597,19 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
         checked.blobs_corrupt += r.blobs_bad;
         checked.blobs_unverified += r.blobs_unverified;
         checked.uncompressed_bytes = checked.uncompressed_bytes.saturating_add(r.bytes_out);
-        for f in &r.findings {
-            capped.push(
-                &mut findings,
-                name_blob_user(f.clone(), &opened.blobs, &opened.paths),
-            );
-        }
+        phase2.extend(r.findings.iter().map(|f| (spec.part, f)));
+    }
+    phase2.sort_by(|(pa, a), (pb, b)| {
+        let key = |f: &Finding| (f.offset.unwrap_or(u64::MAX), f.code);
+        (pa, key(a), &a.message).cmp(&(pb, key(b), &b.message))
+    });
+    // At most MAX_FINDINGS_PER_CODE of each code.
+    let mut capped = finding::Capped::default();
+    for (_, f) in phase2 {
+        capped.push(
+            &mut findings,
+            name_blob_user(f.clone(), &opened.blobs, &opened.paths),
+        );
     }
     findings.extend(capped.summaries());
     // Every task must report back; a missing result is work not done.
