@@ -106,8 +106,7 @@ fn write_in_progress_is_a_blocker() {
 /// A boot image needs WinPE-WDS-Tools' DLLs for WDS multicast.
 #[test]
 fn wds_needs_the_winpe_wds_tools_files_in_boot_images() {
-    let dir = std::env::temp_dir().join(format!("wimproof-wds-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch("wds");
     let with = dir.join("with");
     let without = dir.join("without");
     for (tree, dlls) in [(&with, true), (&without, false)] {

@@ -9,8 +9,7 @@ use wimproof::read::ReadAt;
 #[test]
 fn a_file_that_shrinks_after_opening_is_a_read_error() {
     let src = generated().join("none.wim");
-    let dir = std::env::temp_dir().join(format!("wimproof-shrink-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("shrink");
     let path = dir.join("shrinking.wim");
     std::fs::copy(&src, &path).unwrap();
     let r = wimproof::native::FileReader::open(&path).unwrap();

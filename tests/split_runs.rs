@@ -195,8 +195,7 @@ fn damage_a_crossing_blob(image: &Path, out: &Path) -> String {
 #[test]
 fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
     let dir = split_generated();
-    let tmp = std::env::temp_dir().join(format!("wimproof-split-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = scratch("split");
     for name in ["lzx.wim", "solid.esd", "solid-32m.esd"] {
         let image = dir.join(name);
         let copy: PathBuf = tmp.join(name);
@@ -285,8 +284,7 @@ fn overlap_the_largest_resource(image: &Path, out: &Path) -> u64 {
 #[test]
 fn overlapping_resources_split_and_end_as_on_one_lane() {
     let dir = split_generated();
-    let tmp = std::env::temp_dir().join(format!("wimproof-overlap-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = scratch("overlap");
     let copy = tmp.join("lzx-overlap.wim");
     let usize = overlap_the_largest_resource(&dir.join("lzx.wim"), &copy);
     assert!(usize >= 20 << 20, "{usize}: too small to split twice");
@@ -312,8 +310,7 @@ fn overlapping_resources_split_and_end_as_on_one_lane() {
 #[test]
 fn damage_on_several_lanes_is_reported_as_on_one_lane() {
     let image = split_generated().join("lzx.wim");
-    let tmp = std::env::temp_dir().join(format!("wimproof-several-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = scratch("several");
     let copy = tmp.join("lzx.wim");
     // The middle of each of the first six small resources after the big one.
     let (task, _) = runs(&image).pop().expect("the big blob's runs");
@@ -437,8 +434,7 @@ fn serial_outcome(image: &Path) -> String {
 #[test]
 fn runs_on_lanes_that_cannot_wait_park_and_report_as_unsplit() {
     let dir = split_generated();
-    let tmp = std::env::temp_dir().join(format!("wimproof-relay-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = scratch("relay");
     for name in ["lzx.wim", "solid.esd"] {
         let image = dir.join(name);
         let copy = tmp.join(name);

@@ -11,6 +11,15 @@ use wimproof::native::{verify_paths, verify_paths_with_refs};
 use wimproof::report::Report;
 use wimproof::verify::Options;
 
+/// An empty directory of this test process's own for `tag`'s files
+/// (`$TMPDIR/wimproof-TAG-PID`), emptied first.
+pub fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wimproof-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
