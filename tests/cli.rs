@@ -125,6 +125,43 @@ fn finds_later_parts_beside_the_first_without_case() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Later parts given without their first part are one image too: one
+/// report over both, which names only part 1 as not given (each on its
+/// own named the other one missing as well).
+#[test]
+fn later_parts_without_the_first_make_one_report() {
+    let gen = generated();
+    let dir = scratch("later");
+    std::fs::copy(gen.join("split2.swm"), dir.join("Split2.swm")).unwrap();
+    std::fs::copy(gen.join("split3.swm"), dir.join("SPLIT3.SWM")).unwrap();
+    let out = wimproof(&dir, &["--json", "SPLIT3.SWM", "Split2.swm"]);
+    let v = json(&out);
+    assert!(v.is_object(), "one report, not an array: {v:#}");
+    let parts: Vec<&str> = v["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(parts, ["Split2.swm", "SPLIT3.SWM"]);
+    let missing: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "split.missing_part")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].contains("part(s) 1 were not given"),
+        "{missing:?}"
+    );
+    assert_eq!(v["intact"], serde_json::Value::Null, "not fully verifiable");
+    // Unsafe for ConfigMgr (a split set) outranks not fully verifiable.
+    assert_eq!(out.status.code(), Some(3));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn the_worst_exit_status_wins() {
     let gen = generated();

@@ -19,14 +19,19 @@
 //!   directory; the page, which only has the files it was given, leaves
 //!   them out and the verification reports them missing.
 //!
-//! A later part given before its first part still joins it. A stem that
-//! ends in a digit (`win10.swm`) never opens a set: its parts are verified
-//! one by one, each reporting the others missing. That is the naming
-//! rule's price; the header's part number is not trusted before the file
-//! is verified.
+//! A later part given before its first part still joins it. Later parts
+//! given without their first part (no `STEM.swm` among the files in their
+//! directory) form one set of their own, in part order, when their headers
+//! agree that they are parts of one split image: the same GUID, and a
+//! `total_parts` of at least their number; nothing is looked for beside
+//! them, and the verification reports the parts not given (part 1 among
+//! them) missing, once for the set. A stem that ends in a digit
+//! (`win10.swm`) never opens a set: its parts are verified one by one,
+//! each reporting the others missing. That is the naming rule's price; the
+//! header's part number is not trusted before the file is verified.
 
 use super::{base_name, same_name};
-use crate::format::header::{Header, TOTAL_PARTS_END};
+use crate::format::header::{at, Header, TOTAL_PARTS_END};
 use serde::{Deserialize, Serialize};
 
 /// How many bytes of each file's start [`group`] needs.
@@ -85,6 +90,33 @@ fn first_part_stem(name: &str) -> Option<(&str, &str)> {
     Some((stem, ext))
 }
 
+/// `(STEM, N)` if `name` is a later part's name: `STEM` then `N` (2 or
+/// more, without a leading zero) then `.swm`, where `STEM.swm` would open a
+/// set. A run of final digits is taken whole: `win102.swm` is part 102 of
+/// `win.swm`, never part 2 of `win10.swm` (which opens no set).
+fn later_part(name: &str) -> Option<(&str, u16)> {
+    let dot = name.rfind('.')?;
+    let (stem_n, ext) = (&name[..dot], &name[dot + 1..]);
+    if !ext.eq_ignore_ascii_case("swm") {
+        return None;
+    }
+    let stem = stem_n.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = &stem_n[stem.len()..];
+    if stem.is_empty() || digits.starts_with('0') {
+        return None;
+    }
+    let n: u16 = digits.parse().ok()?;
+    (n >= 2).then_some((stem, n))
+}
+
+/// The GUID in a header's first bytes, if they hold it and a `total_parts`
+/// of at least `n`.
+fn guid_of_part(prefix: &[u8], n: u16) -> Option<&[u8]> {
+    let total = Header::total_parts_of_prefix(prefix)?;
+    let guid = prefix.get(at::GUID as usize..at::GUID as usize + 16)?;
+    (total >= n).then_some(guid)
+}
+
 /// The directory part of `name`: all before the base name.
 fn dir_of(name: &str) -> &str {
     &name[..name.len() - base_name(name).len()]
@@ -129,6 +161,54 @@ pub fn group(files: &[Candidate]) -> Vec<Set> {
         }
         opened[i] = Some(Set { parts });
     }
+    // Later parts left over whose first part was not given: those of one
+    // split image (same directory, stem and GUID) join the first of them.
+    let first_given = |dir: &str, stem: &str| {
+        files.iter().any(|f| {
+            first_part_stem(base_name(f.name)).is_some_and(|(s, _)| same_name(s, stem))
+                && same_dir(dir_of(f.name), dir)
+        })
+    };
+    let later: Vec<Option<(u16, &[u8])>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (stem, n) = later_part(base_name(f.name))?;
+            if claimed[i] || opened[i].is_some() || first_given(dir_of(f.name), stem) {
+                return None;
+            }
+            Some((n, guid_of_part(f.header, n)?))
+        })
+        .collect();
+    let same_image = |i: usize, j: usize| {
+        let (Some((_, gi)), Some((_, gj))) = (later[i], later[j]) else {
+            return false;
+        };
+        let (a, b) = (base_name(files[i].name), base_name(files[j].name));
+        gi == gj
+            && same_dir(dir_of(files[i].name), dir_of(files[j].name))
+            && later_part(a)
+                .zip(later_part(b))
+                .is_some_and(|((sa, _), (sb, _))| same_name(sa, sb))
+    };
+    for i in 0..files.len() {
+        if claimed[i] || later[i].is_none() {
+            continue;
+        }
+        let mut members: Vec<usize> = (i..files.len())
+            .filter(|&j| !claimed[j] && same_image(i, j))
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort_by_key(|&j| later[j].map(|(n, _)| n));
+        for &j in &members {
+            claimed[j] = true;
+        }
+        opened[i] = Some(Set {
+            parts: members.into_iter().map(Part::Given).collect(),
+        });
+    }
     let mut sets = Vec::new();
     for (i, set) in opened.into_iter().enumerate() {
         match set {
@@ -145,7 +225,7 @@ pub fn group(files: &[Candidate]) -> Vec<Set> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::header::{HEADER_SIZE, MAGIC, TOTAL_PARTS_AT};
+    use crate::format::header::{at, HEADER_SIZE, MAGIC, TOTAL_PARTS_AT};
     use Part::{Beside, Given};
 
     fn header(total: u16) -> Vec<u8> {
@@ -220,6 +300,59 @@ mod tests {
             assert_eq!(got, [vec![Given(0), Given(1)], vec![Given(2)]]);
             // Nothing is looked for beside it.
             assert_eq!(sets(&[("a.swm", first)]), [vec![Given(0)]]);
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn later_parts_without_their_first_part_form_one_set() {
+        let with_guid = |total: u16, g: u8| {
+            let mut b = header(total);
+            b[at::GUID as usize..at::GUID as usize + 16].fill(g);
+            b
+        };
+        let (a, b) = (with_guid(3, 0xA1), with_guid(3, 0xB2));
+        // In part order, where the first of them was given; nothing looked
+        // for beside them.
+        let got = sets(&[
+            ("img/install3.swm", &a),
+            ("boot.wim", &a),
+            ("IMG/Install2.SWM", &a),
+        ]);
+        assert_eq!(got, [vec![Given(2), Given(0)], vec![Given(1)]]);
+        // Another image's parts (another GUID), another directory, a count
+        // below the part's number, or no header: each on its own.
+        for (second, name) in [
+            (&b, "install3.swm"),
+            (&a, "other/install3.swm"),
+            (&with_guid(2, 0xA1), "install3.swm"),
+            (&b"MSWIN\0\0\0".repeat(8), "install3.swm"),
+        ] {
+            let got = sets(&[("install2.swm", &a), (name, second)]);
+            assert_eq!(got, [vec![Given(0)], vec![Given(1)]], "{name}");
+        }
+        // With the first part given (even one whose count cannot be read),
+        // the rule of the first part holds.
+        let got = sets(&[
+            ("a.swm", &[][..]),
+            ("a3.swm", &a),
+            ("a2.swm", &a),
+            ("a4.swm", &a),
+        ]);
+        assert_eq!(
+            got,
+            [vec![Given(0), Given(2)], vec![Given(1)], vec![Given(3)]]
+        );
+        assert_eq!(later_part("install12.swm"), Some(("install", 12)));
+        assert_eq!(later_part("win102.SWM"), Some(("win", 102)));
+        for name in [
+            "install1.swm",
+            "install02.swm",
+            "install.swm",
+            "2.swm",
+            "install2.wim",
+        ] {
+            assert_eq!(later_part(name), None, "{name}");
         }
     }
 
