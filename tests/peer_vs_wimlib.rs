@@ -149,3 +149,26 @@ fn peer_files_agree_with_wimlib_verify_and_dir() {
         disagree.join("\n")
     );
 }
+
+/// The same report on 1, 2 and 3 lanes for every peer file (as for the
+/// generated fixtures in `fixtures_vs_wimlib.rs`): images written by
+/// Microsoft's tools among them.
+#[test]
+fn every_peer_file_reports_the_same_on_one_two_and_three_lanes() {
+    let images = images();
+    assert!(images.len() >= 50, "{} peer images", images.len());
+    let differ: Vec<String> = images
+        .iter()
+        .filter_map(|files| {
+            let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+            lane_count_difference(files, &[]).map(|d| format!("{name}: {d}"))
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} of {}:\n{}",
+        differ.len(),
+        images.len(),
+        differ.join("\n")
+    );
+}
