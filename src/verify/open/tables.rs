@@ -241,6 +241,11 @@ pub(super) fn check_split_set(
         .map(|p| p.to_string())
         .collect();
     if !missing.is_empty() {
-        findings.push(Finding::unverified(Code::SplitMissingPart, format!("split set of {} parts: part(s) {} were not given, so their data is not checked", h.total_parts, missing.join(", "))).remedy("Give all .swm parts together (the CLI looks for name2.swm, name3.swm... beside the first)."));
+        let (parts, were) = if missing.len() == 1 {
+            ("part", "was")
+        } else {
+            ("parts", "were")
+        };
+        findings.push(Finding::unverified(Code::SplitMissingPart, format!("split set of {} parts: {parts} {} {were} not given, so their data is not checked", h.total_parts, missing.join(", "))).remedy("Give all .swm parts together (the CLI looks for name2.swm, name3.swm... beside the first)."));
     }
 }
