@@ -117,6 +117,61 @@ fn guid_of_part(prefix: &[u8], n: u16) -> Option<&[u8]> {
     (total >= n).then_some(guid)
 }
 
+/// Opens a set for the later parts left over whose first part was not
+/// given: those of one split image (same directory, stem and GUID), in
+/// part order, at the place of the first of them given.
+fn join_later_parts(files: &[Candidate], claimed: &mut [bool], opened: &mut [Option<Set>]) {
+    let first_given = |dir: &str, stem: &str| {
+        files.iter().any(|f| {
+            first_part_stem(base_name(f.name)).is_some_and(|(s, _)| same_name(s, stem))
+                && same_dir(dir_of(f.name), dir)
+        })
+    };
+    #[derive(Clone, Copy)]
+    struct Later<'a> {
+        dir: &'a str,
+        stem: &'a str,
+        n: u16,
+        guid: &'a [u8],
+    }
+    let later: Vec<Option<Later>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (dir, (stem, n)) = (dir_of(f.name), later_part(base_name(f.name))?);
+            if claimed[i] || opened[i].is_some() || first_given(dir, stem) {
+                return None;
+            }
+            let guid = guid_of_part(f.header, n)?;
+            Some(Later { dir, stem, n, guid })
+        })
+        .collect();
+    let same_image = |a: Later, b: Later| {
+        a.guid == b.guid && same_dir(a.dir, b.dir) && same_name(a.stem, b.stem)
+    };
+    for i in 0..files.len() {
+        let Some(me) = later[i].filter(|_| !claimed[i]) else {
+            continue;
+        };
+        let mut members: Vec<(u16, usize)> = (i..files.len())
+            .filter_map(|j| {
+                let other = later[j].filter(|&o| !claimed[j] && same_image(me, o))?;
+                Some((other.n, j))
+            })
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort_unstable();
+        for &(_, j) in &members {
+            claimed[j] = true;
+        }
+        opened[i] = Some(Set {
+            parts: members.into_iter().map(|(_, j)| Part::Given(j)).collect(),
+        });
+    }
+}
+
 /// The directory part of `name`: all before the base name.
 fn dir_of(name: &str) -> &str {
     &name[..name.len() - base_name(name).len()]
@@ -161,54 +216,7 @@ pub fn group(files: &[Candidate]) -> Vec<Set> {
         }
         opened[i] = Some(Set { parts });
     }
-    // Later parts left over whose first part was not given: those of one
-    // split image (same directory, stem and GUID) join the first of them.
-    let first_given = |dir: &str, stem: &str| {
-        files.iter().any(|f| {
-            first_part_stem(base_name(f.name)).is_some_and(|(s, _)| same_name(s, stem))
-                && same_dir(dir_of(f.name), dir)
-        })
-    };
-    let later: Vec<Option<(u16, &[u8])>> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let (stem, n) = later_part(base_name(f.name))?;
-            if claimed[i] || opened[i].is_some() || first_given(dir_of(f.name), stem) {
-                return None;
-            }
-            Some((n, guid_of_part(f.header, n)?))
-        })
-        .collect();
-    let same_image = |i: usize, j: usize| {
-        let (Some((_, gi)), Some((_, gj))) = (later[i], later[j]) else {
-            return false;
-        };
-        let (a, b) = (base_name(files[i].name), base_name(files[j].name));
-        gi == gj
-            && same_dir(dir_of(files[i].name), dir_of(files[j].name))
-            && later_part(a)
-                .zip(later_part(b))
-                .is_some_and(|((sa, _), (sb, _))| same_name(sa, sb))
-    };
-    for i in 0..files.len() {
-        if claimed[i] || later[i].is_none() {
-            continue;
-        }
-        let mut members: Vec<usize> = (i..files.len())
-            .filter(|&j| !claimed[j] && same_image(i, j))
-            .collect();
-        if members.len() < 2 {
-            continue;
-        }
-        members.sort_by_key(|&j| later[j].map(|(n, _)| n));
-        for &j in &members {
-            claimed[j] = true;
-        }
-        opened[i] = Some(Set {
-            parts: members.into_iter().map(Part::Given).collect(),
-        });
-    }
+    join_later_parts(files, &mut claimed, &mut opened);
     let mut sets = Vec::new();
     for (i, set) in opened.into_iter().enumerate() {
         match set {
