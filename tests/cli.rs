@@ -95,6 +95,12 @@ fn checks_a_tagged_list_by_name_without_case() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The names in a report's `parts[]`.
+fn part_names(v: &serde_json::Value) -> Vec<&str> {
+    let parts = v["parts"].as_array().expect("parts[]");
+    parts.iter().map(|p| p["name"].as_str().unwrap()).collect()
+}
+
 #[test]
 fn finds_later_parts_beside_the_first_without_case() {
     let gen = generated();
@@ -104,12 +110,7 @@ fn finds_later_parts_beside_the_first_without_case() {
     std::fs::copy(gen.join("split3.swm"), dir.join("split3.swm")).unwrap();
     let out = wimproof(&dir, &["--json", "Split.swm"]);
     let v = json(&out);
-    let parts: Vec<&str> = v["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let parts = part_names(&v);
     assert_eq!(parts, ["Split.swm", "SPLIT2.SWM", "split3.swm"]);
     assert_eq!(v["intact"], true, "{:?}", finding_codes(&v));
     // Split sets are unsafe for ConfigMgr (exit 3), fine on USB media.
@@ -137,12 +138,7 @@ fn later_parts_without_the_first_make_one_report() {
     let out = wimproof(&dir, &["--json", "SPLIT3.SWM", "Split2.swm"]);
     let v = json(&out);
     assert!(v.is_object(), "one report, not an array: {v:#}");
-    let parts: Vec<&str> = v["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let parts = part_names(&v);
     assert_eq!(parts, ["Split2.swm", "SPLIT3.SWM"]);
     let missing: Vec<&str> = v["findings"]
         .as_array()

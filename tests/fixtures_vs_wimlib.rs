@@ -689,17 +689,8 @@ fn operation_fixtures_have_their_properties() {
 fn every_fixture_reports_the_same_on_one_two_and_three_lanes() {
     let rows = manifest();
     assert!(rows.len() >= 40, "{} fixtures", rows.len());
-    let differ: Vec<String> = rows
-        .iter()
-        .filter_map(|r| {
-            lane_count_difference(&r.files, &r.refs).map(|d| format!("{}: {d}", r.name))
-        })
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "{} of {}:\n{}",
-        differ.len(),
-        rows.len(),
-        differ.join("\n")
+    assert_same_on_lane_counts(
+        rows.iter()
+            .map(|r| (r.name.clone(), &r.files[..], &r.refs[..])),
     );
 }

@@ -70,18 +70,6 @@ fn cli(image: &Path, threads: u32) -> (i32, serde_json::Value, String) {
     (status.code().unwrap_or(-1), v, stats)
 }
 
-/// The report without the time it was made (install media: every report).
-fn strip_times(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            o.remove("checked_at");
-            o.values_mut().for_each(strip_times);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_times),
-        _ => {}
-    }
-}
-
 /// "N resources split into M runs" of a --stats line.
 fn split_counts(stats: &str) -> (u64, u64) {
     let tail = stats

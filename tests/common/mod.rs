@@ -184,44 +184,65 @@ pub fn verify_refs(files: &[PathBuf], refs: &[PathBuf]) -> Report {
         .unwrap_or_else(|e| panic!("{}: {e}", files[0].display()))
 }
 
+/// Removes the time a report was made (`checked_at`, at any depth: install
+/// media give one per report), so that two runs can be compared.
+pub fn strip_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.remove("checked_at");
+            o.values_mut().for_each(strip_times);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_times),
+        _ => {}
+    }
+}
+
 /// The report of `files` (with `refs`) on `lanes` lanes as JSON, without
 /// the time it was made; a driver error as its message.
 pub fn report_on_lanes(files: &[PathBuf], refs: &[PathBuf], lanes: usize) -> String {
-    fn untimed(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(o) => {
-                o.remove("checked_at");
-                o.values_mut().for_each(untimed);
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(untimed),
-            _ => {}
-        }
-    }
     match verify_paths_with_refs(files, refs, Request::default(), lanes, &|_, _| {}) {
         Ok(r) => {
             let mut v = serde_json::to_value(&r).expect("a report serializes");
-            untimed(&mut v);
+            strip_times(&mut v);
             serde_json::to_string_pretty(&v).unwrap()
         }
         Err(e) => format!("error: {e}"),
     }
 }
 
-/// `None` if `files` (with `refs`) give the same report on 1, 2 and 3
-/// lanes; otherwise the first line where one differs from that on 2.
-pub fn lane_count_difference(files: &[PathBuf], refs: &[PathBuf]) -> Option<String> {
-    let two = report_on_lanes(files, refs, 2);
-    [1, 3].into_iter().find_map(|lanes| {
-        let other = report_on_lanes(files, refs, lanes);
-        (other != two).then(|| {
-            let (a, b) = other
-                .lines()
-                .zip(two.lines())
-                .find(|(a, b)| a != b)
-                .unwrap_or(("(shorter)", "(longer)"));
-            format!("{lanes} lanes: {} / 2 lanes: {}", a.trim(), b.trim())
-        })
-    })
+/// Fails, listing them, if any of `images` (name, files, refs) gives
+/// another report on 1 or 3 lanes than on 2; the first line that differs
+/// is shown for each.
+pub fn assert_same_on_lane_counts<'a>(
+    images: impl IntoIterator<Item = (String, &'a [PathBuf], &'a [PathBuf])>,
+) {
+    let mut count = 0;
+    let mut differ = Vec::new();
+    for (name, files, refs) in images {
+        count += 1;
+        let two = report_on_lanes(files, refs, 2);
+        for lanes in [1, 3] {
+            let other = report_on_lanes(files, refs, lanes);
+            if other != two {
+                let (a, b) = other
+                    .lines()
+                    .zip(two.lines())
+                    .find(|(a, b)| a != b)
+                    .unwrap_or(("(shorter)", "(longer)"));
+                differ.push(format!(
+                    "{name}, {lanes} lanes: {} / 2 lanes: {}",
+                    a.trim(),
+                    b.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {count}:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
 }
 
 /// Verifies a manifest row the way its verdict was recorded: with its refs
