@@ -211,20 +211,27 @@ fn a_damaged_chunk_names_the_blob_that_crosses_into_its_run() {
 /// middle of those bytes. The blob table moves to the end of the file and
 /// the integrity table is dropped. Returns the resource's uncompressed size.
 fn overlap_the_largest_resource(image: &Path, out: &Path) -> u64 {
-    const ENTRY: usize = 50;
+    use wimproof::format::blob_table::BLOB_ENTRY_SIZE;
+    use wimproof::format::header::at;
+    use wimproof::format::reshdr::{RESHDR_FLAG_COMPRESSED, RESHDR_FLAG_SOLID, RESHDR_SIZE};
     let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
     let mut bytes = std::fs::read(image).unwrap();
-    let table_at = 0x30; // the header's blob table resource header
+    let table_at = at::BLOB_TABLE as usize;
     let size_flags = u64_at(&bytes, table_at);
-    assert_eq!(size_flags >> 56 & 0x04, 0, "blob table stored uncompressed");
+    let table_flags = (size_flags >> 56) as u8;
+    assert_eq!(
+        table_flags & RESHDR_FLAG_COMPRESSED,
+        0,
+        "blob table stored uncompressed"
+    );
     let (off, size) = (
         u64_at(&bytes, table_at + 8) as usize,
         (size_flags & ((1 << 56) - 1)) as usize,
     );
     let mut table = bytes[off..off + size].to_vec();
     let big = table
-        .chunks_exact(ENTRY)
-        .filter(|e| e[7] & 0x04 != 0 && e[7] & 0x10 == 0)
+        .chunks_exact(BLOB_ENTRY_SIZE)
+        .filter(|e| e[7] & RESHDR_FLAG_COMPRESSED != 0 && e[7] & RESHDR_FLAG_SOLID == 0)
         .max_by_key(|e| u64_at(e, 16))
         .expect("a compressed resource")
         .to_vec();
@@ -259,7 +266,8 @@ fn overlap_the_largest_resource(image: &Path, out: &Path) -> u64 {
         .copy_from_slice(&(len | (size_flags & (0xFF << 56))).to_le_bytes());
     bytes[table_at + 8..table_at + 16].copy_from_slice(&new_off.to_le_bytes());
     bytes[table_at + 16..table_at + 24].copy_from_slice(&len.to_le_bytes());
-    bytes[0x7C..0x7C + 24].fill(0); // no integrity table
+    let integrity = at::INTEGRITY as usize;
+    bytes[integrity..integrity + RESHDR_SIZE].fill(0); // no integrity table
     std::fs::write(out, &bytes).unwrap();
     usize
 }

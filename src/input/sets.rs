@@ -139,7 +139,8 @@ fn join_later_parts(files: &[Candidate], claimed: &mut [bool], opened: &mut [Opt
         .enumerate()
         .map(|(i, f)| {
             let (dir, (stem, n)) = (dir_of(f.name), later_part(base_name(f.name))?);
-            if claimed[i] || opened[i].is_some() || first_given(dir, stem) {
+            // (A later part's name never opens a set: its stem ends in a digit.)
+            if claimed[i] || first_given(dir, stem) {
                 return None;
             }
             let guid = guid_of_part(f.header, n)?;
