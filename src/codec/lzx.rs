@@ -36,19 +36,19 @@
 //! of its block.
 //!
 //! Speed matters here (this decoder sets the verifier's pace), hence:
-//! - the chunk is first copied with the bytes of each 16-bit word swapped,
-//!   so the bit reader refills a 64-bit register with one big-endian load
+//! - the chunk is first copied with its 16-bit words in reverse order, so
+//!   the bit reader refills a 64-bit register with one little-endian load
 //!   and shifts, without data-dependent branches;
 //! - Huffman codes decode with one table lookup (11 bits for the main code,
 //!   10 for lengths; a second-level lookup only for rare longer codewords),
 //!   and a lone comparison tells a literal entry from everything else;
 //! - the main loop takes two literals per refill and copies matches 16 bytes
 //!   at a time when the source is at least 8 bytes back;
-//! - the E8 pass tests 32 bytes per step (SSE2 on x86-64) and is skipped
+//! - the E8 pass tests 32 bytes per step (SSE2 on x86-64, SIMD128 in wasm) and is skipped
 //!   when no E8 byte can occur in the chunk.
 //!
 //! `unsafe` is limited to three spots, each with its bounds argument: the
-//! 8-byte input load, the word copies of a match, and the SSE2 loads.
+//! 8-byte input load, the word copies of a match, and the SIMD loads.
 //!
 //! The tests include a small encoder, so every block type, window size and
 //! error path is exercised without external files; decoding real
@@ -95,7 +95,7 @@ const BLOCK_VERBATIM: u32 = 1;
 const BLOCK_ALIGNED: u32 = 2;
 const BLOCK_UNCOMPRESSED: u32 = 3;
 
-/// Zero bytes after the swapped copy of the chunk, so the bit reader can
+/// Zero bytes before the mirrored copy of the chunk, so the bit reader can
 /// always load eight bytes at a position before the end of the data.
 const STREAM_PAD: usize = 8;
 
@@ -200,8 +200,8 @@ pub struct LzxDecompressor {
     long_block_sizes: bool,
     num_main_syms: usize,
     t: Box<Tables>,
-    /// The chunk being decoded, words byte-swapped for the bit reader, plus
-    /// zero padding.
+    /// Zero padding, then the chunk being decoded, its words in reverse
+    /// order for the bit reader (`mirror_words`).
     stream: Box<[u8]>,
 }
 
@@ -245,9 +245,13 @@ impl LzxDecompressor {
 
 // ---- Bit reader -------------------------------------------------------------
 
-/// MSB-first bit reader. It reads a copy of the chunk in which the bytes of
-/// every 16-bit word are swapped (see `swap_words`), so that eight bytes
-/// loaded big-endian are the next 64 bits of the stream in order.
+/// MSB-first bit reader. It reads a mirrored copy of the chunk: its 16-bit
+/// words in reverse order after eight zero bytes (see `mirror_words`), so
+/// that the eight stream bytes from position `p` on are the eight bytes
+/// ending at `len - p` of the copy, and one little-endian load of them is
+/// the next 64 bits of the stream in order. (A big-endian load of a
+/// byte-swapped copy gives the same, but WebAssembly has no byte swap: it
+/// took some twenty instructions per refill there.)
 ///
 /// `buf` holds the next `count & 63` bits left-aligned; the bits below them
 /// may already hold the start of the next word (the same bits a later refill
@@ -257,22 +261,28 @@ impl LzxDecompressor {
 /// loop can keep a local copy in registers.
 #[derive(Clone, Copy)]
 struct Bits<'a> {
-    /// The swapped words, then at least eight zero bytes.
+    /// Eight zero bytes, then the chunk's words in reverse order.
     data: &'a [u8],
-    /// Positions below this have eight readable bytes; at or beyond it, the
-    /// stream has ended and reads as zeros (as wimlib reads it).
-    fast_end: usize,
-    /// Bytes of whole words loaded so far; may pass the end of the data.
+    /// `data.len() - 8`: stream positions up to this have eight readable
+    /// bytes, at `last - pos` in `data`; past it the stream has ended and
+    /// reads as zeros (as wimlib reads it).
+    last: usize,
+    /// Stream bytes of whole words loaded so far; may pass the end of the
+    /// data.
     pos: usize,
     buf: u64,
     count: u32,
 }
 
 impl<'a> Bits<'a> {
+    /// A reader of `data` as `mirror_words` lays it out; data shorter than
+    /// eight bytes (never given: the padding alone is eight) reads as an
+    /// empty stream.
     fn new(data: &'a [u8]) -> Self {
+        let data = if data.len() < 8 { &[0; 8] } else { data };
         Bits {
             data,
-            fast_end: data.len().saturating_sub(7),
+            last: data.len() - 8,
             pos: 0,
             buf: 0,
             count: 0,
@@ -283,12 +293,13 @@ impl<'a> Bits<'a> {
     /// enough for a main symbol, a length symbol and 16 offset bits.
     #[inline(always)]
     fn refill(&mut self) {
-        let w = if self.pos < self.fast_end {
-            // SAFETY: pos < fast_end = len - 7, so pos + 8 <= len.
-            u64::from_be_bytes(unsafe {
+        let w = if self.pos <= self.last {
+            // SAFETY: `new` makes len >= 8 and last = len - 8, and pos <=
+            // last, so the eight bytes from last - pos end at len - pos <= len.
+            u64::from_le_bytes(unsafe {
                 self.data
                     .as_ptr()
-                    .add(self.pos)
+                    .add(self.last - self.pos)
                     .cast::<[u8; 8]>()
                     .read_unaligned()
             })
@@ -381,26 +392,28 @@ fn subtable_lookup(table: &[u32], buf: u64, e: u32) -> u32 {
     table.get(idx).copied().unwrap_or(0)
 }
 
-/// Copies the whole 16-bit words of `src` into `dst` with the two bytes of
-/// each word swapped. A trailing odd byte is not part of the bitstream.
-fn swap_words(src: &[u8], dst: &mut [u8]) {
-    const LO: u64 = 0x00FF_00FF_00FF_00FF;
+/// Copies the 16-bit words of `src` (an even number of bytes) into `dst`
+/// (as long) in reverse order, each word's two bytes kept in order: the
+/// last word of `src` first. Four words at a time: a little-endian load of
+/// four words with its 16-bit lanes reversed is their reversed copy.
+fn mirror_words(src: &[u8], dst: &mut [u8]) {
+    debug_assert!(src.len() == dst.len() && src.len() % 2 == 0);
+    const LANES: u64 = 0x0000_FFFF_0000_FFFF;
     let mut d8 = dst.chunks_exact_mut(8);
-    let mut s8 = src.chunks_exact(8);
+    let mut s8 = src.rchunks_exact(8);
     for (d, s) in (&mut d8).zip(&mut s8) {
         let Some(&w) = s.first_chunk::<8>() else {
             break;
         };
-        let x = u64::from_le_bytes(w);
-        d.copy_from_slice(&(((x >> 8) & LO) | ((x & LO) << 8)).to_le_bytes());
+        let x = u64::from_le_bytes(w).rotate_left(32);
+        d.copy_from_slice(&(((x >> 16) & LANES) | ((x & LANES) << 16)).to_le_bytes());
     }
     for (d, s) in d8
         .into_remainder()
         .chunks_exact_mut(2)
-        .zip(s8.remainder().chunks_exact(2))
+        .zip(s8.remainder().rchunks_exact(2))
     {
-        d[0] = s[1];
-        d[1] = s[0];
+        d.copy_from_slice(s);
     }
 }
 
@@ -905,14 +918,38 @@ fn e8_mask32(block: &[u8; 32]) -> u32 {
             lo | (hi << 16)
         }
     }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_load};
+        // SAFETY: each load reads 16 bytes inside `block`; wasm loads have
+        // no alignment requirement.
+        let (lo, hi) = unsafe {
+            (
+                v128_load(block.as_ptr().cast::<v128>()),
+                v128_load(block.as_ptr().add(16).cast::<v128>()),
+            )
+        };
+        let e8 = u8x16_splat(0xE8);
+        u32::from(u8x16_bitmask(u8x16_eq(lo, e8)))
+            | (u32::from(u8x16_bitmask(u8x16_eq(hi, e8))) << 16)
+    }
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
     {
         e8_mask32_portable(block)
     }
 }
 
-/// `e8_mask32` without SIMD (WebAssembly, other targets; tested everywhere).
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+/// `e8_mask32` without SIMD (other targets; tested everywhere).
+#[cfg_attr(
+    any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ),
+    allow(dead_code)
+)]
 fn e8_mask32_portable(block: &[u8; 32]) -> u32 {
     // Eight bytes at a time: set the top bit of each byte equal to 0xE8
     // (exactly: the cheaper zero-byte test has false positives), then gather
@@ -966,8 +1003,11 @@ impl Decompressor for LzxDecompressor {
         t.len_lens[..LEN_SYMS].fill(0);
         let mut reps = [1u32; 3];
         let words = input.len() & !1;
-        swap_words(&input[..words], &mut self.stream[..words]);
-        self.stream[words..words + STREAM_PAD].fill(0);
+        self.stream[..STREAM_PAD].fill(0);
+        mirror_words(
+            &input[..words],
+            &mut self.stream[STREAM_PAD..STREAM_PAD + words],
+        );
         let mut bits = Bits::new(&self.stream[..words + STREAM_PAD]);
         // An E8 byte can only enter the output as a literal or inside an
         // uncompressed block; if neither happens the E8 pass can be skipped.
@@ -1522,6 +1562,20 @@ mod tests {
             left -= s;
         }
         v
+    }
+
+    /// The bit reader's copy: words in reverse order, bytes within each
+    /// kept, for every count of words around the four-word step.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn mirror_words_reverses_the_words() {
+        for words in 0..20usize {
+            let src: Vec<u8> = (0..2 * words).map(|i| (i * 7 + 1) as u8).collect();
+            let mut dst = vec![0u8; src.len()];
+            mirror_words(&src, &mut dst);
+            let want: Vec<u8> = src.chunks_exact(2).rev().flatten().copied().collect();
+            assert_eq!(dst, want, "{words} words");
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
