@@ -397,7 +397,7 @@ fn subtable_lookup(table: &[u32], buf: u64, e: u32) -> u32 {
 /// last word of `src` first. Four words at a time: a little-endian load of
 /// four words with its 16-bit lanes reversed is their reversed copy.
 fn mirror_words(src: &[u8], dst: &mut [u8]) {
-    debug_assert!(src.len() == dst.len() && src.len() % 2 == 0);
+    debug_assert!(src.len() == dst.len() && src.len().is_multiple_of(2));
     const LANES: u64 = 0x0000_FFFF_0000_FFFF;
     let mut d8 = dst.chunks_exact_mut(8);
     let mut s8 = src.rchunks_exact(8);
