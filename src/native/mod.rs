@@ -15,7 +15,7 @@ use crate::verify::resource::Layout;
 use crate::verify::schedule::{Schedule, Slice};
 use crate::verify::split::SplitCount;
 use crate::verify::task::{TaskKind, TaskSpec};
-use crate::verify::{DigestLane, Floating, Lane, Verifier};
+use crate::verify::{task_cost, DigestLane, Floating, Lane, Verifier};
 use board::{PoisonOnPanic, SharedBoard};
 use stats::{Clock, Stats, Waits};
 use std::collections::VecDeque;
@@ -326,8 +326,8 @@ fn run_lanes(
         bases.push(total);
         total = total.saturating_add(*s);
     }
-    // Work handed to each decoding lane and not yet done (bytes of output
-    // of its runs), for the dealer's choice.
+    // Work handed to each decoding lane and not yet done ([`run_work`]),
+    // for the dealer's choice.
     let pending: Vec<Arc<AtomicU64>> = (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
     std::thread::scope(|scope| {
         let mut senders = Vec::new();
@@ -460,15 +460,10 @@ enum Feed {
     Bytes(u16, u64, Arc<Vec<u8>>),
 }
 
-/// The work a run stands for: its bytes of output.
+/// The work a run stands for ([`task_cost`]: decoding and hashing its
+/// output, or only hashing chunks stored raw).
 fn run_work(task: &TaskSpec) -> u64 {
-    match &task.kind {
-        TaskKind::Run(r) => {
-            let (s, e) = r.out_range();
-            e - s
-        }
-        _ => 0,
-    }
+    task_cost(task).unwrap_or(0)
 }
 
 /// Hands the runs of split resources out as the reader reaches them: each
@@ -619,7 +614,9 @@ mod tests {
             [1]
         );
         assert_eq!(handed, [(0, 100), (1, 200), (1, 300)]);
-        assert_eq!(pending[0].load(Ordering::Relaxed), 64 << 20);
-        assert_eq!(pending[1].load(Ordering::Relaxed), 64 << 20);
+        let work = run_work(&run(0, 100, 200));
+        assert_eq!(work, (64 << 20) * 8, "LZMS: 8 units a byte");
+        assert_eq!(pending[0].load(Ordering::Relaxed), work);
+        assert_eq!(pending[1].load(Ordering::Relaxed), work);
     }
 }

@@ -293,6 +293,57 @@ impl Verifier {
     }
 }
 
+/// Cost units per output byte of decoding with `codec` and hashing the
+/// output (SHA-1 is 1), for balancing lanes: roughly what each took per
+/// CPU second in wasm and natively (`scripts/bench-codecs.sh`: XPRESS and
+/// LZX 250-450 MiB/s, LZMS 80-120, SHA-1 about 700 in wasm).
+fn decode_cost(codec: crate::codec::Codec) -> u64 {
+    use crate::codec::Codec;
+    match codec {
+        Codec::None => 1,
+        Codec::Xpress => 3,
+        Codec::Lzx => 4,
+        Codec::Lzms => 8,
+    }
+}
+
+/// What a task costs a lane, in units of SHA-1 per byte (`None` for the
+/// whole-file digests, which are not balanced: they cannot be split):
+/// hashing its bytes, or decoding and hashing its output
+/// ([`decode_cost`]).
+pub fn task_cost(t: &TaskSpec) -> Option<u64> {
+    Some(match &t.kind {
+        TaskKind::FileDigest { .. } => return None,
+        TaskKind::Integrity { .. } => t.end - t.start,
+        TaskKind::Resource { layout, blobs } => {
+            let out_bytes = blobs.iter().fold(0u64, |a, b| a.saturating_add(b.size));
+            let codec = match layout {
+                resource::Layout::Stored => crate::codec::Codec::None,
+                resource::Layout::Solid => crate::codec::Codec::Lzms,
+                l => l.chunking().map_or(crate::codec::Codec::Lzx, |c| c.0),
+            };
+            // A resource stored in as many bytes as it holds is
+            // mostly chunks stored raw, which cost only the hash.
+            let raw = t.end - t.start >= out_bytes;
+            out_bytes.saturating_mul(if raw { 1 } else { decode_cost(codec) })
+        }
+        TaskKind::Run(r) => {
+            // Chunks stored raw (as large as their data) cost only
+            // the hash.
+            let (s, e) = r.out_range();
+            let cs = u64::from(r.chunk_size);
+            let raw: u64 = r
+                .csizes
+                .iter()
+                .filter(|&&c| u64::from(c) >= cs)
+                .map(|&c| u64::from(c))
+                .sum::<u64>()
+                .min(e - s);
+            raw.saturating_add((e - s - raw).saturating_mul(decode_cost(r.codec)))
+        }
+    })
+}
+
 /// The balancing of [`Verifier::lane_indices`] over `tasks` (each with
 /// the index it is given back by), on parts of `sizes` bytes.
 fn assign(mut tasks: Vec<(usize, &TaskSpec)>, sizes: &[u64], lanes: usize) -> Vec<Vec<usize>> {
@@ -301,7 +352,8 @@ fn assign(mut tasks: Vec<(usize, &TaskSpec)>, sizes: &[u64], lanes: usize) -> Ve
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); lanes];
         let mut load = vec![0u64; lanes];
         tasks.sort_by_key(|(_, t)| (t.part, t.start, t.id));
-        // Cost units per byte: SHA-1 1, SHA-256 2, decoding ~4 per output byte.
+        // Cost units per byte: SHA-1 1, SHA-256 2 (see `decode_cost` for
+        // decoding).
         let mut digest_rate = 0u64;
         for (i, t) in &tasks {
             if let TaskKind::FileDigest { sha256, sha1 } = t.kind {
@@ -316,20 +368,8 @@ fn assign(mut tasks: Vec<(usize, &TaskSpec)>, sizes: &[u64], lanes: usize) -> Ve
             acc = acc.saturating_add(*s);
         }
         for (i, t) in tasks {
-            let cost = match &t.kind {
-                TaskKind::FileDigest { .. } => continue,
-                TaskKind::Integrity { .. } => t.end - t.start,
-                TaskKind::Resource { layout, blobs } => {
-                    let out_bytes = blobs.iter().fold(0u64, |a, b| a.saturating_add(b.size));
-                    match layout {
-                        resource::Layout::Stored => out_bytes,
-                        _ => out_bytes.saturating_mul(5),
-                    }
-                }
-                TaskKind::Run(r) => {
-                    let (s, e) = r.out_range();
-                    (e - s).saturating_mul(5)
-                }
+            let Some(cost) = task_cost(t) else {
+                continue;
             };
             // Where each lane would finish this task: lane 0 is also busy
             // with the digest up to the task's end, so a big blob early in
@@ -764,5 +804,55 @@ fn finish(v: Verifier, mut results: Vec<TaskResult>) -> Outcome {
             Vec::new()
         },
         checked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Codec;
+    use split::RunSpec;
+
+    /// A run of two 32 KiB LZX chunks stored in `csizes` bytes.
+    fn run(csizes: [u32; 2]) -> TaskSpec {
+        TaskSpec {
+            id: 1,
+            part: 0,
+            start: 1000,
+            end: 1000 + u64::from(csizes[0] + csizes[1]),
+            kind: TaskKind::Run(Box::new(RunSpec {
+                index: 1,
+                last: false,
+                resource_start: 0,
+                codec: Codec::Lzx,
+                chunk_size: 32 << 10,
+                usize: 1 << 20,
+                first_chunk: 2,
+                csizes: csizes.to_vec(),
+                blobs: Vec::new(),
+            })),
+        }
+    }
+
+    #[test]
+    fn chunks_stored_raw_cost_only_their_hash() {
+        let k = 32 << 10;
+        assert_eq!(
+            task_cost(&run([1000, 2000])),
+            Some(2 * k * decode_cost(Codec::Lzx))
+        );
+        assert_eq!(
+            task_cost(&run([1000, 32 << 10])),
+            Some(k * decode_cost(Codec::Lzx) + k)
+        );
+        assert_eq!(task_cost(&run([32 << 10, 32 << 10])), Some(2 * k));
+        let digest = TaskSpec {
+            kind: TaskKind::FileDigest {
+                sha256: true,
+                sha1: false,
+            },
+            ..run([1, 1])
+        };
+        assert_eq!(task_cost(&digest), None);
     }
 }
