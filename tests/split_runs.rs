@@ -452,23 +452,25 @@ fn runs_on_lanes_that_cannot_wait_park_and_report_as_unsplit() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// The native driver's plan where lanes decode: the whole-file digest on a
-/// lane after the others, which hold every other task once; the same
-/// tasks as with the digest on lane 0.
+/// The native driver's plan where lanes decode: the whole-file digest and
+/// the integrity chunks on a lane after the others, which hold every other
+/// task once; the same tasks as with the digest on lane 0.
 #[test]
-fn the_whole_file_digest_can_have_a_lane_of_its_own() {
+fn the_files_hashes_can_have_a_lane_of_their_own() {
     let image = split_generated().join("lzx.wim");
     let r = FileReader::open(&image).unwrap();
     let name = image.display().to_string();
     let open = || Verifier::open(&[(&name, &r as &dyn ReadAt)], Options::default()).unwrap();
     let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
+    let is_integrity = |t: &TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
+    let hashes_file = |t: &TaskSpec| is_digest(t) || is_integrity(t);
     let key = |t: &TaskSpec| (t.part, t.start, t.end, t.id);
     let (apart, _) = open()
         .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
         .unwrap();
-    assert_eq!(apart.len(), 3, "two lanes and the digest's");
-    assert!(!apart[2].is_empty() && apart[2].iter().all(is_digest));
-    assert!(apart[..2].iter().flatten().all(|t| !is_digest(t)));
+    assert_eq!(apart.len(), 3, "two lanes and the file's hashes'");
+    assert!(apart[2].iter().any(is_digest) && apart[2].iter().all(hashes_file));
+    assert!(apart[..2].iter().flatten().all(|t| !hashes_file(t)));
     assert!(apart[..2].iter().all(|l| !l.is_empty()), "both lanes work");
     let (together, _) = open()
         .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::First)
@@ -480,15 +482,33 @@ fn the_whole_file_digest_can_have_a_lane_of_its_own() {
     a.sort();
     b.sort();
     assert_eq!(a, b, "the same tasks either way");
-    // No digest asked for: no lane for it.
-    let opts = Options {
+    // No digest asked for: no lane for it, unless the image has an
+    // integrity table, whose chunks then have that lane to themselves.
+    let no_digest = Options {
         sha256: false,
         sha1: false,
         ..Options::default()
     };
-    let mut v = Verifier::open(&[(&name, &r as &dyn ReadAt)], opts).unwrap();
-    let (none, _) = v
-        .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
-        .unwrap();
-    assert_eq!(none.len(), 2);
+    for (image, integrity) in [
+        (image.clone(), false),
+        (generated().join("lzx-check.wim"), true),
+    ] {
+        let r = FileReader::open(&image).unwrap();
+        let name = image.display().to_string();
+        let with = |opts: Options| {
+            Verifier::open(&[(&name, &r as &dyn ReadAt)], opts)
+                .unwrap()
+                .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
+                .unwrap()
+                .0
+        };
+        let none = with(no_digest.clone());
+        assert_eq!(none.len(), 2 + integrity as usize, "{name}");
+        if integrity {
+            assert!(!none[2].is_empty() && none[2].iter().all(is_integrity));
+            let all = with(Options::default());
+            assert!(all[2].iter().any(is_digest) && all[2].iter().any(is_integrity));
+        }
+        assert!(none[..2].iter().flatten().all(|t| !hashes_file(t)));
+    }
 }

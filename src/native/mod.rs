@@ -12,16 +12,14 @@ use crate::assess::{self, Request};
 use crate::read::{ReadAt, ReadError};
 use crate::report::Report;
 use crate::verify::resource::Layout;
-use crate::verify::schedule::{Schedule, Slice};
+use crate::verify::schedule::Schedule;
 use crate::verify::split::SplitCount;
-use crate::verify::task::{TaskKind, TaskSpec};
-use crate::verify::{task_cost, DigestLane, Floating, Lane, Verifier};
+use crate::verify::task::TaskKind;
+use crate::verify::{DigestLane, Lane, Verifier};
 use board::{PoisonOnPanic, SharedBoard};
 use stats::{Clock, Stats, Waits};
-use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -283,35 +281,28 @@ fn run_lanes(
     // Large resources are split into runs of chunks over the lanes; their
     // chunk tables are read here, before the main pass.
     let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
-    // Where lanes decode, the whole-file digest runs on a thread of its
-    // own (a lane after the others), so that no decoding lane's queue
-    // fills with bytes only the digest needs; where every resource is
-    // stored, lanes hash at the same pace and it stays on lane 0.
+    // Where lanes decode, the whole-file digest and the integrity chunks
+    // run on a thread of their own (a lane after the others), so that no
+    // decoding lane's queue fills with bytes only they need; where every
+    // resource is stored, lanes hash at the same pace and they stay on
+    // the lanes.
     let decodes = v.tasks().iter().any(decodes);
     let digests = if decodes {
         DigestLane::Own
     } else {
         DigestLane::First
     };
-    let floating = v
-        .take_lanes_floating(threads, &files, digests)
+    let (plans, split) = v
+        .take_lanes_split(threads, &files, digests)
         .map_err(|error| DriverError::Read {
             name: names[0].clone(),
             error,
         })?;
-    let Floating {
-        plans,
-        runs,
-        count: split,
-    } = floating;
-    // The digest's own lane waits for bytes by design: not a stall.
+    // The file's hashing lane waits for bytes by design: not a stall.
     let digest_lane = (plans.len() > threads).then_some(threads);
     let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
-    // The runs are scheduled as one more lane, which the reader maps to
-    // the lanes it hands each run to (`Dealer`).
-    let float_lane = plans.len() as u32;
-    let schedule = Schedule::new(plans.iter().chain([&runs]), &sizes, SLICE as u64);
+    let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
     let queue_bytes = if decodes {
         LANE_QUEUE_BYTES
     } else {
@@ -326,69 +317,34 @@ fn run_lanes(
         bases.push(total);
         total = total.saturating_add(*s);
     }
-    // Work handed to each decoding lane and not yet done ([`run_work`]),
-    // for the dealer's choice.
-    let pending: Vec<Arc<AtomicU64>> = (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
     std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        for (k, plan) in plans.into_iter().enumerate() {
-            let (tx, rx) = sync_channel::<Feed>(queue);
+        for plan in plans {
+            let (tx, rx) = sync_channel::<(u16, u64, Arc<Vec<u8>>)>(queue);
             senders.push(tx);
             let names = names.to_vec();
             let board = Arc::clone(&board);
-            let pending = pending.get(k).cloned();
             handles.push(scope.spawn(move || {
                 let _poison = PoisonOnPanic(Arc::clone(&board));
                 let mut lane = Lane::with_board(plan, names, board);
                 let mut starved = Duration::ZERO;
-                // The runs handed to this lane and not yet fed to their
-                // end: (part, end, work).
-                let mut runs: VecDeque<(u16, u64, u64)> = VecDeque::new();
                 loop {
                     let since = Instant::now();
-                    let Ok(feed) = rx.recv() else {
+                    let Ok((part, off, buf)) = rx.recv() else {
                         break;
                     };
                     starved += since.elapsed();
-                    match feed {
-                        Feed::Run(task) => {
-                            runs.push_back((task.part, task.end, run_work(&task)));
-                            lane.add_task(task);
-                        }
-                        Feed::Bytes(part, off, buf) => {
-                            lane.feed(part, off, &buf);
-                            let end = off + buf.len() as u64;
-                            while let Some(&(p, e, work)) = runs.front() {
-                                if (p, e) > (part, end) {
-                                    break;
-                                }
-                                runs.pop_front();
-                                if let Some(w) = &pending {
-                                    w.fetch_sub(work, Ordering::Relaxed);
-                                }
-                            }
-                        }
-                    }
+                    lane.feed(part, off, &buf);
                 }
                 (lane.finish(), starved)
             }));
         }
-        let mut dealer = Dealer::new(runs, float_lane, &pending);
         // Buffers come back when every lane has dropped its handle; reusing
         // them avoids a fresh (page-faulting) allocation per slice.
         let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
         let mut read_result = Ok(());
         let mut waits = Waits::default();
-        let send = |k: usize, feed: Feed, waits: &mut Waits| {
-            // A lane that panicked has dropped its receiver; the join
-            // below reports it.
-            if let Err(TrySendError::Full(feed)) = senders[k].try_send(feed) {
-                let since = Instant::now();
-                let _ = senders[k].send(feed);
-                waits.reader_for_lanes += since.elapsed();
-            }
-        };
         for s in schedule.slices() {
             let r = &readers[s.part as usize];
             // The schedule has no whole spans here: slices are at most SLICE.
@@ -416,13 +372,15 @@ fn run_lanes(
                 });
                 break;
             }
-            let lanes = dealer.lanes(&s, |k, task| send(k, Feed::Run(task), &mut waits));
-            for k in lanes {
-                send(
-                    k,
-                    Feed::Bytes(s.part, s.start, Arc::clone(&buf)),
-                    &mut waits,
-                );
+            for &k in &s.lanes {
+                // A lane that panicked has dropped its receiver; the join
+                // below reports it.
+                let item = (s.part, s.start, Arc::clone(&buf));
+                if let Err(TrySendError::Full(item)) = senders[k as usize].try_send(item) {
+                    let since = Instant::now();
+                    let _ = senders[k as usize].send(item);
+                    waits.reader_for_lanes += since.elapsed();
+                }
             }
             pool.push(buf);
             progress(bases[s.part as usize].saturating_add(s.end), total);
@@ -453,81 +411,6 @@ fn run_lanes(
     })
 }
 
-/// What the reader sends a lane: a run handed to it (before the run's
-/// first bytes), or a slice of bytes of a part from a file offset.
-enum Feed {
-    Run(TaskSpec),
-    Bytes(u16, u64, Arc<Vec<u8>>),
-}
-
-/// The work a run stands for ([`task_cost`]: decoding and hashing its
-/// output, or only hashing chunks stored raw).
-fn run_work(task: &TaskSpec) -> u64 {
-    task_cost(task).unwrap_or(0)
-}
-
-/// Hands the runs of split resources out as the reader reaches them: each
-/// to the decoding lane with the least work handed to it and not yet done
-/// (the first such lane on a tie), so that a lane that got a run quick to
-/// decode takes the next one rather than wait for a lane that got a slow
-/// one. A run's bytes all go to the lane it was handed to.
-struct Dealer<'a> {
-    runs: std::iter::Peekable<std::vec::IntoIter<TaskSpec>>,
-    /// The runs handed out whose bytes may still come: (part, start,
-    /// end, lane), in file order.
-    open: VecDeque<(u16, u64, u64, usize)>,
-    /// The schedule's lane standing for the runs.
-    float_lane: u32,
-    pending: &'a [Arc<AtomicU64>],
-}
-
-impl<'a> Dealer<'a> {
-    fn new(runs: Vec<TaskSpec>, float_lane: u32, pending: &'a [Arc<AtomicU64>]) -> Self {
-        Dealer {
-            runs: runs.into_iter().peekable(),
-            open: VecDeque::new(),
-            float_lane,
-            pending,
-        }
-    }
-
-    /// The lanes slice `s` goes to: its own, and for the runs' lane those
-    /// of the runs it holds bytes of; each run starting in it is first
-    /// handed out through `hand(lane, run)`.
-    fn lanes(&mut self, s: &Slice, mut hand: impl FnMut(usize, TaskSpec)) -> Vec<usize> {
-        let mut lanes: Vec<usize> = s
-            .lanes
-            .iter()
-            .filter(|&&k| k != self.float_lane)
-            .map(|&k| k as usize)
-            .collect();
-        if !s.lanes.contains(&self.float_lane) {
-            return lanes;
-        }
-        while let Some(t) = self.runs.next_if(|t| (t.part, t.start) < (s.part, s.end)) {
-            let k = (0..self.pending.len())
-                .min_by_key(|&k| self.pending[k].load(Ordering::Relaxed))
-                .unwrap_or(0);
-            self.pending[k].fetch_add(run_work(&t), Ordering::Relaxed);
-            self.open.push_back((t.part, t.start, t.end, k));
-            hand(k, t);
-        }
-        while self
-            .open
-            .front()
-            .is_some_and(|&(p, _, e, _)| (p, e) <= (s.part, s.start))
-        {
-            self.open.pop_front();
-        }
-        for &(p, start, _, k) in &self.open {
-            if (p, start) < (s.part, s.end) && !lanes.contains(&k) {
-                lanes.push(k);
-            }
-        }
-        lanes
-    }
-}
-
 /// Whether a task decodes (and so may be slow per stored byte).
 fn decodes(t: &crate::verify::task::TaskSpec) -> bool {
     match &t.kind {
@@ -544,79 +427,4 @@ pub fn now_iso() -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     crate::report::iso_utc(secs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::codec::Codec;
-    use crate::verify::split::RunSpec;
-
-    /// A run of one 64 MiB chunk at `start..end` of part 0.
-    fn run(index: u32, start: u64, end: u64) -> TaskSpec {
-        TaskSpec {
-            id: 9,
-            part: 0,
-            start,
-            end,
-            kind: TaskKind::Run(Box::new(RunSpec {
-                index,
-                last: false,
-                resource_start: 0,
-                codec: Codec::Lzms,
-                chunk_size: 64 << 20,
-                usize: 1 << 30,
-                first_chunk: u64::from(index),
-                csizes: vec![(end - start) as u32],
-                blobs: Vec::new(),
-            })),
-        }
-    }
-
-    fn slice(start: u64, end: u64, lanes: &[u32]) -> Slice {
-        Slice {
-            part: 0,
-            start,
-            end,
-            lanes: lanes.to_vec(),
-            whole: 0..0,
-        }
-    }
-
-    #[test]
-    fn runs_go_to_the_lane_with_the_least_work_left() {
-        let pending: Vec<Arc<AtomicU64>> = (0..2).map(|_| Arc::new(AtomicU64::new(0))).collect();
-        let runs = vec![run(0, 100, 200), run(1, 200, 300), run(2, 300, 400)];
-        // Lane 2 is the digest's; lane 3 stands for the runs.
-        let mut d = Dealer::new(runs, 3, &pending);
-        let mut handed = Vec::new();
-        // Bytes before the runs: only the slice's own lanes.
-        assert_eq!(
-            d.lanes(&slice(0, 100, &[0, 2]), |k, t| handed.push((k, t.start))),
-            [0, 2]
-        );
-        assert!(handed.is_empty());
-        // A slice holding the ends of run 0 and run 1: both handed out,
-        // to lanes 0 and 1 (both idle, then lane 0 has a run), and the
-        // slice goes to both.
-        let lanes = d.lanes(&slice(100, 250, &[2, 3]), |k, t| handed.push((k, t.start)));
-        assert_eq!(lanes, [2, 0, 1]);
-        assert_eq!(handed, [(0, 100), (1, 200)]);
-        // Lane 1 finished its run, lane 0 not: run 2 goes to lane 1, and a
-        // slice of run 1 only and then of run 2 goes to lane 1 alone.
-        pending[1].store(0, Ordering::Relaxed);
-        assert_eq!(
-            d.lanes(&slice(250, 300, &[3]), |k, t| handed.push((k, t.start))),
-            [1]
-        );
-        assert_eq!(
-            d.lanes(&slice(300, 350, &[3]), |k, t| handed.push((k, t.start))),
-            [1]
-        );
-        assert_eq!(handed, [(0, 100), (1, 200), (1, 300)]);
-        let work = run_work(&run(0, 100, 200));
-        assert_eq!(work, (64 << 20) * 8, "LZMS: 8 units a byte");
-        assert_eq!(pending[0].load(Ordering::Relaxed), work);
-        assert_eq!(pending[1].load(Ordering::Relaxed), work);
-    }
 }

@@ -51,23 +51,18 @@ impl Default for Options {
 pub enum DigestLane {
     /// On lane 0, balanced against the other tasks.
     First,
-    /// On a lane of their own after the others (none when no digest is
-    /// asked for), the others balanced without them. A digest needs every
-    /// byte, so on lane 0 it makes that lane's queue fill with bytes of
-    /// the other lanes' tasks, and the reader waits on it while the other
-    /// lanes run dry (on a solid ESD, lanes waited 2.3-2.5 s for bytes
-    /// with the digest on lane 0, 0.8-1.0 s without it).
+    /// On a lane of their own after the others, with the integrity
+    /// table's chunks (which are ranges of the file too), the others
+    /// balanced without them; no such lane when neither is there. A
+    /// digest needs every byte, so on lane 0 it makes that lane's queue
+    /// fill with bytes of the other lanes' tasks, and the reader waits on
+    /// it while the other lanes run dry (on a solid ESD, lanes waited
+    /// 2.3-2.5 s for bytes with the digest on lane 0, 0.8-1.0 s without
+    /// it); integrity chunks on the decoding lanes did the same, each
+    /// slice going to the lane decoding it and to another hashing it
+    /// (0.8-0.9 s for bytes and 0.9 s for states against 0.1 s and 0.2 s
+    /// with them beside the digest, 1.75 cores against 1.93).
     Own,
-}
-
-/// What [`Verifier::take_lanes_floating`] gives a driver.
-pub struct Floating {
-    /// Each lane's own tasks (the digest's lane last, if it has one).
-    pub plans: Vec<Vec<TaskSpec>>,
-    /// The runs of split resources, in file order, for the driver to hand
-    /// out as it reads them.
-    pub runs: Vec<TaskSpec>,
-    pub count: split::SplitCount,
 }
 
 /// A verification in progress: phase 1 done, tasks planned.
@@ -214,60 +209,27 @@ impl Verifier {
         files: &[&dyn ReadAt],
         digests: DigestLane,
     ) -> Result<(Vec<Vec<TaskSpec>>, split::SplitCount), ReadError> {
-        let f = self.take_split(lanes, files, digests, false)?;
-        Ok((f.plans, f.count))
-    }
-
-    /// [`Verifier::take_lanes_split`] with the runs left out of the lanes'
-    /// plans: they come back on their own, in file order, for a driver
-    /// that hands each run to whichever lane has the least work queued
-    /// when it reads the run's first bytes ([`Lane::add_task`]). Decoding
-    /// costs differ from run to run (a 64 MiB chunk of a solid ESD takes a
-    /// third of a second to a second), so runs dealt out in turn in the
-    /// plan leave the faster lane waiting for the slower.
-    pub fn take_lanes_floating(
-        &mut self,
-        lanes: usize,
-        files: &[&dyn ReadAt],
-        digests: DigestLane,
-    ) -> Result<Floating, ReadError> {
-        self.take_split(lanes, files, digests, true)
-    }
-
-    /// The lanes' plans, the floating runs (if `float_runs`) and what was
-    /// split; see [`Verifier::take_lanes_split`].
-    fn take_split(
-        &mut self,
-        lanes: usize,
-        files: &[&dyn ReadAt],
-        digests: DigestLane,
-        float_runs: bool,
-    ) -> Result<Floating, ReadError> {
         if lanes < 2 {
-            return Ok(Floating {
-                plans: self.take_lanes(lanes),
-                runs: Vec::new(),
-                count: split::SplitCount::default(),
-            });
+            return Ok((self.take_lanes(lanes), split::SplitCount::default()));
         }
         let count = self.split_resources(files)?;
-        let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
-        let is_run = |t: &TaskSpec| float_runs && matches!(t.kind, TaskKind::Run(_));
-        let own_digest = digests == DigestLane::Own;
-        let mut plan = self.lane_indices(lanes, |t| (own_digest && is_digest(t)) || is_run(t));
-        let tasks = &self.opened.plan.tasks;
-        let own: Vec<usize> = (0..tasks.len())
-            .filter(|&i| own_digest && is_digest(&tasks[i]))
+        if digests == DigestLane::First {
+            return Ok((self.take_lanes(lanes), count));
+        }
+        let hashes_file = |t: &TaskSpec| {
+            matches!(
+                t.kind,
+                TaskKind::FileDigest { .. } | TaskKind::Integrity { .. }
+            )
+        };
+        let mut plan = self.lane_indices(lanes, hashes_file);
+        let own: Vec<usize> = (0..self.opened.plan.tasks.len())
+            .filter(|&i| hashes_file(&self.opened.plan.tasks[i]))
             .collect();
         if !own.is_empty() {
             plan.push(own);
         }
-        let mut runs: Vec<usize> = (0..tasks.len()).filter(|&i| is_run(&tasks[i])).collect();
-        runs.sort_by_key(|&i| (tasks[i].part, tasks[i].start, tasks[i].id));
-        plan.push(runs);
-        let mut plans = self.take_planned(&plan);
-        let runs = plans.pop().unwrap_or_default();
-        Ok(Floating { plans, runs, count })
+        Ok((self.take_planned(&plan), count))
     }
 
     /// Replaces each large chunked or solid resource's task by its runs
@@ -311,7 +273,7 @@ fn decode_cost(codec: crate::codec::Codec) -> u64 {
 /// whole-file digests, which are not balanced: they cannot be split):
 /// hashing its bytes, or decoding and hashing its output
 /// ([`decode_cost`]).
-pub fn task_cost(t: &TaskSpec) -> Option<u64> {
+fn task_cost(t: &TaskSpec) -> Option<u64> {
     Some(match &t.kind {
         TaskKind::FileDigest { .. } => return None,
         TaskKind::Integrity { .. } => t.end - t.start,
@@ -434,15 +396,6 @@ impl Lane {
             scratch: Scratch::default(),
             parked: Vec::new(),
         }
-    }
-
-    /// Adds a task to the lane before its first bytes are fed (a run a
-    /// driver hands out as it reads: [`Verifier::take_lanes_floating`]).
-    /// Its place among the tasks not yet started keeps them in file order.
-    pub fn add_task(&mut self, task: TaskSpec) {
-        let key = |t: &TaskSpec| (t.part, t.start, t.id);
-        let at = self.next + self.tasks[self.next..].partition_point(|t| key(t) <= key(&task));
-        self.tasks.insert(at, task);
     }
 
     /// How many runs wait for the state of the run before them (on a
