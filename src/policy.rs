@@ -4,7 +4,7 @@
 
 use crate::codec::Codec;
 use crate::verify::facts::Facts;
-use crate::verify::finding::{remedies, Finding, Severity};
+use crate::verify::finding::{counted, remedies, Finding, Severity};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -267,8 +267,12 @@ pub fn evaluate(
             Corrupt,
             "corrupt",
             format!(
-                "{} corruption finding(s); first: {}",
-                corrupt.len(),
+                "{}; first: {}",
+                counted(
+                    corrupt.len() as u64,
+                    "corruption finding",
+                    "corruption findings"
+                ),
                 corrupt[0].message
             ),
             None,
@@ -290,8 +294,8 @@ pub fn evaluate(
             Unverified,
             "unverified",
             format!(
-                "{} part(s) of the image could not be checked; first: {}",
-                unverified.len(),
+                "{} of the image could not be checked; first: {}",
+                counted(unverified.len() as u64, "part", "parts"),
                 unverified[0].message
             ),
             None,
@@ -453,6 +457,44 @@ mod tests {
         assert!(Verdict::ALL.windows(2).all(|w| w[0] < w[1]));
         for v in Verdict::ALL {
             assert_eq!(serde_json::to_value(v).unwrap(), v.name());
+        }
+    }
+
+    /// The summaries of several findings count them in words that agree
+    /// with the count: "1 corruption finding", "2 corruption findings".
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn summaries_count_in_agreeing_words() {
+        use crate::verify::code::Code;
+        let bad = |n: usize| -> Vec<Finding> {
+            (0..n)
+                .map(|i| Finding::corruption(Code::ResourceHashMismatch, format!("blob {i}")))
+                .chain((0..n).map(|i| {
+                    Finding::unverified(Code::ResourceUnverified, format!("resource {i}"))
+                }))
+                .collect()
+        };
+        for (n, corrupt, unchecked) in [
+            (
+                1,
+                "1 corruption finding; first: blob 0",
+                "1 part of the image could not be checked; first: resource 0",
+            ),
+            (
+                2,
+                "2 corruption findings; first: blob 0",
+                "2 parts of the image could not be checked; first: resource 0",
+            ),
+        ] {
+            let r = evaluate(TargetId::DEFAULT, &bad(n), &Facts::default(), None);
+            let text = |code: &str| {
+                r.reasons
+                    .iter()
+                    .find(|x| x.code == code)
+                    .map(|x| x.text.clone())
+            };
+            assert_eq!(text("corrupt").as_deref(), Some(corrupt));
+            assert_eq!(text("unverified").as_deref(), Some(unchecked));
         }
     }
 

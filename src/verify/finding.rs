@@ -204,6 +204,20 @@ impl Capped {
 }
 
 /// Remedies used in several places.
+/// `n thing` or `n things`, for finding messages that count.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `one` when `n` is 1, else `many` (a verb agreeing with a count).
+pub fn agree<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 pub mod remedies {
     pub const RECOPY: &str = "Copy the image again from a known-good source (compare its SHA-256 with the source's), or recapture it.";
     pub const EXPORT: &str = "Rebuild the image with `DISM /Export-Image /SourceImageFile:<in> /SourceIndex:<n> /DestinationImageFile:<out> /Compress:max` (or `wimlib-imagex export`).";

@@ -4,7 +4,7 @@
 //! Windows, and the WinPE files WDS multicast needs.
 
 use super::blob_index::BlobIndex;
-use super::finding::{remedies, Finding, MAX_EXAMPLES};
+use super::finding::{agree, counted, remedies, Finding, MAX_EXAMPLES};
 use crate::format::hex;
 use crate::format::metadata::{parse_dentry, MetadataError, SecurityBlock};
 use crate::verify::code::Code;
@@ -430,15 +430,15 @@ pub fn check_image(
     // message that lists them.
     let tallied = |f: Finding, t: &Tally| in_image(t.attach(f));
     if dotdot.count > 0 {
-        findings.push(tallied(Finding::blocker(Code::MetadataDangerousPath, format!("image {image}: {} path(s) with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", dotdot.count, list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."), &dotdot));
+        findings.push(tallied(Finding::blocker(Code::MetadataDangerousPath, format!("image {image}: {} with `..`, `.`, empty or separator-bearing components: {}. WIMGAPI extracts such entries, so applying this image can write outside the target directory", counted(dotdot.count as u64, "path", "paths"), list(&dotdot))).at(res_offset).remedy("Do not deploy this image; rebuild it from a clean capture."), &dotdot));
     }
     if bad_names.count > 0 {
         findings.push(tallied(
             Finding::warning(
                 Code::MetadataWindowsName,
                 format!(
-                    "image {image}: {} name(s) Windows cannot create: {}",
-                    bad_names.count,
+                    "image {image}: {} Windows cannot create: {}",
+                    counted(bad_names.count as u64, "name", "names"),
                     list(&bad_names)
                 ),
             )
@@ -447,15 +447,16 @@ pub fn check_image(
         ));
     }
     if dups.count > 0 {
-        findings.push(tallied(Finding::warning(Code::MetadataDuplicateName, format!("image {image}: {} name(s) duplicated within one directory (ignoring case, as Windows does): {}", dups.count, list(&dups))).at(res_offset), &dups));
+        findings.push(tallied(Finding::warning(Code::MetadataDuplicateName, format!("image {image}: {} duplicated within one directory (ignoring case, as Windows does): {}", counted(dups.count as u64, "name", "names"), list(&dups))).at(res_offset), &dups));
     }
     if skipped_missing.count > 0 {
-        findings.push(tallied(Finding::warning(Code::MetadataSkippedBlobMissing, format!("image {image}: {} stream(s) of entries that readers skip (duplicate or dot names) refer to blobs not in the blob table: {}", skipped_missing.count, list(&skipped_missing))).at(res_offset), &skipped_missing));
+        findings.push(tallied(Finding::warning(Code::MetadataSkippedBlobMissing, format!("image {image}: {} of entries that readers skip (duplicate or dot names) {} to blobs not in the blob table: {}", counted(skipped_missing.count as u64, "stream", "streams"), agree(skipped_missing.count as u64, "refers", "refer"), list(&skipped_missing))).at(res_offset), &skipped_missing));
     }
     if missing.count > 0 {
         let msg = format!(
-            "image {image}: {} stream(s) refer to blobs not in the blob table: {}",
-            missing.count,
+            "image {image}: {} {} to blobs not in the blob table: {}",
+            counted(missing.count as u64, "stream", "streams"),
+            agree(missing.count as u64, "refers", "refer"),
             list(&missing)
         );
         if ctx.all_parts {
@@ -522,8 +523,9 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
         findings.push(wrong.attach(Finding::info(
             Code::BlobtableRefcount,
             format!(
-                "blob table: {} reference count(s) differ from the directory trees (readers recount them; harmless): {}",
-                wrong.count,
+                "blob table: {} {} from the directory trees (readers recount them; harmless): {}",
+                counted(wrong.count as u64, "reference count", "reference counts"),
+                agree(wrong.count as u64, "differs", "differ"),
                 list(&wrong)
             ),
         )));
@@ -535,8 +537,8 @@ pub fn check_refcounts(ctx: &TreeContext, own_blobs: usize, findings: &mut Vec<F
             Finding::info(
                 Code::BlobtableUnreferenced,
                 format!(
-                    "blob table: {} blob(s) no image uses (wasted space, harmless): {}",
-                    unreferenced.count,
+                    "blob table: {} no image uses (wasted space, harmless): {}",
+                    counted(unreferenced.count as u64, "blob", "blobs"),
                     list(&unreferenced)
                 ),
             )

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use wimproof::editions::{editions, EditionRow};
 use wimproof::policy::{Reason, TargetResult, Verdict};
 use wimproof::report::{Digests, Report};
-use wimproof::verify::finding::{Code, Finding, Severity, MAX_EXAMPLES};
+use wimproof::verify::finding::{counted as plural, Code, Finding, Severity, MAX_EXAMPLES};
 
 /// Examples of a finding code shown without `--verbose`.
 pub const EXAMPLES_SHOWN: usize = 3;
@@ -118,11 +118,6 @@ pub fn printable(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// `n thing` or `n things`.
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Appends `text` wrapped at [`WIDTH`], the first line after `first`
