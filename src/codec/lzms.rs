@@ -775,13 +775,110 @@ const X86_MAX_TRANSLATION_OFFSET: i32 = 1023;
 /// Two uses of one target within this many bytes mark likely x86 code.
 const X86_ID_WINDOW: i32 = 65535;
 
+/// Bytes the candidate scan looks at per step (it reads one more).
+const X86_SCAN: usize = 16;
+
+/// A bit for each of the first 16 bytes of `w` (`data[p..p + 17]`) that
+/// may start an instruction the filter acts on, judged by the byte and the
+/// one after it; the lowest bit set is the first such byte, and 0 says there
+/// is none. (Bits above the lowest may be missing or false: the caller
+/// looks again after each site.) The bytes are E8 and E9 (CALL, and JMP
+/// which is skipped), FF 15, F0 83, and 48 or 4C followed by 8B or 8D. A
+/// byte found may still not qualify, which costs only the exact check, but
+/// none that qualifies is passed over; most 48 and FF bytes in code do not,
+/// so pairing them with the next byte skips them here.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    use core::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86-64, so every intrinsic here is available;
+    // the two loads read 16 bytes each inside `w`, which has 17 (from byte 0
+    // and from byte 1), and `loadu` has no alignment requirement.
+    unsafe {
+        let p = w.as_ptr();
+        let b = _mm_loadu_si128(p.cast::<__m128i>());
+        let next = _mm_loadu_si128(p.add(1).cast::<__m128i>());
+        let splat = |x: u8| _mm_set1_epi8(x as i8);
+        let eq = |x: __m128i, v: u8| _mm_cmpeq_epi8(x, splat(v));
+        let masked = |x: __m128i, keep: u8, v: u8| eq(_mm_and_si128(x, splat(keep)), v);
+        let call_or_jmp = masked(b, 0xFE, 0xE8);
+        let rex = _mm_and_si128(masked(b, 0xFB, 0x48), masked(next, 0xF9, 0x89));
+        let call_indirect = _mm_and_si128(eq(b, 0xFF), eq(next, 0x15));
+        let lock = _mm_and_si128(eq(b, 0xF0), eq(next, 0x83));
+        let any = _mm_or_si128(
+            _mm_or_si128(call_or_jmp, rex),
+            _mm_or_si128(call_indirect, lock),
+        );
+        _mm_movemask_epi8(any) as u32
+    }
+}
+
+/// As the x86-64 version, with wasm's 128-bit SIMD.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    use core::arch::wasm32::*;
+    // SAFETY: both loads read 16 bytes inside `w`, which has 17 (from byte
+    // 0 and from byte 1); wasm loads have no alignment requirement.
+    let (b, next) = unsafe {
+        let p = w.as_ptr();
+        (
+            v128_load(p.cast::<v128>()),
+            v128_load(p.add(1).cast::<v128>()),
+        )
+    };
+    let eq = |x: v128, v: u8| u8x16_eq(x, u8x16_splat(v));
+    let masked = |x: v128, keep: u8, v: u8| eq(v128_and(x, u8x16_splat(keep)), v);
+    let call_or_jmp = masked(b, 0xFE, 0xE8);
+    let rex = v128_and(masked(b, 0xFB, 0x48), masked(next, 0xF9, 0x89));
+    let call_indirect = v128_and(eq(b, 0xFF), eq(next, 0x15));
+    let lock = v128_and(eq(b, 0xF0), eq(next, 0x83));
+    let any = v128_or(v128_or(call_or_jmp, rex), v128_or(call_indirect, lock));
+    u8x16_bitmask(any) as u32
+}
+
+/// Portable version: the same test on eight bytes at a time in a `u64`.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    x86_candidates16_swar(w)
+}
+
+/// The scan on eight bytes at a time in a `u64` (SWAR); kept compiled on
+/// every target so that the tests compare it with the SIMD versions.
+#[cfg_attr(
+    any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn x86_candidates16_swar(w: &[u8; X86_SCAN + 1]) -> u32 {
+    let word = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&w[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    // Only the first mark of each half is certain (see `x86_candidates`).
+    let first = |marks: u64, half: u32| match marks {
+        0 => 0,
+        m => 1u32 << (half + m.trailing_zeros() / 8),
+    };
+    match first(x86_candidates(word(0), word(1)), 0) {
+        0 => first(x86_candidates(word(8), word(9)), 8),
+        m => m,
+    }
+}
+
 /// Marks (high bit of each byte) the bytes of `w`, eight little-endian
-/// bytes of data, that may start an instruction the filter acts on, judged
-/// by each byte and the one after it (`next` holds the same bytes shifted by
-/// one): E8 and E9 (CALL, and JMP which is skipped), FF 15, F0 83, and 48 or
-/// 4C followed by 8B or 8D. Marks may be false, which costs only an exact
-/// check, but no such byte goes unmarked; most 48 and FF bytes in code do
-/// not qualify, so pairing them with the next byte skips them here.
+/// bytes of data, that may start an instruction the filter acts on (see
+/// [`x86_candidates16`]), judged by each byte and the one after it
+/// (`next` holds the same bytes shifted by one). Marks may be false above a
+/// true one (the zero-byte test borrows upwards), never below it.
 #[inline(always)]
 fn x86_candidates(w: u64, next: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -845,21 +942,22 @@ fn undo_x86_filter(data: &mut [u8], targets: &mut X86Targets) {
     let limit = size - 16;
     let mut p = 1usize;
     while p < limit {
-        // Skip eight bytes at a time to the next possible site; p < limit
-        // leaves at least 16 bytes to read.
-        let mut w = [0u8; 9];
-        w.copy_from_slice(&data[p..p + 9]);
-        let mut next = [0u8; 8];
-        next.copy_from_slice(&w[1..]);
-        w[8] = 0;
-        let mut this = [0u8; 8];
-        this.copy_from_slice(&w[..8]);
-        let marks = x86_candidates(u64::from_le_bytes(this), u64::from_le_bytes(next));
+        // Skip 16 bytes at a time to the next possible site; p < limit
+        // leaves at least 17 bytes to read.
+        let Some(w) = data
+            .get(p..)
+            .and_then(|d| d.first_chunk::<{ X86_SCAN + 1 }>())
+        else {
+            break; // not reached
+        };
+        let marks = x86_candidates16(w);
+        // Moving on by a constant when there is nothing (most of the time)
+        // keeps the next load off this one's result.
         if marks == 0 {
-            p += 8;
+            p += X86_SCAN;
             continue;
         }
-        p += (marks.trailing_zeros() / 8) as usize;
+        p += marks.trailing_zeros() as usize;
         if p >= limit {
             break;
         }
@@ -1188,6 +1286,44 @@ mod tests {
             let mut data = sample_data();
             undo_x86_filter(&mut data, &mut targets);
             assert_eq!(data, reference, "round {round}");
+        }
+    }
+
+    /// The scan finds the first byte that the exact test could accept, and
+    /// passes over none (the SWAR form may stop early, never late).
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn x86_scan_finds_the_first_candidate() {
+        let may_start = |b: u8, b1: u8| {
+            (b & 0xFE) == 0xE8
+                || ((b & 0xFB) == 0x48 && (b1 & 0xF9) == 0x89)
+                || (b == 0xFF && b1 == 0x15)
+                || (b == 0xF0 && b1 == 0x83)
+        };
+        let mut rng = Rng(0x86);
+        // Bytes from the opcode alphabet, so most windows hold several.
+        const ALPHABET: [u8; 16] = [
+            0xE8, 0xE9, 0xEA, 0x48, 0x4C, 0x4D, 0x8B, 0x8D, 0x89, 0x8F, 0xFF, 0x15, 0xF0, 0x83,
+            0x00, 0x05,
+        ];
+        for round in 0..20000 {
+            let mut w = [0u8; X86_SCAN + 1];
+            for b in w.iter_mut() {
+                *b = if round % 3 == 0 {
+                    rng.next() as u8
+                } else {
+                    ALPHABET[rng.below(16)]
+                };
+            }
+            // Fewer candidates further on: clear a random prefix.
+            let clear = rng.below(X86_SCAN + 1);
+            w[..clear].fill(0x90);
+            let exact = (0..X86_SCAN)
+                .find(|&i| may_start(w[i], w[i + 1]))
+                .unwrap_or(X86_SCAN);
+            let first = |m: u32| (m | 1 << X86_SCAN).trailing_zeros() as usize;
+            assert_eq!(first(x86_candidates16(&w)), exact, "{w:02x?}");
+            assert!(first(x86_candidates16_swar(&w)) <= exact, "{w:02x?}");
         }
     }
 
