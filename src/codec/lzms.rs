@@ -283,8 +283,8 @@ impl<const N: usize> BitModel<N> {
 /// Scratch space for rebuilding a code, shared by the five codes.
 struct CodeBuilder {
     /// `freq << 10 | symbol`, sorted: the order lengths are handed out in.
-    /// One extra element for a sentinel.
-    keys: [u32; MAX_SYMS + 1],
+    /// Two extra elements for sentinels.
+    keys: [u32; MAX_SYMS + 2],
     /// Internal nodes of the Huffman tree: weight, then parent index.
     node_weight: [u32; MAX_SYMS],
     node_parent: [u16; MAX_SYMS],
@@ -302,7 +302,7 @@ const SYMBOL_BITS: u32 = 10;
 impl CodeBuilder {
     fn new() -> Self {
         CodeBuilder {
-            keys: [0; MAX_SYMS + 1],
+            keys: [0; MAX_SYMS + 2],
             node_weight: [0; MAX_SYMS],
             node_parent: [0; MAX_SYMS],
             node_depth: [0; MAX_SYMS],
@@ -354,50 +354,94 @@ impl CodeBuilder {
         debug_assert!((2..=MAX_SYMS).contains(&n));
         self.sort_symbols(freqs);
 
-        // A sentinel after the last leaf, heavier than any node, lets the
-        // choice below be made without branches (it is unpredictable).
+        // Each new node takes the two lightest of the next two leaves and the
+        // next two unmerged nodes (both queues are in increasing order), a
+        // leaf before a node of equal weight: the choices of two single
+        // picks, made at once, so that one node costs one round of loads.
+        // Sentinels after the last leaf, heavier than any node (weights stay
+        // far below 2^22), and nodes not made yet, heavier than those, leave
+        // no special cases. (Forced free of branches with
+        // `select_unpredictable`, it measured no faster.)
         self.keys[n] = u32::MAX;
+        self.keys[n + 1] = u32::MAX;
         let mut next_leaf = 0;
         let mut next_node = 0;
         for new in 0..n - 1 {
-            let mut weight = 0;
-            for _ in 0..2 {
-                let leaf = self.keys[next_leaf] >> SYMBOL_BITS;
-                let node = self.node_weight[next_node];
-                // With no unmerged node yet, a real leaf is always left.
-                let take_leaf = (next_node == new) | (leaf <= node);
-                weight += if take_leaf { leaf } else { node };
-                // Right if the node is taken; otherwise overwritten when the
-                // node is taken later (only the root is never taken).
-                self.node_parent[next_node] = new as u16;
-                next_leaf += take_leaf as usize;
-                next_node += !take_leaf as usize;
-            }
-            self.node_weight[new] = weight;
+            let (Some(&[k0, k1]), Some(&[w0, w1])) = (
+                self.keys
+                    .get(next_leaf..)
+                    .and_then(|k| k.first_chunk::<2>()),
+                self.node_weight
+                    .get(next_node..)
+                    .and_then(|w| w.first_chunk::<2>()),
+            ) else {
+                break; // not reached: next_leaf <= n and next_node <= new < n - 1
+            };
+            let (l0, l1) = (k0 >> SYMBOL_BITS, k1 >> SYMBOL_BITS);
+            let n0 = if next_node < new { w0 } else { u32::MAX };
+            let n1 = if next_node + 1 < new { w1 } else { u32::MAX };
+            let first_leaf = l0 <= n0;
+            let second_leaf = if first_leaf { l1 <= n0 } else { l0 <= n1 };
+            self.node_weight[new] = match (first_leaf, second_leaf) {
+                (true, true) => l0 + l1,
+                (false, false) => n0 + n1,
+                _ => l0 + n0,
+            };
+            // Right for the nodes taken; any other is overwritten when it is
+            // taken later (only the root never is).
+            self.node_parent[next_node] = new as u16;
+            self.node_parent[next_node + 1] = new as u16;
+            let leaves = first_leaf as usize + second_leaf as usize;
+            next_leaf += leaves;
+            next_node += 2 - leaves;
         }
 
-        // Start from a root with two leaf children; each further internal
-        // node (parents come after children, so walk backwards) turns one
-        // leaf at its depth into two one level deeper. Nodes at depth 15 or
-        // more are moved up to the deepest level that still has a leaf,
-        // which keeps the code complete (wimlib's length limit; it never
-        // triggers for LZMS frequencies, but costs nothing to mirror).
-        let mut counts = [0u32; MAX_CODEWORD_LEN + 1];
-        counts[1] = 2;
+        // Depths, from the root down (parents come after children). Nodes
+        // are taken in the order they were made, so depth never decreases
+        // towards node 0, in steps of at most 1: `lowest[d]` ends as the
+        // first node of depth d, and the nodes between give each depth's
+        // count. A leaf count per length follows: each internal node at
+        // depth d - 1 has two children at depth d, of which the internal
+        // nodes at depth d are not leaves.
         let root = n - 2;
         self.node_depth[root] = 0;
+        let mut lowest = [root; 32];
         for node in (0..root).rev() {
             let depth = self.node_depth[self.node_parent[node] as usize] + 1;
             self.node_depth[node] = depth;
-            let mut len = depth as usize;
-            if len >= MAX_CODEWORD_LEN {
-                len = MAX_CODEWORD_LEN - 1;
-                while len > 1 && counts[len] == 0 {
-                    len -= 1;
-                }
+            lowest[(depth & 31) as usize] = node;
+        }
+        let mut counts = [0u32; MAX_CODEWORD_LEN + 1];
+        let max_depth = self.node_depth[0] as usize;
+        if max_depth < MAX_CODEWORD_LEN {
+            let mut above = 1; // internal nodes at depth d - 1
+            for d in 1..=max_depth + 1 {
+                let here = if d <= max_depth {
+                    (lowest[d - 1] - lowest[d]) as u32
+                } else {
+                    0
+                };
+                counts[d] = 2 * above - here;
+                above = here;
             }
-            counts[len] = counts[len].wrapping_sub(1);
-            counts[len + 1] += 2;
+        } else {
+            // Internal nodes at depth 15 or more: those are moved up to the
+            // deepest level that still has a leaf, which keeps the code
+            // complete (wimlib's length limit; LZMS's frequencies rarely
+            // if ever reach it). Each internal node turns one leaf at its depth into
+            // two one level deeper.
+            counts[1] = 2;
+            for node in (0..root).rev() {
+                let mut len = self.node_depth[node] as usize;
+                if len >= MAX_CODEWORD_LEN {
+                    len = MAX_CODEWORD_LEN - 1;
+                    while len > 1 && counts[len] == 0 {
+                        len -= 1;
+                    }
+                }
+                counts[len] = counts[len].wrapping_sub(1);
+                counts[len + 1] += 2;
+            }
         }
 
         let mut i = 0;
@@ -1245,6 +1289,92 @@ mod tests {
                 assert_eq!((entry >> 16) as usize, sym);
             }
         }
+    }
+
+    /// The textbook construction, one pick at a time, with wimlib's length
+    /// limit: what `compute_lengths` must give exactly (the decoder's codes
+    /// must be the compressor's).
+    fn reference_lengths(freqs: &[u32]) -> Vec<u8> {
+        let n = freqs.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&s| (freqs[s], s));
+        let (mut weight, mut parent) = (vec![0u32; n], vec![0usize; n]);
+        let (mut leaf, mut node) = (0, 0);
+        for new in 0..n - 1 {
+            for _ in 0..2 {
+                let take_leaf = leaf < n && (node == new || freqs[order[leaf]] <= weight[node]);
+                if take_leaf {
+                    weight[new] += freqs[order[leaf]];
+                    leaf += 1;
+                } else {
+                    weight[new] += weight[node];
+                    parent[node] = new;
+                    node += 1;
+                }
+            }
+        }
+        let mut counts = [0u32; 16];
+        counts[1] = 2;
+        let mut depth = vec![0usize; n];
+        for node in (0..n - 2).rev() {
+            depth[node] = depth[parent[node]] + 1;
+            let mut len = depth[node];
+            if len >= 15 {
+                len = 14;
+                while len > 1 && counts[len] == 0 {
+                    len -= 1;
+                }
+            }
+            counts[len] -= 1;
+            counts[len + 1] += 2;
+        }
+        let mut lens = vec![0u8; n];
+        let mut at = 0;
+        for len in (1..=15).rev() {
+            for _ in 0..counts[len] {
+                lens[order[at]] = len as u8;
+                at += 1;
+            }
+        }
+        lens
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn lengths_match_the_textbook_construction() {
+        let mut rng = Rng(0x1E4);
+        let mut builder = CodeBuilder::new();
+        let mut fib = vec![1u32, 1];
+        while fib.len() < 30 {
+            fib.push(fib[fib.len() - 1] + fib[fib.len() - 2]);
+        }
+        let mut limited = 0;
+        for round in 0..3000 {
+            let n = match round % 5 {
+                0 => 2 + rng.below(10),
+                1 => NUM_LENGTH_SYMS,
+                2 => NUM_LITERAL_SYMS,
+                3 => 2 + rng.below(MAX_SYMS - 1),
+                _ => 2 + rng.below(40),
+            };
+            let freqs: Vec<u32> = (0..n)
+                .map(|i| match round % 4 {
+                    // Few distinct values: many ties between leaves and nodes.
+                    0 => 1 + rng.below(3) as u32,
+                    // Near-Fibonacci growth: deep trees, the length limit.
+                    // (Sums stay under 2^22, as the builder needs.)
+                    1 if n <= 41 => fib[i % 30] + rng.below(2) as u32,
+                    _ => {
+                        let r = rng.next();
+                        1 + ((r % 2050) >> (r >> 60)) as u32
+                    }
+                })
+                .collect();
+            builder.compute_lengths(&freqs);
+            assert_eq!(builder.lens[..n], reference_lengths(&freqs), "{freqs:?}");
+            limited += (builder.node_depth[0] as usize >= MAX_CODEWORD_LEN) as u32;
+        }
+        assert!(limited > 50, "{limited} trees needed the length limit");
     }
 
     /// The start-of-chunk tables written directly are the builder's.
