@@ -427,9 +427,9 @@ impl CodeBuilder {
         } else {
             // Internal nodes at depth 15 or more: those are moved up to the
             // deepest level that still has a leaf, which keeps the code
-            // complete (wimlib's length limit; LZMS's frequencies rarely
-            // if ever reach it). Each internal node turns one leaf at its depth into
-            // two one level deeper.
+            // complete (wimlib's length limit; LZMS's frequencies rarely if
+            // ever reach it). Each internal node turns one leaf at its depth
+            // into two one level deeper.
             counts[1] = 2;
             for node in (0..root).rev() {
                 let mut len = self.node_depth[node] as usize;
