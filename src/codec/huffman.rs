@@ -140,28 +140,43 @@ pub fn build_counted(
     let sorted = &sorted[count[0] as usize..lens.len()];
 
     // Codewords no longer than the first level: in canonical order each
-    // owns the next 2^(tb - len) entries, so this is one sweep.
+    // owns the next 2^(tb - len) entries, so this is one sweep, length by
+    // length (the run is the same for all codewords of one length).
     let mut i = 0;
     let mut fill = 0usize;
-    while i < sorted.len() {
-        let sym = sorted[i] as u32;
-        let l = lens[sym as usize] as u32;
-        if l > tb {
-            break;
-        }
-        let n = 1usize << (tb - l);
-        let e = (sym << 16) | l;
-        let run = &mut table[fill..fill + n];
-        if n >= 4 {
-            // Runs are powers of two: whole 16-byte stores.
-            for c in run.chunks_exact_mut(4) {
-                c.copy_from_slice(&[e; 4]);
+    for l in 1..=tb.min(MAX_LEN) {
+        let c = count[l as usize] as usize;
+        let run = 1usize << (tb - l);
+        // Within bounds: `sorted` holds every codeword, and the Kraft sum
+        // checked above keeps the runs inside the first level.
+        let (Some(syms), Some(entries)) =
+            (sorted.get(i..i + c), table.get_mut(fill..fill + c * run))
+        else {
+            return Err(CodeError::TableTooSmall);
+        };
+        let entry = |s: u16| ((s as u32) << 16) | l;
+        match run {
+            1 => {
+                for (e, &s) in entries.iter_mut().zip(syms) {
+                    *e = entry(s);
+                }
             }
-        } else {
-            run.fill(e);
+            2 => {
+                for (e, &s) in entries.chunks_exact_mut(2).zip(syms) {
+                    e.copy_from_slice(&[entry(s); 2]);
+                }
+            }
+            _ => {
+                // Runs are powers of two: whole 16-byte stores.
+                for (e, &s) in entries.chunks_exact_mut(run).zip(syms) {
+                    for q in e.chunks_exact_mut(4) {
+                        q.copy_from_slice(&[entry(s); 4]);
+                    }
+                }
+            }
         }
-        fill += n;
-        i += 1;
+        i += c;
+        fill += c * run;
     }
 
     // Longer codewords: the first-level entries left are their prefixes, in

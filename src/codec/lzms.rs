@@ -283,8 +283,8 @@ impl<const N: usize> BitModel<N> {
 /// Scratch space for rebuilding a code, shared by the five codes.
 struct CodeBuilder {
     /// `freq << 10 | symbol`, sorted: the order lengths are handed out in.
-    /// One extra element for a sentinel.
-    keys: [u32; MAX_SYMS + 1],
+    /// Two extra elements for sentinels.
+    keys: [u32; MAX_SYMS + 2],
     /// Internal nodes of the Huffman tree: weight, then parent index.
     node_weight: [u32; MAX_SYMS],
     node_parent: [u16; MAX_SYMS],
@@ -302,7 +302,7 @@ const SYMBOL_BITS: u32 = 10;
 impl CodeBuilder {
     fn new() -> Self {
         CodeBuilder {
-            keys: [0; MAX_SYMS + 1],
+            keys: [0; MAX_SYMS + 2],
             node_weight: [0; MAX_SYMS],
             node_parent: [0; MAX_SYMS],
             node_depth: [0; MAX_SYMS],
@@ -354,50 +354,94 @@ impl CodeBuilder {
         debug_assert!((2..=MAX_SYMS).contains(&n));
         self.sort_symbols(freqs);
 
-        // A sentinel after the last leaf, heavier than any node, lets the
-        // choice below be made without branches (it is unpredictable).
+        // Each new node takes the two lightest of the next two leaves and the
+        // next two unmerged nodes (both queues are in increasing order), a
+        // leaf before a node of equal weight: the choices of two single
+        // picks, made at once, so that one node costs one round of loads.
+        // Sentinels after the last leaf, heavier than any node (weights stay
+        // far below 2^22), and nodes not made yet, heavier than those, leave
+        // no special cases. (Forced free of branches with
+        // `select_unpredictable`, it measured no faster.)
         self.keys[n] = u32::MAX;
+        self.keys[n + 1] = u32::MAX;
         let mut next_leaf = 0;
         let mut next_node = 0;
         for new in 0..n - 1 {
-            let mut weight = 0;
-            for _ in 0..2 {
-                let leaf = self.keys[next_leaf] >> SYMBOL_BITS;
-                let node = self.node_weight[next_node];
-                // With no unmerged node yet, a real leaf is always left.
-                let take_leaf = (next_node == new) | (leaf <= node);
-                weight += if take_leaf { leaf } else { node };
-                // Right if the node is taken; otherwise overwritten when the
-                // node is taken later (only the root is never taken).
-                self.node_parent[next_node] = new as u16;
-                next_leaf += take_leaf as usize;
-                next_node += !take_leaf as usize;
-            }
-            self.node_weight[new] = weight;
+            let (Some(&[k0, k1]), Some(&[w0, w1])) = (
+                self.keys
+                    .get(next_leaf..)
+                    .and_then(|k| k.first_chunk::<2>()),
+                self.node_weight
+                    .get(next_node..)
+                    .and_then(|w| w.first_chunk::<2>()),
+            ) else {
+                break; // not reached: next_leaf <= n and next_node <= new < n - 1
+            };
+            let (l0, l1) = (k0 >> SYMBOL_BITS, k1 >> SYMBOL_BITS);
+            let n0 = if next_node < new { w0 } else { u32::MAX };
+            let n1 = if next_node + 1 < new { w1 } else { u32::MAX };
+            let first_leaf = l0 <= n0;
+            let second_leaf = if first_leaf { l1 <= n0 } else { l0 <= n1 };
+            self.node_weight[new] = match (first_leaf, second_leaf) {
+                (true, true) => l0 + l1,
+                (false, false) => n0 + n1,
+                _ => l0 + n0,
+            };
+            // Right for the nodes taken; any other is overwritten when it is
+            // taken later (only the root never is).
+            self.node_parent[next_node] = new as u16;
+            self.node_parent[next_node + 1] = new as u16;
+            let leaves = first_leaf as usize + second_leaf as usize;
+            next_leaf += leaves;
+            next_node += 2 - leaves;
         }
 
-        // Start from a root with two leaf children; each further internal
-        // node (parents come after children, so walk backwards) turns one
-        // leaf at its depth into two one level deeper. Nodes at depth 15 or
-        // more are moved up to the deepest level that still has a leaf,
-        // which keeps the code complete (wimlib's length limit; it never
-        // triggers for LZMS frequencies, but costs nothing to mirror).
-        let mut counts = [0u32; MAX_CODEWORD_LEN + 1];
-        counts[1] = 2;
+        // Depths, from the root down (parents come after children). Nodes
+        // are taken in the order they were made, so depth never decreases
+        // towards node 0, in steps of at most 1: `lowest[d]` ends as the
+        // first node of depth d, and the nodes between give each depth's
+        // count. A leaf count per length follows: each internal node at
+        // depth d - 1 has two children at depth d, of which the internal
+        // nodes at depth d are not leaves.
         let root = n - 2;
         self.node_depth[root] = 0;
+        let mut lowest = [root; 32];
         for node in (0..root).rev() {
             let depth = self.node_depth[self.node_parent[node] as usize] + 1;
             self.node_depth[node] = depth;
-            let mut len = depth as usize;
-            if len >= MAX_CODEWORD_LEN {
-                len = MAX_CODEWORD_LEN - 1;
-                while len > 1 && counts[len] == 0 {
-                    len -= 1;
-                }
+            lowest[(depth & 31) as usize] = node;
+        }
+        let mut counts = [0u32; MAX_CODEWORD_LEN + 1];
+        let max_depth = self.node_depth[0] as usize;
+        if max_depth < MAX_CODEWORD_LEN {
+            let mut above = 1; // internal nodes at depth d - 1
+            for d in 1..=max_depth + 1 {
+                let here = if d <= max_depth {
+                    (lowest[d - 1] - lowest[d]) as u32
+                } else {
+                    0
+                };
+                counts[d] = 2 * above - here;
+                above = here;
             }
-            counts[len] = counts[len].wrapping_sub(1);
-            counts[len + 1] += 2;
+        } else {
+            // Internal nodes at depth 15 or more: those are moved up to the
+            // deepest level that still has a leaf, which keeps the code
+            // complete (wimlib's length limit; LZMS's frequencies rarely if
+            // ever reach it). Each internal node turns one leaf at its depth
+            // into two one level deeper.
+            counts[1] = 2;
+            for node in (0..root).rev() {
+                let mut len = self.node_depth[node] as usize;
+                if len >= MAX_CODEWORD_LEN {
+                    len = MAX_CODEWORD_LEN - 1;
+                    while len > 1 && counts[len] == 0 {
+                        len -= 1;
+                    }
+                }
+                counts[len] = counts[len].wrapping_sub(1);
+                counts[len + 1] += 2;
+            }
         }
 
         let mut i = 0;
@@ -430,6 +474,36 @@ impl CodeBuilder {
     }
 }
 
+/// Writes the decode table of the code that [`CodeBuilder::build`] makes
+/// when all `n` (at least 2) frequencies are 1, as every code starts a
+/// chunk, without building it; `false` (and nothing written) if that code
+/// needs a second level. With `2^k <= n < 2^(k+1)`, the tree is complete:
+/// `2 (n - 2^k)` codewords of `k + 1` bits, which go to the lowest symbols
+/// (the first leaves in (frequency, symbol) order), and `k` bits for the
+/// rest. Chunks of different sizes have different offset alphabets, so
+/// this is most of the per-chunk set-up on small chunks. (A test checks it
+/// against the builder for every `n` and width used.)
+fn uniform_table(n: usize, table_bits: u32, table: &mut [u32]) -> bool {
+    let k = n.ilog2();
+    let long = 2 * (n - (1 << k));
+    let deepest = if long == 0 { k } else { k + 1 };
+    if deepest > table_bits || table.len() < 1 << table_bits {
+        return false;
+    }
+    // Canonical order: the k-bit codewords (symbols long..n), then the
+    // (k + 1)-bit ones (0..long); each owns 2^(table_bits - len) entries.
+    let run = 1usize << (table_bits - k);
+    let (short_part, long_part) = table[..1 << table_bits].split_at_mut((n - long) * run);
+    for (entries, sym) in short_part.chunks_exact_mut(run).zip(long..n) {
+        entries.fill((sym as u32) << 16 | k);
+    }
+    let long_run = 1usize << (table_bits - deepest);
+    for (entries, sym) in long_part.chunks_exact_mut(long_run).zip(0..long) {
+        entries.fill((sym as u32) << 16 | (k + 1));
+    }
+    true
+}
+
 /// One adaptive Huffman code with its decode table.
 struct AdaptiveCode<const NSYM: usize, const TABLE_BITS: u32, const TSIZE: usize> {
     num_syms: usize,
@@ -456,7 +530,9 @@ impl<const NSYM: usize, const TABLE_BITS: u32, const TSIZE: usize>
     fn reset(&mut self, num_syms: usize, builder: &mut CodeBuilder) {
         self.num_syms = num_syms.clamp(2, NSYM);
         self.freqs[..self.num_syms].fill(1);
-        builder.build(&self.freqs[..self.num_syms], TABLE_BITS, &mut self.table);
+        if !uniform_table(self.num_syms, TABLE_BITS, &mut self.table) {
+            builder.build(&self.freqs[..self.num_syms], TABLE_BITS, &mut self.table);
+        }
         self.until_rebuild = self.rebuild_period;
     }
 
@@ -607,6 +683,9 @@ impl Decompressor for LzmsDecompressor {
 }
 
 impl State {
+    /// Out of line: inlined, it changed how the decode loop below was
+    /// compiled (3% more instructions on the solid corpus).
+    #[inline(never)]
     fn reset(&mut self, out_len: usize) {
         let b = &mut self.builder;
         let offset_syms = num_offset_slots(out_len);
@@ -775,13 +854,110 @@ const X86_MAX_TRANSLATION_OFFSET: i32 = 1023;
 /// Two uses of one target within this many bytes mark likely x86 code.
 const X86_ID_WINDOW: i32 = 65535;
 
+/// Bytes the candidate scan looks at per step (it reads one more).
+const X86_SCAN: usize = 16;
+
+/// A bit for each of the first 16 bytes of `w` (`data[p..p + 17]`) that
+/// may start an instruction the filter acts on, judged by the byte and the
+/// one after it; the lowest bit set is the first such byte, and 0 says there
+/// is none. (Bits above the lowest may be missing or false: the caller
+/// looks again after each site.) The bytes are E8 and E9 (CALL, and JMP
+/// which is skipped), FF 15, F0 83, and 48 or 4C followed by 8B or 8D. A
+/// byte found may still not qualify, which costs only the exact check, but
+/// none that qualifies is passed over; most 48 and FF bytes in code do not,
+/// so pairing them with the next byte skips them here.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    use core::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86-64, so every intrinsic here is available;
+    // the two loads read 16 bytes each inside `w`, which has 17 (from byte 0
+    // and from byte 1), and `loadu` has no alignment requirement.
+    unsafe {
+        let p = w.as_ptr();
+        let b = _mm_loadu_si128(p.cast::<__m128i>());
+        let next = _mm_loadu_si128(p.add(1).cast::<__m128i>());
+        let splat = |x: u8| _mm_set1_epi8(x as i8);
+        let eq = |x: __m128i, v: u8| _mm_cmpeq_epi8(x, splat(v));
+        let masked = |x: __m128i, keep: u8, v: u8| eq(_mm_and_si128(x, splat(keep)), v);
+        let call_or_jmp = masked(b, 0xFE, 0xE8);
+        let rex = _mm_and_si128(masked(b, 0xFB, 0x48), masked(next, 0xF9, 0x89));
+        let call_indirect = _mm_and_si128(eq(b, 0xFF), eq(next, 0x15));
+        let lock = _mm_and_si128(eq(b, 0xF0), eq(next, 0x83));
+        let any = _mm_or_si128(
+            _mm_or_si128(call_or_jmp, rex),
+            _mm_or_si128(call_indirect, lock),
+        );
+        _mm_movemask_epi8(any) as u32
+    }
+}
+
+/// As the x86-64 version, with wasm's 128-bit SIMD.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    use core::arch::wasm32::*;
+    // SAFETY: both loads read 16 bytes inside `w`, which has 17 (from byte
+    // 0 and from byte 1); wasm loads have no alignment requirement.
+    let (b, next) = unsafe {
+        let p = w.as_ptr();
+        (
+            v128_load(p.cast::<v128>()),
+            v128_load(p.add(1).cast::<v128>()),
+        )
+    };
+    let eq = |x: v128, v: u8| u8x16_eq(x, u8x16_splat(v));
+    let masked = |x: v128, keep: u8, v: u8| eq(v128_and(x, u8x16_splat(keep)), v);
+    let call_or_jmp = masked(b, 0xFE, 0xE8);
+    let rex = v128_and(masked(b, 0xFB, 0x48), masked(next, 0xF9, 0x89));
+    let call_indirect = v128_and(eq(b, 0xFF), eq(next, 0x15));
+    let lock = v128_and(eq(b, 0xF0), eq(next, 0x83));
+    let any = v128_or(v128_or(call_or_jmp, rex), v128_or(call_indirect, lock));
+    u8x16_bitmask(any) as u32
+}
+
+/// Portable version: the same test on eight bytes at a time in a `u64`.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+#[inline(always)]
+fn x86_candidates16(w: &[u8; X86_SCAN + 1]) -> u32 {
+    x86_candidates16_swar(w)
+}
+
+/// The scan on eight bytes at a time in a `u64` (SWAR); kept compiled on
+/// every target so that the tests compare it with the SIMD versions.
+#[cfg_attr(
+    any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn x86_candidates16_swar(w: &[u8; X86_SCAN + 1]) -> u32 {
+    let word = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&w[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    // Only the first mark of each half is certain (see `x86_candidates`).
+    let first = |marks: u64, half: u32| match marks {
+        0 => 0,
+        m => 1u32 << (half + m.trailing_zeros() / 8),
+    };
+    match first(x86_candidates(word(0), word(1)), 0) {
+        0 => first(x86_candidates(word(8), word(9)), 8),
+        m => m,
+    }
+}
+
 /// Marks (high bit of each byte) the bytes of `w`, eight little-endian
-/// bytes of data, that may start an instruction the filter acts on, judged
-/// by each byte and the one after it (`next` holds the same bytes shifted by
-/// one): E8 and E9 (CALL, and JMP which is skipped), FF 15, F0 83, and 48 or
-/// 4C followed by 8B or 8D. Marks may be false, which costs only an exact
-/// check, but no such byte goes unmarked; most 48 and FF bytes in code do
-/// not qualify, so pairing them with the next byte skips them here.
+/// bytes of data, that may start an instruction the filter acts on (see
+/// [`x86_candidates16`]), judged by each byte and the one after it
+/// (`next` holds the same bytes shifted by one). Marks may be false above a
+/// true one (the zero-byte test borrows upwards), never below it.
 #[inline(always)]
 fn x86_candidates(w: u64, next: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -845,21 +1021,22 @@ fn undo_x86_filter(data: &mut [u8], targets: &mut X86Targets) {
     let limit = size - 16;
     let mut p = 1usize;
     while p < limit {
-        // Skip eight bytes at a time to the next possible site; p < limit
-        // leaves at least 16 bytes to read.
-        let mut w = [0u8; 9];
-        w.copy_from_slice(&data[p..p + 9]);
-        let mut next = [0u8; 8];
-        next.copy_from_slice(&w[1..]);
-        w[8] = 0;
-        let mut this = [0u8; 8];
-        this.copy_from_slice(&w[..8]);
-        let marks = x86_candidates(u64::from_le_bytes(this), u64::from_le_bytes(next));
+        // Skip 16 bytes at a time to the next possible site; p < limit
+        // leaves at least 17 bytes to read.
+        let Some(w) = data
+            .get(p..)
+            .and_then(|d| d.first_chunk::<{ X86_SCAN + 1 }>())
+        else {
+            break; // not reached
+        };
+        let marks = x86_candidates16(w);
+        // Moving on by a constant when there is nothing (most of the time)
+        // keeps the next load off this one's result.
         if marks == 0 {
-            p += 8;
+            p += X86_SCAN;
             continue;
         }
-        p += (marks.trailing_zeros() / 8) as usize;
+        p += marks.trailing_zeros() as usize;
         if p >= limit {
             break;
         }
@@ -1114,6 +1291,129 @@ mod tests {
         }
     }
 
+    /// The textbook construction, one pick at a time, with wimlib's length
+    /// limit: what `compute_lengths` must give exactly (the decoder's codes
+    /// must be the compressor's).
+    fn reference_lengths(freqs: &[u32]) -> Vec<u8> {
+        let n = freqs.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&s| (freqs[s], s));
+        let (mut weight, mut parent) = (vec![0u32; n], vec![0usize; n]);
+        let (mut leaf, mut node) = (0, 0);
+        for new in 0..n - 1 {
+            for _ in 0..2 {
+                let take_leaf = leaf < n && (node == new || freqs[order[leaf]] <= weight[node]);
+                if take_leaf {
+                    weight[new] += freqs[order[leaf]];
+                    leaf += 1;
+                } else {
+                    weight[new] += weight[node];
+                    parent[node] = new;
+                    node += 1;
+                }
+            }
+        }
+        let mut counts = [0u32; 16];
+        counts[1] = 2;
+        let mut depth = vec![0usize; n];
+        for node in (0..n - 2).rev() {
+            depth[node] = depth[parent[node]] + 1;
+            let mut len = depth[node];
+            if len >= 15 {
+                len = 14;
+                while len > 1 && counts[len] == 0 {
+                    len -= 1;
+                }
+            }
+            counts[len] -= 1;
+            counts[len + 1] += 2;
+        }
+        let mut lens = vec![0u8; n];
+        let mut at = 0;
+        for len in (1..=15).rev() {
+            for _ in 0..counts[len] {
+                lens[order[at]] = len as u8;
+                at += 1;
+            }
+        }
+        lens
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn lengths_match_the_textbook_construction() {
+        let mut rng = Rng(0x1E4);
+        let mut builder = CodeBuilder::new();
+        let mut fib = vec![1u32, 1];
+        while fib.len() < 30 {
+            fib.push(fib[fib.len() - 1] + fib[fib.len() - 2]);
+        }
+        let mut limited = 0;
+        for round in 0..3000 {
+            let n = match round % 5 {
+                0 => 2 + rng.below(10),
+                1 => NUM_LENGTH_SYMS,
+                2 => NUM_LITERAL_SYMS,
+                3 => 2 + rng.below(MAX_SYMS - 1),
+                _ => 2 + rng.below(40),
+            };
+            let freqs: Vec<u32> = (0..n)
+                .map(|i| match round % 4 {
+                    // Few distinct values: many ties between leaves and nodes.
+                    0 => 1 + rng.below(3) as u32,
+                    // Near-Fibonacci growth: deep trees, the length limit.
+                    // (Sums stay under 2^22, as the builder needs.)
+                    1 if n <= 41 => fib[i % 30] + rng.below(2) as u32,
+                    _ => {
+                        let r = rng.next();
+                        1 + ((r % 2050) >> (r >> 60)) as u32
+                    }
+                })
+                .collect();
+            builder.compute_lengths(&freqs);
+            assert_eq!(builder.lens[..n], reference_lengths(&freqs), "{freqs:?}");
+            limited += (builder.node_depth[0] as usize >= MAX_CODEWORD_LEN) as u32;
+        }
+        assert!(limited > 50, "{limited} trees needed the length limit");
+    }
+
+    /// The start-of-chunk tables written directly are the builder's.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn uniform_tables_match_the_builder() {
+        let mut builder = CodeBuilder::new();
+        let size = table_size(7, MAX_SYMS);
+        let (mut built, mut direct) = (vec![0u32; size], vec![0u32; size]);
+        let ones = [1u32; MAX_SYMS];
+        let mut written = 0;
+        for tb in [
+            POWER_TABLE_BITS,
+            LENGTH_TABLE_BITS,
+            OFFSET_TABLE_BITS,
+            LITERAL_TABLE_BITS,
+        ] {
+            for n in 2..=MAX_SYMS {
+                builder.build(&ones[..n], tb, &mut built);
+                direct.fill(0xDEAD);
+                if uniform_table(n, tb, &mut direct) {
+                    assert_eq!(
+                        direct[..1 << tb],
+                        built[..1 << tb],
+                        "{n} symbols, {tb} bits"
+                    );
+                    assert!(direct[1 << tb..].iter().all(|&e| e == 0xDEAD));
+                    written += 1;
+                } else {
+                    assert!(direct.iter().all(|&e| e == 0xDEAD));
+                    assert!(builder.lens[..n].iter().any(|&l| l as u32 > tb));
+                }
+            }
+        }
+        assert!(!builder.failed);
+        // A width of b bits covers up to 2^b symbols.
+        assert_eq!(written, 127 + 255 + 511 + 798);
+    }
+
     /// Frequencies that grow like Fibonacci numbers make a tree deeper than
     /// 15 levels; the length limit must still give a complete code.
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -1188,6 +1488,44 @@ mod tests {
             let mut data = sample_data();
             undo_x86_filter(&mut data, &mut targets);
             assert_eq!(data, reference, "round {round}");
+        }
+    }
+
+    /// The scan finds the first byte that the exact test could accept, and
+    /// passes over none (the SWAR form may stop early, never late).
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn x86_scan_finds_the_first_candidate() {
+        let may_start = |b: u8, b1: u8| {
+            (b & 0xFE) == 0xE8
+                || ((b & 0xFB) == 0x48 && (b1 & 0xF9) == 0x89)
+                || (b == 0xFF && b1 == 0x15)
+                || (b == 0xF0 && b1 == 0x83)
+        };
+        let mut rng = Rng(0x86);
+        // Bytes from the opcode alphabet, so most windows hold several.
+        const ALPHABET: [u8; 16] = [
+            0xE8, 0xE9, 0xEA, 0x48, 0x4C, 0x4D, 0x8B, 0x8D, 0x89, 0x8F, 0xFF, 0x15, 0xF0, 0x83,
+            0x00, 0x05,
+        ];
+        for round in 0..20000 {
+            let mut w = [0u8; X86_SCAN + 1];
+            for b in w.iter_mut() {
+                *b = if round % 3 == 0 {
+                    rng.next() as u8
+                } else {
+                    ALPHABET[rng.below(16)]
+                };
+            }
+            // Fewer candidates further on: clear a random prefix.
+            let clear = rng.below(X86_SCAN + 1);
+            w[..clear].fill(0x90);
+            let exact = (0..X86_SCAN)
+                .find(|&i| may_start(w[i], w[i + 1]))
+                .unwrap_or(X86_SCAN);
+            let first = |m: u32| (m | 1 << X86_SCAN).trailing_zeros() as usize;
+            assert_eq!(first(x86_candidates16(&w)), exact, "{w:02x?}");
+            assert!(first(x86_candidates16_swar(&w)) <= exact, "{w:02x?}");
         }
     }
 
