@@ -49,7 +49,10 @@ if [[ -n ${BENCH_BASE:-} ]]; then
     if [[ "$(cat "$bsrc.rev" 2>/dev/null)" != "$rev" ]]; then
         rm -rf "$bsrc"
         mkdir -p "$bsrc"
-        git archive "$rev" | tar -x -C "$bsrc"
+        # Files dated now (-m), not at the commit: with the commit's dates,
+        # an older REV's sources look older than the last base build and
+        # cargo keeps that build.
+        git archive "$rev" | tar -x -m -C "$bsrc"
         echo "$rev" > "$bsrc.rev"
     fi
     btarget=$PWD/target/codec-bench/base-target
