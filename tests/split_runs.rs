@@ -452,11 +452,12 @@ fn runs_on_lanes_that_cannot_wait_park_and_report_as_unsplit() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// The native driver's plan where lanes decode: the whole-file digest and
-/// the integrity chunks on a lane after the others, which hold every other
-/// task once; the same tasks as with the digest on lane 0.
+/// The native driver's plan where lanes decode: the whole-file digest on a
+/// lane after the others and the integrity chunks on one more, the others
+/// holding every other task once; the same tasks as with the digest on
+/// lane 0.
 #[test]
-fn the_files_hashes_can_have_a_lane_of_their_own() {
+fn the_files_hashes_can_have_lanes_of_their_own() {
     let image = split_generated().join("lzx.wim");
     let r = FileReader::open(&image).unwrap();
     let name = image.display().to_string();
@@ -468,8 +469,12 @@ fn the_files_hashes_can_have_a_lane_of_their_own() {
     let (apart, _) = open()
         .take_lanes_split(2, &[&r as &dyn ReadAt], DigestLane::Own)
         .unwrap();
-    assert_eq!(apart.len(), 3, "two lanes and the file's hashes'");
-    assert!(apart[2].iter().any(is_digest) && apart[2].iter().all(hashes_file));
+    assert_eq!(
+        apart.len(),
+        3,
+        "two lanes and the digest's (no integrity table)"
+    );
+    assert!(!apart[2].is_empty() && apart[2].iter().all(is_digest));
     assert!(apart[..2].iter().flatten().all(|t| !hashes_file(t)));
     assert!(apart[..2].iter().all(|l| !l.is_empty()), "both lanes work");
     let (together, _) = open()
@@ -482,8 +487,8 @@ fn the_files_hashes_can_have_a_lane_of_their_own() {
     a.sort();
     b.sort();
     assert_eq!(a, b, "the same tasks either way");
-    // No digest asked for: no lane for it, unless the image has an
-    // integrity table, whose chunks then have that lane to themselves.
+    // No digest asked for: no lane for it; an integrity table's chunks
+    // have a lane of their own, after the digest's when there is one.
     let no_digest = Options {
         sha256: false,
         sha1: false,
@@ -507,7 +512,9 @@ fn the_files_hashes_can_have_a_lane_of_their_own() {
         if integrity {
             assert!(!none[2].is_empty() && none[2].iter().all(is_integrity));
             let all = with(Options::default());
-            assert!(all[2].iter().any(is_digest) && all[2].iter().any(is_integrity));
+            assert_eq!(all.len(), 4);
+            assert!(all[2].iter().all(is_digest) && !all[2].is_empty());
+            assert!(all[3].iter().all(is_integrity) && !all[3].is_empty());
         }
         assert!(none[..2].iter().flatten().all(|t| !hashes_file(t)));
     }

@@ -299,7 +299,7 @@ fn run_lanes(
             error,
         })?;
     // The file's hashing lane waits for bytes by design: not a stall.
-    let digest_lane = (plans.len() > threads).then_some(threads);
+    let hash_lanes = threads..plans.len();
     let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();
     let schedule = Schedule::new(&plans, &sizes, SLICE as u64);
@@ -392,7 +392,7 @@ fn run_lanes(
             match h.join() {
                 Ok((r, starved)) => {
                     results.extend(r);
-                    if Some(k) != digest_lane {
+                    if !hash_lanes.contains(&k) {
                         waits.lanes_for_bytes += starved;
                     }
                 }

@@ -51,17 +51,21 @@ impl Default for Options {
 pub enum DigestLane {
     /// On lane 0, balanced against the other tasks.
     First,
-    /// On a lane of their own after the others, with the integrity
-    /// table's chunks (which are ranges of the file too), the others
-    /// balanced without them; no such lane when neither is there. A
+    /// On a lane of their own after the others, and the integrity
+    /// table's chunks (ranges of the file too) on one more, the others
+    /// balanced without them; no such lanes when neither is there. A
     /// digest needs every byte, so on lane 0 it makes that lane's queue
     /// fill with bytes of the other lanes' tasks, and the reader waits on
     /// it while the other lanes run dry (on a solid ESD, lanes waited
     /// 2.3-2.5 s for bytes with the digest on lane 0, 0.8-1.0 s without
     /// it); integrity chunks on the decoding lanes did the same, each
     /// slice going to the lane decoding it and to another hashing it
-    /// (0.8-0.9 s for bytes and 0.9 s for states against 0.1 s and 0.2 s
-    /// with them beside the digest, 1.75 cores against 1.93).
+    /// (ESD: 0.7-0.9 s waiting for bytes and 0.9-1.0 s for states, 1.76
+    /// cores, against 0.07 s, 0.17 s and 1.95 cores with a lane each for
+    /// the digest and the chunks). With both on one lane, that lane did
+    /// two hashes of every byte and fell behind where the decoding lanes
+    /// only hash (chunks stored raw: 1.90 against 1.85 cores on the LZX
+    /// image).
     Own,
 }
 
@@ -216,18 +220,16 @@ impl Verifier {
         if digests == DigestLane::First {
             return Ok((self.take_lanes(lanes), count));
         }
-        let hashes_file = |t: &TaskSpec| {
-            matches!(
-                t.kind,
-                TaskKind::FileDigest { .. } | TaskKind::Integrity { .. }
-            )
-        };
-        let mut plan = self.lane_indices(lanes, hashes_file);
-        let own: Vec<usize> = (0..self.opened.plan.tasks.len())
-            .filter(|&i| hashes_file(&self.opened.plan.tasks[i]))
-            .collect();
-        if !own.is_empty() {
-            plan.push(own);
+        let is_digest = |t: &TaskSpec| matches!(t.kind, TaskKind::FileDigest { .. });
+        let is_integrity = |t: &TaskSpec| matches!(t.kind, TaskKind::Integrity { .. });
+        let mut plan = self.lane_indices(lanes, |t| is_digest(t) || is_integrity(t));
+        for own in [is_digest, is_integrity] {
+            let tasks: Vec<usize> = (0..self.opened.plan.tasks.len())
+                .filter(|&i| own(&self.opened.plan.tasks[i]))
+                .collect();
+            if !tasks.is_empty() {
+                plan.push(tasks);
+            }
         }
         Ok((self.take_planned(&plan), count))
     }
