@@ -282,10 +282,9 @@ fn run_lanes(
     // chunk tables are read here, before the main pass.
     let files: Vec<&dyn ReadAt> = readers.iter().map(|r| r as &dyn ReadAt).collect();
     // Where lanes decode, the whole-file digest and the integrity chunks
-    // run on a thread of their own (a lane after the others), so that no
-    // decoding lane's queue fills with bytes only they need; where every
-    // resource is stored, lanes hash at the same pace and they stay on
-    // the lanes.
+    // run on a thread each (lanes after the others), so that no decoding
+    // lane's queue fills with bytes only they need; where every resource
+    // is stored, lanes hash at the same pace and they stay on the lanes.
     let decodes = v.tasks().iter().any(decodes);
     let digests = if decodes {
         DigestLane::Own
@@ -298,7 +297,7 @@ fn run_lanes(
             name: names[0].clone(),
             error,
         })?;
-    // The file's hashing lane waits for bytes by design: not a stall.
+    // The file's hashing lanes wait for bytes by design: not a stall.
     let hash_lanes = threads..plans.len();
     let board = SharedBoard::new();
     let sizes: Vec<u64> = readers.iter().map(|r| r.size).collect();

@@ -278,7 +278,7 @@ fn decode_cost(codec: crate::codec::Codec) -> u64 {
 fn task_cost(t: &TaskSpec) -> Option<u64> {
     Some(match &t.kind {
         TaskKind::FileDigest { .. } => return None,
-        TaskKind::Integrity { .. } => t.end - t.start,
+        TaskKind::Integrity { .. } => t.end.saturating_sub(t.start),
         TaskKind::Resource { layout, blobs } => {
             let out_bytes = blobs.iter().fold(0u64, |a, b| a.saturating_add(b.size));
             let codec = match layout {
@@ -288,7 +288,7 @@ fn task_cost(t: &TaskSpec) -> Option<u64> {
             };
             // A resource stored in as many bytes as it holds is
             // mostly chunks stored raw, which cost only the hash.
-            let raw = t.end - t.start >= out_bytes;
+            let raw = t.end.saturating_sub(t.start) >= out_bytes;
             out_bytes.saturating_mul(if raw { 1 } else { decode_cost(codec) })
         }
         TaskKind::Run(r) => {
