@@ -33,8 +33,11 @@ pub const SLICE: usize = 256 << 10;
 /// a lot (compression ratio, chunks stored raw), so lanes take turns being
 /// the slow one: with 1 MiB queued they waited for each other about a
 /// third of the time on a 5 GB LZX image; with 16 MiB they rarely do
-/// (`scripts/bench.sh lzx`: 32-35 s -> 29-30 s).
-pub const LANE_QUEUE_BYTES: usize = 16 << 20;
+/// (`scripts/bench.sh lzx`: 32-35 s -> 29-30 s). Since the file's hashes
+/// have lanes of their own, the decoding lanes' queues hold bytes no
+/// other decoding lane needs, and 12 MiB measured as fast as 16 with
+/// 6-7 MiB less peak memory (ESD 237 MiB against 243, LZX 112 against 119).
+pub const LANE_QUEUE_BYTES: usize = 12 << 20;
 /// The same when every resource is stored: hashing costs the same per
 /// byte everywhere, so lanes stay in step and a deep queue would only hold
 /// memory (the CLI then stays below wimlib's few MiB).
