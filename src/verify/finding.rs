@@ -203,7 +203,6 @@ impl Capped {
     }
 }
 
-/// Remedies used in several places.
 /// `n thing` or `n things`, for finding messages that count.
 pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -218,6 +217,7 @@ pub fn agree<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
+/// Remedies used in several places.
 pub mod remedies {
     pub const RECOPY: &str = "Copy the image again from a known-good source (compare its SHA-256 with the source's), or recapture it.";
     pub const EXPORT: &str = "Rebuild the image with `DISM /Export-Image /SourceImageFile:<in> /SourceIndex:<n> /DestinationImageFile:<out> /Compress:max` (or `wimlib-imagex export`).";

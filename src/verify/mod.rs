@@ -281,10 +281,13 @@ fn task_cost(t: &TaskSpec) -> Option<u64> {
         TaskKind::Integrity { .. } => t.end.saturating_sub(t.start),
         TaskKind::Resource { layout, blobs } => {
             let out_bytes = blobs.iter().fold(0u64, |a, b| a.saturating_add(b.size));
-            let codec = match layout {
+            let codec = match *layout {
                 resource::Layout::Stored => crate::codec::Codec::None,
+                // A solid resource names its codec in its own header;
+                // LZMS is what solid resources hold.
                 resource::Layout::Solid => crate::codec::Codec::Lzms,
-                l => l.chunking().map_or(crate::codec::Codec::Lzx, |c| c.0),
+                resource::Layout::Chunked { codec, .. }
+                | resource::Layout::Pipable { codec, .. } => codec,
             };
             // A resource stored in as many bytes as it holds is
             // mostly chunks stored raw, which cost only the hash.
